@@ -1,0 +1,3 @@
+from solidarity.cli import main
+
+main()

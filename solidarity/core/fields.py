@@ -1,0 +1,74 @@
+"""Model and form fields for values that plain Django fields cannot hold honestly."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.db.backends.base.base import BaseDatabaseWrapper
+from django.db.models.expressions import Expression
+
+from .partialdate import PartialDate
+
+PARTIAL_DATE_HELP = "E.g. 2011-12-16, 2012-06, 2002, c. 2002, June 2012, 2011/2012, before 2012-03-05"
+
+
+class PartialDateFormField(forms.CharField):
+    def prepare_value(self, value: Any) -> Any:
+        # Show the canonical form, which always parses back to the same value in any language.
+        return value.text if isinstance(value, PartialDate) else value
+
+    def to_python(self, value: Any) -> PartialDate | None:  # type: ignore[override]
+        if isinstance(value, PartialDate):
+            return value
+        text = super().to_python(value)
+        if not text:
+            return None
+        return PartialDate.parse(text)
+
+
+class PartialDateField(models.Field):  # type: ignore[type-arg]
+    """Stores a PartialDate as its canonical text ("2012-06", "2002~", "../2012-03-05")."""
+
+    description = "A date known to day, month, year, approximately, or as a range"
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("max_length", 32)
+        kwargs.setdefault("help_text", PARTIAL_DATE_HELP)
+        super().__init__(*args, **kwargs)
+
+    def get_internal_type(self) -> str:
+        return "CharField"
+
+    def from_db_value(
+        self, value: str | None, expression: Expression, connection: BaseDatabaseWrapper
+    ) -> PartialDate | None:
+        if not value:
+            return None
+        return PartialDate.parse(value)
+
+    def to_python(self, value: Any) -> PartialDate | None:
+        if value is None or isinstance(value, PartialDate):
+            return value
+        if not str(value).strip():
+            return None
+        try:
+            return PartialDate.parse(str(value))
+        except ValidationError as error:
+            raise ValidationError(error.messages, code="invalid") from None
+
+    def get_prep_value(self, value: Any) -> str | None:
+        value = self.to_python(value)
+        if value is None:
+            return "" if not self.null else None
+        return value.text
+
+    def value_to_string(self, obj: models.Model) -> str:
+        value = self.value_from_object(obj)
+        return value.text if isinstance(value, PartialDate) else ""
+
+    def formfield(self, **kwargs: Any) -> forms.Field | None:
+        kwargs.setdefault("form_class", PartialDateFormField)
+        return super().formfield(**kwargs)

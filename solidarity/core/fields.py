@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django import forms
 from django.core.exceptions import ValidationError
@@ -12,7 +12,9 @@ from django.db.models.expressions import Expression
 
 from .partialdate import PartialDate
 
-PARTIAL_DATE_HELP = "E.g. 2011-12-16, 2012-06, 2002, c. 2002, June 2012, 2011/2012, before 2012-03-05"
+PARTIAL_DATE_HELP = (
+    "E.g. 2011-12-16, 2012-06, 2002, c. 2002, June 2012, 2011/2012, before 2012-03-05"
+)
 
 
 class PartialDateFormField(forms.CharField):
@@ -29,7 +31,13 @@ class PartialDateFormField(forms.CharField):
         return PartialDate.parse(text)
 
 
-class PartialDateField(models.Field):  # type: ignore[type-arg]
+if TYPE_CHECKING:
+    _FieldBase = models.Field[PartialDate | str | None, PartialDate | None]
+else:  # Django's Field is not subscriptable at run time.
+    _FieldBase = models.Field
+
+
+class PartialDateField(_FieldBase):
     """Stores a PartialDate as its canonical text ("2012-06", "2002~", "../2012-03-05")."""
 
     description = "A date known to day, month, year, approximately, or as a range"
@@ -60,15 +68,23 @@ class PartialDateField(models.Field):  # type: ignore[type-arg]
             raise ValidationError(error.messages, code="invalid") from None
 
     def get_prep_value(self, value: Any) -> str | None:
-        value = self.to_python(value)
-        if value is None:
-            return "" if not self.null else None
-        return value.text
+        parsed = self.to_python(value)
+        if parsed is None:
+            return None if self.null else ""
+        return parsed.text
 
     def value_to_string(self, obj: models.Model) -> str:
         value = self.value_from_object(obj)
         return value.text if isinstance(value, PartialDate) else ""
 
-    def formfield(self, **kwargs: Any) -> forms.Field | None:
-        kwargs.setdefault("form_class", PartialDateFormField)
-        return super().formfield(**kwargs)
+    def formfield(
+        self,
+        form_class: type[forms.Field] | None = None,
+        choices_form_class: type[forms.ChoiceField] | None = None,
+        **kwargs: Any,
+    ) -> forms.Field | None:
+        return super().formfield(
+            form_class=form_class or PartialDateFormField,
+            choices_form_class=choices_form_class,
+            **kwargs,
+        )

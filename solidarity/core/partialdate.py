@@ -208,7 +208,7 @@ def _display_single(text: str) -> str:
 
 def _canonical_from_phrase(raw: str) -> str:
     """Turn what people type into the canonical text; leave anything else for the ISO parser."""
-    lowered = raw.lower().strip(" .")
+    lowered = raw.lower().strip()
     between = re.match(r"^(?:between|from)\s+(.+?)\s+(?:and|to)\s+(.+)$", lowered)
     if between:
         return f"{_canonical_from_phrase(between[1])}/{_canonical_from_phrase(between[2])}"

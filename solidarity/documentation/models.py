@@ -386,7 +386,10 @@ class Act(models.Model):
 
     @property
     def effective_date(self) -> PartialDate:
-        return self.date or self.event.date
+        date = self.date or self.event.date
+        if date is None:  # Event.date is required; only an unsaved event can lack it.
+            raise ValueError(f"{self.event} has no date")
+        return date
 
     def clean(self) -> None:
         if not self.victim_id and not self.victim_description.strip():
@@ -418,9 +421,7 @@ class Involvement(models.Model):
             models.UniqueConstraint(
                 fields=["act", "perpetrator_organisation"],
                 name="involvement_organisation_once",
-                violation_error_message=_(
-                    "This organisation is already listed as a perpetrator."
-                ),
+                violation_error_message=_("This organisation is already listed as a perpetrator."),
             ),
         ]
 
@@ -517,9 +518,7 @@ class DetentionFacility(Record):
 class Prosecution(Sourced):
     person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="prosecutions")
     charge = models.CharField(max_length=500, blank=True)
-    code_article = models.CharField(
-        _("article of the criminal code"), max_length=200, blank=True
-    )
+    code_article = models.CharField(_("article of the criminal code"), max_length=200, blank=True)
     court = models.CharField(max_length=300, blank=True)
     opened = PartialDateField(_("case opened"), blank=True)
     verdict_date = PartialDateField(_("verdict"), blank=True)
@@ -544,9 +543,7 @@ class Prosecution(Sourced):
 
 class Detention(Sourced):
     person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="detentions")
-    facility = models.ForeignKey(
-        DetentionFacility, on_delete=models.PROTECT, null=True, blank=True
-    )
+    facility = models.ForeignKey(DetentionFacility, on_delete=models.PROTECT, null=True, blank=True)
     start = PartialDateField(_("from"), blank=True)
     end = PartialDateField(_("until"), blank=True)
     correspondence = models.CharField(

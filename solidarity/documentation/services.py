@@ -81,7 +81,7 @@ def unsourced_facts() -> list[Sourced]:
     for model in FACT_MODELS:
         content_type = ContentType.objects.get_for_model(model)
         cited = Citation.objects.filter(content_type=content_type, object_id=OuterRef("pk"))
-        missing.extend(model.objects.filter(~Exists(cited)))
+        missing.extend(model._default_manager.filter(~Exists(cited)))
     return missing
 
 

@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: help demo test lint typecheck unit bench clean
+.PHONY: help demo test lint typecheck unit clean
 
 help:  ## list the targets
 	@grep -E '^[a-z]+:.*##' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
@@ -23,15 +23,12 @@ lint: $(STAMP)  ## ruff lint and format check
 	$(BIN)/ruff format --check .
 
 typecheck: $(STAMP)  ## mypy --strict over the package and tests
-	$(BIN)/mypy solidarity tests bench
+	$(BIN)/mypy solidarity tests
 
 unit: $(STAMP)  ## the test suite on the database named by DATABASE_URL (SQLite if unset)
 	$(BIN)/pytest -n 2 --dist loadfile
 
 test: lint typecheck unit  ## set up and run everything CI runs for one database
-
-bench: $(STAMP)  ## benchmarks, results in bench/README.md
-	$(BIN)/python -m bench
 
 clean:  ## remove the virtualenv and local data
 	rm -rf $(VENV) var

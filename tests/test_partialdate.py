@@ -30,7 +30,14 @@ from solidarity.core.partialdate import MAX_DAY, MIN_DAY, PartialDate, Precision
             "between 2011 and 2012",
         ),
         ("2024-02", "2024-02", Precision.MONTH, "2024-02-01", "2024-02-29", "February 2024"),
-        ("16 Dec 2011", "2011-12-16", Precision.DAY, "2011-12-16", "2011-12-16", "16 December 2011"),
+        (
+            "16 Dec 2011",
+            "2011-12-16",
+            Precision.DAY,
+            "2011-12-16",
+            "2011-12-16",
+            "16 December 2011",
+        ),
     ],
 )
 def test_it_reads_what_people_type(
@@ -79,9 +86,12 @@ def test_it_says_what_is_wrong(typed: str, message: str) -> None:
 
 
 def test_values_order_by_their_bounds() -> None:
-    """Sorting puts a month before a later day, and an open 'before' range first."""
+    """Sorting goes by the latest possible day: 'before March 2012' sits before June 2012,
+    not before everything, and a whole year sorts at its end."""
     values = [PartialDate.parse(v) for v in ["2012-06", "2011-12-16", "../2012-03-05", "2011"]]
-    assert [v.text for v in sorted(values)] == ["../2012-03-05", "2011", "2011-12-16", "2012-06"]
+    assert [v.text for v in sorted(values)] == ["2011-12-16", "2011", "../2012-03-05", "2012-06"]
+    threat, death = PartialDate.parse("before June 2012"), PartialDate.parse("June 2012")
+    assert threat < death
     assert PartialDate.parse("2011-12").overlaps_year(2011)
     assert not PartialDate.parse("2011-12").overlaps_year(2012)
     assert PartialDate.parse("2011/2012").overlaps_year(2012)

@@ -56,7 +56,7 @@ def test_an_act_may_carry_its_own_date(section: Section) -> None:
     """An act dated apart from its event is placed by its own date."""
     person = _person(section, "bolat")
     act = _act(section, person, EventType.IMPRISONMENT, "2012", "prison")
-    act.date = "2012-01-05"  # type: ignore[assignment]
+    act.date = "2012-01-05"
     act.save()
     act.refresh_from_db()
     assert status_timeline(person)[0].date.text == "2012-01-05"

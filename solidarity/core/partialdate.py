@@ -12,9 +12,10 @@ way EDTF does for the two cases a prefix cannot say:
     2011/2012         range (either side any precision; ".." is an open side)
     ../2012-03-05     open start: "before 5 March 2012"
 
-Every value also has its earliest and latest possible day, so values sort and filter as
-intervals. Parsing accepts the canonical form above and the phrases people type ("June 2012",
-"c. 2002", "between 2011 and 2012"), and says precisely what it could not understand.
+Every value also has its earliest and latest possible day, so values filter as intervals and
+sort by their latest possible day (then their earliest). Parsing accepts the canonical form
+above and the phrases people type ("June 2012", "c. 2002", "between 2011 and 2012"), and says
+precisely what it could not understand.
 """
 
 from __future__ import annotations
@@ -185,7 +186,10 @@ class PartialDate:
         return self.display()
 
     def _key(self) -> tuple[dt.date, dt.date, str]:
-        return (self.earliest, self.latest, self.text)
+        # Ordered by the latest day it can have happened, then the earliest: "before 5 March
+        # 2012" belongs just before March 2012, not before everything ever recorded, and a
+        # threat "before June 2012" comes before a death "in June 2012".
+        return (self.latest, self.earliest, self.text)
 
     def __lt__(self, other: object) -> bool:
         if not isinstance(other, PartialDate):

@@ -320,7 +320,7 @@ class Event(Sourced):
     summary_kk = models.TextField(_("summary (kk)"), blank=True)
     date = PartialDateField(_("date"))
     # Bounds of `date`, kept in step on save so that the timeline sorts and filters in SQL.
-    date_earliest = models.DateField(editable=False, db_index=True)
+    date_earliest = models.DateField(editable=False)
     date_latest = models.DateField(editable=False)
     place = models.ForeignKey(
         Place, on_delete=models.PROTECT, null=True, blank=True, related_name="events"
@@ -334,7 +334,9 @@ class Event(Sourced):
     internal_notes = models.TextField(blank=True)
 
     class Meta:
-        ordering = ["date_earliest", "date_latest", "slug"]
+        # The same order as PartialDate's: by the latest day the event can have happened.
+        ordering = ["date_latest", "date_earliest", "slug"]
+        indexes = [models.Index(fields=["date_latest", "date_earliest"])]
 
     def __str__(self) -> str:
         return self.title_en

@@ -72,6 +72,9 @@ INSTALLED_APPS = [
     "solidarity.core",
     "solidarity.documentation",
     "solidarity.public",
+    "django_tasks",
+    "django_tasks_db",
+    "solidarity.campaigns",
 ]
 
 MIDDLEWARE = [
@@ -149,6 +152,8 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATIC_ROOT = DATA_DIR / "static"
+# WhiteNoise serves from finders (no collectstatic step) but insists the directory exists.
+STATIC_ROOT.mkdir(parents=True, exist_ok=True)
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
@@ -170,6 +175,15 @@ SECURE_HSTS_SECONDS = 31536000 if HTTPS else 0
 SECURE_HSTS_INCLUDE_SUBDOMAINS = HTTPS
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if HTTPS else None
 
+# Background work (e-mail) is queued in the database, in the same transaction as the change that
+# causes it; `solidarity db_worker` runs it. The outgoing SMTP server is EMAIL_HOST/EMAIL_PORT.
+TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}}
+EMAIL_HOST = os.environ.get("SOLIDARITY_EMAIL_HOST", "localhost")
+EMAIL_PORT = int(os.environ.get("SOLIDARITY_EMAIL_PORT", "25"))
+EMAIL_HOST_USER = os.environ.get("SOLIDARITY_EMAIL_USER", "")
+EMAIL_HOST_PASSWORD = os.environ.get("SOLIDARITY_EMAIL_PASSWORD", "")
+EMAIL_USE_TLS = env_bool("SOLIDARITY_EMAIL_TLS", False)
+DEFAULT_FROM_EMAIL = os.environ.get("SOLIDARITY_FROM_EMAIL", "Solidarity <noreply@localhost>")
 
 LOGGING: dict[str, Any] = {
     "version": 1,

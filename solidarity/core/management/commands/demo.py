@@ -22,6 +22,7 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
+from solidarity.campaigns.demo import load_demo_campaigns
 from solidarity.documentation.seed import SEED_CASE, SeedError, load_case
 
 ADMIN_USERNAME = "admin"
@@ -55,6 +56,8 @@ class Command(BaseCommand):
         except SeedError as error:
             raise CommandError(str(error)) from error
         self.stdout.write(f"Seed case loaded from {SEED_CASE}: {report.summary()}.")
+        campaigns = load_demo_campaigns()
+        self.stdout.write(f"Campaigns loaded: {', '.join(c.title_en for c in campaigns)}.")
         if verbosity >= 2:
             for line in report.lines():
                 self.stdout.write(f"  {line}")

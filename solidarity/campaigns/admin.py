@@ -1,0 +1,519 @@
+"""The back office of the campaigns domain.
+
+Changes with consequences go through `services`: an outcome is added through
+`record_outcome` (which sets the demand's state), an urgent action update through
+`publish_update` (which e-mails everyone who took part), exports through
+`export_signatures_csv` (logged), erasure through `erase_supporter` (logged). Supporters'
+submissions are read-only here: nobody edits what a supporter said.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.contrib import admin, messages
+from django.contrib.auth.models import User
+from django.contrib.contenttypes.admin import GenericTabularInline
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import QuerySet
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import get_object_or_404
+from django.template.response import TemplateResponse
+from django.urls import URLPattern, path, reverse
+from django.utils import timezone
+from django.utils.html import format_html
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
+
+from solidarity.documentation.models import Citation, Person
+
+from . import services
+from .models import (
+    Action,
+    ActionSeries,
+    Campaign,
+    Demand,
+    ErasureLog,
+    ExportLog,
+    LetterReport,
+    Outcome,
+    Petition,
+    Rsvp,
+    Signature,
+    Supporter,
+    Target,
+    UrgentAction,
+    UrgentActionUpdate,
+)
+
+
+def _base_url(request: HttpRequest) -> str:
+    return request.build_absolute_uri("/").rstrip("/")
+
+
+def _staff(request: HttpRequest) -> User:
+    # The admin site lets only signed-in staff this far.
+    user = request.user
+    if not isinstance(user, User):
+        raise PermissionDenied
+    return user
+
+
+class ReadOnlyAdmin(admin.ModelAdmin[Any]):
+    """Records that only services write: they can be looked at, not added or changed."""
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+# -- Campaigns, demands, outcomes -------------------------------------------------------------
+
+
+class DemandInline(admin.StackedInline[Demand, Campaign]):
+    model = Demand
+    extra = 0
+    fields = [
+        ("kind", "state_display"),
+        ("person", "address"),
+        "text_en",
+        "text_ru",
+        "text_kk",
+        "demanded_on",
+    ]
+    readonly_fields = ["state_display"]
+    autocomplete_fields = ["person"]
+
+    @admin.display(description=_("state"))
+    def state_display(self, obj: Demand) -> str:
+        if not obj.pk:
+            return gettext("open (change it by adding an outcome)")
+        return obj.get_state_display()
+
+
+@admin.register(Campaign)
+class CampaignAdmin(admin.ModelAdmin[Campaign]):
+    list_display = ["title_en", "section", "started", "ended", "is_public", "dashboard_link"]
+    list_filter = ["is_public", "section"]
+    search_fields = ["title_en", "title_ru", "title_kk", "slug"]
+    prepopulated_fields = {"slug": ["title_en"]}
+    autocomplete_fields = ["organiser"]
+    inlines = [DemandInline]
+    fieldsets = [
+        (None, {"fields": ["slug", "title_en", "title_ru", "title_kk"]}),
+        (_("Summary"), {"fields": ["summary_en", "summary_ru", "summary_kk"]}),
+        (None, {"fields": [("organiser", "hide_organiser"), ("started", "ended")]}),
+        (_("Publication"), {"fields": ["section", "is_public"]}),
+    ]
+
+    @admin.display(description=_("dashboard"))
+    def dashboard_link(self, obj: Campaign) -> str:
+        url = reverse("admin:campaigns_campaign_dashboard", args=[obj.pk])
+        return format_html('<a href="{}">{}</a>', url, gettext("Dashboard"))
+
+    def get_urls(self) -> list[URLPattern]:
+        extra = [
+            path(
+                "<int:pk>/dashboard/",
+                self.admin_site.admin_view(self.dashboard_view),
+                name="campaigns_campaign_dashboard",
+            )
+        ]
+        return extra + super().get_urls()
+
+    def dashboard_view(self, request: HttpRequest, pk: int) -> HttpResponse:
+        campaign = get_object_or_404(Campaign, pk=pk)
+        if not self.has_view_permission(request, campaign):
+            raise PermissionDenied
+        board = services.campaign_dashboard(campaign)
+        person: Person | None = None
+        timeline: list[services.TimelineEntry] = []
+        chosen = request.GET.get("person", "")
+        if chosen.isdigit():
+            person = get_object_or_404(Person, pk=int(chosen))
+        elif len(board.people) == 1:
+            person = board.people[0]
+        if person is not None:
+            timeline = services.impact_timeline(person)
+        most_actions = max((m.count for m in board.actions_by_month), default=0)
+        most_signatures = max((m.count for m in board.signatures_by_month), default=0)
+        context = {
+            **self.admin_site.each_context(request),
+            "title": gettext("Dashboard: %(campaign)s") % {"campaign": campaign},
+            "opts": self.model._meta,
+            "original": campaign,
+            "board": board,
+            "person": person,
+            "timeline": timeline,
+            "action_bars": [
+                (m, round(100 * m.count / most_actions) if most_actions else 0)
+                for m in board.actions_by_month
+            ],
+            "signature_bars": [
+                (m, round(100 * m.count / most_signatures) if most_signatures else 0)
+                for m in board.signatures_by_month
+            ],
+        }
+        return TemplateResponse(request, "campaigns/admin/dashboard.html", context)
+
+
+class OutcomeInline(admin.TabularInline[Outcome, Demand]):
+    model = Outcome
+    extra = 0
+    fields = ("state", "event", "date", "note", "recorded_at", "recorded_by")
+    readonly_fields = fields
+    can_delete = False
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(Demand)
+class DemandAdmin(admin.ModelAdmin[Demand]):
+    list_display = ["__str__", "campaign", "kind", "person", "demanded_on", "state"]
+    list_filter = ["state", "kind", "campaign"]
+    search_fields = ["text_en", "text_ru", "text_kk", "person__family_name", "address"]
+    autocomplete_fields = ["person", "campaign"]
+    readonly_fields = ["state"]
+    inlines = [OutcomeInline]
+
+
+class OutcomeForm(forms.ModelForm[Outcome]):
+    class Meta:
+        model = Outcome
+        fields = ["demand", "state", "event", "date", "note"]
+
+    def clean(self) -> dict[str, Any] | None:
+        data = super().clean()
+        demand, state = self.cleaned_data.get("demand"), self.cleaned_data.get("state")
+        if demand is not None and state:
+            try:
+                services.check_outcome(demand, state, self.cleaned_data.get("event"))
+            except ValidationError as error:
+                self.add_error(None, error)
+        return data
+
+
+@admin.register(Outcome)
+class OutcomeAdmin(admin.ModelAdmin[Outcome]):
+    """Adding an outcome is how a demand's state changes; outcomes are history, not edited."""
+
+    form = OutcomeForm
+    list_display = ["demand", "state", "event", "date", "recorded_at", "recorded_by"]
+    list_filter = ["state", "demand__campaign"]
+    autocomplete_fields = ["demand", "event"]
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def save_model(self, request: HttpRequest, obj: Outcome, form: Any, change: bool) -> None:
+        created = services.record_outcome(
+            obj.demand,
+            obj.state,
+            event=obj.event,
+            date=obj.date,
+            note=obj.note,
+            user=_staff(request),
+        )
+        obj.pk = created.pk
+        obj.date = created.date
+
+
+# -- Targets and supporters ---------------------------------------------------------------------
+
+
+@admin.register(Target)
+class TargetAdmin(admin.ModelAdmin[Target]):
+    list_display = ["name", "kind", "holder", "country", "city", "language", "is_public"]
+    list_filter = ["kind", "country", "language", "is_public"]
+    search_fields = ["name", "holder", "city", "country"]
+    fieldsets = [
+        (None, {"fields": [("kind", "name"), "holder", ("country", "city")]}),
+        (_("Writing to them"), {"fields": ["postal_address", "email", "salutation", "language"]}),
+        (_("Publication"), {"fields": ["section", "is_public"]}),
+        (_("Internal"), {"fields": ["internal_notes"], "classes": ["collapse"]}),
+    ]
+
+
+class EraseForm(forms.Form):
+    email = forms.EmailField(label=_("The supporter's e-mail address"))
+    confirm = forms.BooleanField(
+        label=_("I understand that this cannot be undone."),
+        error_messages={"required": _("Tick the box to confirm.")},
+    )
+
+
+@admin.register(Supporter)
+class SupporterAdmin(ReadOnlyAdmin):
+    list_display = ["name", "country", "language", "created_at"]
+    search_fields = ["email", "name"]
+    readonly_fields = ["email", "name", "country", "language", "created_at"]
+    exclude = ["email_hash"]
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        # Deleting a supporter row alone would leave their name on the signature's public
+        # name and their comment: erasure goes through erase_supporter, on its own page.
+        return False
+
+    def get_urls(self) -> list[URLPattern]:
+        extra = [
+            path(
+                "erase/",
+                self.admin_site.admin_view(self.erase_view),
+                name="campaigns_supporter_erase",
+            )
+        ]
+        return extra + super().get_urls()
+
+    def erase_view(self, request: HttpRequest) -> HttpResponse:
+        user = _staff(request)
+        if not user.has_perm("campaigns.delete_supporter"):
+            raise PermissionDenied
+        form = EraseForm(request.POST or None)
+        if request.method == "POST" and form.is_valid():
+            log = services.erase_supporter(form.cleaned_data["email"], user=user)
+            if log.supporters == 0 and log.signatures == 0:
+                messages.warning(request, gettext("No data was held for this address."))
+            else:
+                messages.success(
+                    request,
+                    gettext(
+                        "Erased: %(supporters)s sets of contact details, %(signatures)s "
+                        "signatures, %(letters)s letter reports and %(rsvps)s replies. Counts "
+                        "are kept."
+                    )
+                    % {
+                        "supporters": log.supporters,
+                        "signatures": log.signatures,
+                        "letters": log.letter_reports,
+                        "rsvps": log.rsvps,
+                    },
+                )
+            return HttpResponseRedirect(reverse("admin:campaigns_supporter_erase"))
+        context = {
+            **self.admin_site.each_context(request),
+            "title": gettext("Erase a supporter's data"),
+            "opts": self.model._meta,
+            "form": form,
+        }
+        return TemplateResponse(request, "campaigns/admin/erase.html", context)
+
+
+# -- Petitions ----------------------------------------------------------------------------------
+
+
+@admin.action(description=_("Export confirmed signatures (CSV, logged)"))
+def export_signatures(
+    modeladmin: PetitionAdmin, request: HttpRequest, queryset: QuerySet[Petition]
+) -> HttpResponse | None:
+    user = _staff(request)
+    if queryset.count() != 1:
+        modeladmin.message_user(
+            request, gettext("Export one petition at a time."), level=messages.WARNING
+        )
+        return None
+    try:
+        text, log = services.export_signatures_csv(queryset.get(), user)
+    except PermissionError as error:
+        modeladmin.message_user(request, str(error), level=messages.ERROR)
+        return None
+    response = HttpResponse(text, content_type="text/csv; charset=utf-8")
+    name = f"{log.petition.slug}-signatures-{timezone.now():%Y%m%d-%H%M}.csv"
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
+    return response
+
+
+@admin.register(Petition)
+class PetitionAdmin(admin.ModelAdmin[Petition]):
+    list_display = ["title_en", "campaign", "confirmed", "goal", "accepting", "is_public"]
+    list_filter = ["accepting", "is_public", "campaign"]
+    search_fields = ["title_en", "title_ru", "title_kk", "slug"]
+    prepopulated_fields = {"slug": ["title_en"]}
+    autocomplete_fields = ["campaign", "target"]
+    actions = [export_signatures]
+    fieldsets = [
+        (None, {"fields": ["campaign", "slug", "title_en", "title_ru", "title_kk"]}),
+        (_("Text"), {"fields": ["text_en", "text_ru", "text_kk"]}),
+        (None, {"fields": ["target", ("goal", "hide_count"), "accepting"]}),
+        (_("Publication"), {"fields": ["section", "is_public"]}),
+    ]
+
+    @admin.display(description=_("confirmed signatures"))
+    def confirmed(self, obj: Petition) -> int:
+        return services.count_signatures(obj)
+
+
+@admin.register(Signature)
+class SignatureAdmin(ReadOnlyAdmin):
+    list_display = ["pk", "petition", "status", "public_name", "created_at", "erased"]
+    list_filter = ["status", "erased", "petition"]
+    fields = [
+        "petition",
+        "status",
+        "public_name",
+        "public_name_consent",
+        "contact_consent",
+        "processing_consent",
+        "comment",
+        "created_at",
+        "confirmed_at",
+        "erased",
+    ]
+
+
+@admin.register(ExportLog)
+class ExportLogAdmin(ReadOnlyAdmin):
+    list_display = ["created_at", "petition", "user", "rows"]
+    list_filter = ["petition"]
+
+
+@admin.register(ErasureLog)
+class ErasureLogAdmin(ReadOnlyAdmin):
+    list_display = ["created_at", "user", "supporters", "signatures", "letter_reports", "rsvps"]
+
+
+# -- Urgent actions -----------------------------------------------------------------------------
+
+
+class UpdateInline(admin.TabularInline[UrgentActionUpdate, UrgentAction]):
+    model = UrgentActionUpdate
+    extra = 0
+    fields = ("date", "text_en", "is_closure", "sent_at", "recipients")
+    readonly_fields = fields
+    can_delete = False
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(UrgentAction)
+class UrgentActionAdmin(admin.ModelAdmin[UrgentAction]):
+    list_display = ["number", "title_en", "campaign", "deadline", "status", "letters"]
+    list_filter = ["status", "campaign"]
+    search_fields = ["number", "title_en", "title_ru", "title_kk"]
+    prepopulated_fields = {"slug": ["number"]}
+    autocomplete_fields = ["campaign", "person"]
+    filter_horizontal = ["targets"]
+    readonly_fields = ["status"]
+    inlines = [UpdateInline]
+    fieldsets = [
+        (None, {"fields": [("number", "slug"), "campaign", "person", "status"]}),
+        (None, {"fields": [("issued_on", "deadline")]}),
+        (_("Title"), {"fields": ["title_en", "title_ru", "title_kk"]}),
+        (
+            _("What happened"),
+            {"fields": ["what_happened_en", "what_happened_ru", "what_happened_kk"]},
+        ),
+        (
+            _("Recommended points (the letter)"),
+            {"fields": ["recommended_points_en", "recommended_points_ru", "recommended_points_kk"]},
+        ),
+        (_("Targets"), {"fields": ["targets"]}),
+        (_("Publication"), {"fields": ["section", "is_public"]}),
+    ]
+
+    @admin.display(description=_("letters reported"))
+    def letters(self, obj: UrgentAction) -> int:
+        return services.letters_reported(obj)
+
+
+@admin.register(UrgentActionUpdate)
+class UrgentActionUpdateAdmin(admin.ModelAdmin[UrgentActionUpdate]):
+    """Publishing an update e-mails it to everyone who took part, so it is never edited."""
+
+    list_display = ["urgent_action", "date", "is_closure", "sent_at", "recipients"]
+    list_filter = ["is_closure", "urgent_action"]
+    autocomplete_fields = ["urgent_action"]
+    fields = ["urgent_action", "date", "text_en", "text_ru", "text_kk", "is_closure"]
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def save_model(
+        self, request: HttpRequest, obj: UrgentActionUpdate, form: Any, change: bool
+    ) -> None:
+        created = services.publish_update(
+            obj.urgent_action,
+            date=obj.date,
+            text_en=obj.text_en,
+            text_ru=obj.text_ru,
+            text_kk=obj.text_kk,
+            is_closure=obj.is_closure,
+            base_url=_base_url(request),
+        )
+        obj.pk = created.pk
+
+
+@admin.register(LetterReport)
+class LetterReportAdmin(ReadOnlyAdmin):
+    list_display = ["urgent_action", "letters", "target", "created_at", "erased"]
+    list_filter = ["urgent_action", "erased"]
+    fields = ["urgent_action", "target", "letters", "contact_consent", "created_at", "erased"]
+
+
+# -- Actions ------------------------------------------------------------------------------------
+
+
+class CitationInline(GenericTabularInline):
+    model = Citation
+    extra = 0
+    fields = ["source", "reliability", "quote", "locator"]
+    autocomplete_fields = ["source"]
+    verbose_name = _("source (photo, report, link)")
+    verbose_name_plural = _("sources (photos, reports, links)")
+
+
+@admin.register(ActionSeries)
+class ActionSeriesAdmin(admin.ModelAdmin[ActionSeries]):
+    list_display = ["title_en", "campaign", "is_public"]
+    search_fields = ["title_en", "title_ru", "title_kk"]
+    prepopulated_fields = {"slug": ["title_en"]}
+    autocomplete_fields = ["campaign"]
+
+
+@admin.register(Action)
+class ActionAdmin(admin.ModelAdmin[Action]):
+    list_display = [
+        "title_en",
+        "kind",
+        "starts_at",
+        "place",
+        "section",
+        "participants",
+        "status",
+        "is_public",
+    ]
+    list_filter = ["kind", "status", "campaign", "series", "section", "is_public"]
+    search_fields = ["title_en", "title_ru", "title_kk", "address", "place__name_en"]
+    date_hierarchy = "starts_at"
+    autocomplete_fields = ["campaign", "series", "place"]
+    inlines = [CitationInline]
+    fieldsets = [
+        (None, {"fields": [("campaign", "series"), ("kind", "status")]}),
+        (_("Title"), {"fields": ["title_en", "title_ru", "title_kk"]}),
+        (_("Where and when"), {"fields": [("place", "address"), ("starts_at", "ends_at")]}),
+        (None, {"fields": ["participants"]}),
+        (
+            _("Organising section and publication"),
+            {"fields": ["section", "is_public"]},
+        ),
+    ]
+
+
+@admin.register(Rsvp)
+class RsvpAdmin(ReadOnlyAdmin):
+    list_display = ["action", "created_at", "erased"]
+    list_filter = ["action__campaign", "erased"]
+    fields = ["action", "created_at", "erased"]

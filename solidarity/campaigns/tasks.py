@@ -1,0 +1,117 @@
+"""Background tasks: e-mail to supporters, sent by the database worker (`solidarity db_worker`).
+
+A task gets ids, never personal data or secrets: the task table keeps its arguments after the
+task ran, and an e-mail address or a confirmation token there would outlive an erasure. Each
+task reads the current rows, so a signature erased before the worker reached it gets no mail.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.core.mail import EmailMessage, get_connection
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+from django_tasks import task
+
+from solidarity.core.translation import tr
+
+from .models import Signature, UrgentActionUpdate
+
+
+def _send(to: str, subject: str, body: str) -> None:
+    EmailMessage(subject, body, settings.DEFAULT_FROM_EMAIL, [to]).send()
+
+
+@task()
+def send_signature_confirmation(signature_id: int, base_url: str) -> bool:
+    """The e-mail with the link that opens the confirmation page. False if nothing to send."""
+    from .services import signature_token
+
+    signature = (
+        Signature.objects.select_related("supporter", "petition")
+        .filter(pk=signature_id, status=Signature.Status.PENDING, erased=False)
+        .first()
+    )
+    if signature is None or signature.supporter is None:
+        return False
+    supporter = signature.supporter
+    with translation.override(supporter.language):
+        link = base_url + reverse(
+            "campaigns:confirm_signature", kwargs={"token": signature_token(signature)}
+        )
+        title = tr(signature.petition, "title").text
+        body = render_to_string(
+            "campaigns/email/confirm_signature.txt",
+            {"name": supporter.name, "petition_title": title, "link": link},
+        )
+        subject = _("Please confirm your signature: %(title)s") % {"title": title}
+    _send(supporter.email, subject, body)
+    return True
+
+
+@task()
+def send_already_signed(signature_id: int, base_url: str) -> bool:
+    """Tell an address that tried to sign again that its signature already counts."""
+    signature = (
+        Signature.objects.select_related("supporter", "petition")
+        .filter(pk=signature_id, status=Signature.Status.CONFIRMED, erased=False)
+        .first()
+    )
+    if signature is None or signature.supporter is None:
+        return False
+    supporter = signature.supporter
+    with translation.override(supporter.language):
+        title = tr(signature.petition, "title").text
+        link = base_url + reverse("campaigns:petition", kwargs={"slug": signature.petition.slug})
+        body = render_to_string(
+            "campaigns/email/already_signed.txt",
+            {"name": supporter.name, "petition_title": title, "link": link},
+        )
+        subject = _("You have already signed: %(title)s") % {"title": title}
+    _send(supporter.email, subject, body)
+    return True
+
+
+@task()
+def send_urgent_action_update(update_id: int, base_url: str) -> int:
+    """Send an update (or the closure) to everyone who reported letters and asked to hear back.
+
+    One message per address, so no recipient sees another's address. Returns how many went.
+    """
+    from .services import update_recipients
+
+    update = UrgentActionUpdate.objects.select_related("urgent_action").filter(pk=update_id).first()
+    if update is None or update.sent_at is not None:
+        return 0
+    urgent_action = update.urgent_action
+    link = base_url + reverse("campaigns:urgent_action", kwargs={"slug": urgent_action.slug})
+    messages: list[EmailMessage] = []
+    for supporter in update_recipients(urgent_action):
+        with translation.override(supporter.language):
+            title = tr(urgent_action, "title").text
+            body = render_to_string(
+                "campaigns/email/urgent_action_update.txt",
+                {
+                    "name": supporter.name,
+                    "number": urgent_action.number,
+                    "title": title,
+                    "text": tr(update, "text").text,
+                    "is_closure": update.is_closure,
+                    "date": update.date,
+                    "link": link,
+                },
+            )
+            if update.is_closure:
+                subject = _("%(number)s closed: %(title)s")
+            else:
+                subject = _("%(number)s update: %(title)s")
+            subject = subject % {"number": urgent_action.number, "title": title}
+        messages.append(EmailMessage(subject, body, settings.DEFAULT_FROM_EMAIL, [supporter.email]))
+    with get_connection() as connection:
+        sent = connection.send_messages(messages) if messages else 0
+    UrgentActionUpdate.objects.filter(pk=update.pk).update(
+        sent_at=timezone.now(), recipients=sent or 0
+    )
+    return sent or 0

@@ -285,7 +285,8 @@ CLASSIFICATION: dict[str, dict[str, FieldClass]] = {
         "id": INT,
         "urgent_action": INT,
         "target": INT,
-        "letters": INT,
+        # Letter counts are published as totals on the urgent action's page.
+        "letters": PUB,
         "supporter": PERS,
         "contact_consent": INT,
         "processing_consent": INT,

@@ -1,0 +1,2 @@
+"""Search across scripts and spellings: name matching (:mod:`.names`) for people,
+organisations and places, and duplicate detection for people."""

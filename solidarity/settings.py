@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import dj_database_url
+from csp.constants import NONCE
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent
@@ -63,29 +64,48 @@ SECRET_KEY = _secret_key()
 ALLOWED_HOSTS = env_list("SOLIDARITY_ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]"])
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    # django.contrib.admin, with a default site that demands a second factor (accounts/sites.py).
+    "solidarity.accounts.apps.SolidarityAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
+    "csp",
+    "solidarity.accounts",
     "solidarity.core",
     "solidarity.documentation",
     "solidarity.public",
     "django_tasks",
     "django_tasks_db",
     "solidarity.campaigns",
+    "rest_framework",
+    "drf_spectacular",
+    "solidarity.api",
+    "solidarity.publishing",
+    "solidarity.audit",
+    "solidarity.safety",
+    "solidarity.search",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Before WhiteNoise, so that static files and error pages get the headers too.
+    "solidarity.accounts.middleware.SecurityHeadersMiddleware",
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
+    "solidarity.audit.middleware.AuditActorMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "solidarity.accounts.middleware.SessionTimeoutMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
 
@@ -95,7 +115,8 @@ WSGI_APPLICATION = "solidarity.wsgi.application"
 TEMPLATES = [
     {
         "BACKEND": "django.template.backends.django.DjangoTemplates",
-        "DIRS": [],
+        # Project-wide overrides of other apps' templates (the admin's language switch).
+        "DIRS": [BASE_DIR / "templates"],
         "APP_DIRS": True,
         "OPTIONS": {
             "context_processors": [
@@ -134,6 +155,15 @@ def _databases() -> dict[str, Any]:
 DATABASES = _databases()
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
+# Argon2id first (memory-hard: costly to guess on a seized disk); the others stay so that older
+# hashes still verify and are re-hashed with Argon2 at the user's next login.
+PASSWORD_HASHERS = [
+    "django.contrib.auth.hashers.Argon2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2SHA1PasswordHasher",
+    "django.contrib.auth.hashers.ScryptPasswordHasher",
+]
+
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {
@@ -146,6 +176,9 @@ AUTH_PASSWORD_VALIDATORS = [
 
 LANGUAGE_CODE = "en"
 LANGUAGES = [("en", "English"), ("ru", "Русский"), ("kk", "Қазақша")]
+LOCALE_PATHS = [BASE_DIR / "locale"]
+# Django ships no number or date formats for Kazakh; ours are in solidarity/formats/kk.
+FORMAT_MODULE_PATH = ["solidarity.formats"]
 TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True
@@ -159,10 +192,17 @@ STORAGES = {
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
 WHITENOISE_USE_FINDERS = True
+# Uploads (newspaper images). Never served from here: the public site serves an image only
+# through the view of a published article (solidarity.publishing).
+MEDIA_ROOT = DATA_DIR / "media"
+MEDIA_URL = "media/"
 
 # Security headers that Django provides; the safety work adds CSP and 2FA on top.
 SECURE_CONTENT_TYPE_NOSNIFF = True
-SECURE_REFERRER_POLICY = "no-referrer"
+# Not "no-referrer": under it browsers send `Origin: null` with every form POST, even to our own
+# origin, and Django's CSRF check refuses them all. "same-origin" sends no Referer and no Origin
+# to any other site, which is what protects readers (tests/test_security_headers.py).
+SECURE_REFERRER_POLICY = "same-origin"
 SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 SESSION_COOKIE_HTTPONLY = True
@@ -170,10 +210,42 @@ CSRF_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 HTTPS = env_bool("SOLIDARITY_HTTPS", False)
 SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = HTTPS
+# The language switch's choice: kept a year (Django's default forgets it with the browser),
+# never readable by scripts, never sent over plain HTTP when the site is served over HTTPS.
+LANGUAGE_COOKIE_AGE = 365 * 24 * 60 * 60
+LANGUAGE_COOKIE_HTTPONLY = True
+LANGUAGE_COOKIE_SAMESITE = "Lax"
+LANGUAGE_COOKIE_SECURE = HTTPS
 SECURE_SSL_REDIRECT = HTTPS
 SECURE_HSTS_SECONDS = 31536000 if HTTPS else 0
 SECURE_HSTS_INCLUDE_SUBDOMAINS = HTTPS
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if HTTPS else None
+SECURE_HSTS_PRELOAD = HTTPS
+# How many reverse proxies append to X-Forwarded-For in front of the app: the login throttle
+# needs the real client address (solidarity/accounts/throttle.py).
+SOLIDARITY_TRUSTED_PROXIES = int(os.environ.get("SOLIDARITY_TRUSTED_PROXIES", "0"))
+
+# Login and sessions (solidarity/accounts): two factors, 8 h absolute lifetime (the 15-minute
+# idle limit is enforced by SessionTimeoutMiddleware), no e-mail factor.
+LOGIN_URL = "accounts:login"
+SESSION_COOKIE_AGE = 8 * 60 * 60
+OTP_TOTP_ISSUER = "Solidarity"
+OTP_ADMIN_HIDE_SENSITIVE_DATA = True
+
+# A strict policy with per-request nonces: no inline script or style without the nonce, nothing
+# from another origin (no CDN learns who reads the site), no framing.
+CONTENT_SECURITY_POLICY: dict[str, Any] = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'", NONCE],
+        "style-src": ["'self'", NONCE],
+        "img-src": ["'self'", "data:"],
+        "frame-ancestors": ["'none'"],
+        "form-action": ["'self'"],
+        "base-uri": ["'none'"],
+        "object-src": ["'none'"],
+    }
+}
 
 # Background work (e-mail) is queued in the database, in the same transaction as the change that
 # causes it; `solidarity db_worker` runs it. The outgoing SMTP server is EMAIL_HOST/EMAIL_PORT.
@@ -184,10 +256,45 @@ EMAIL_HOST_USER = os.environ.get("SOLIDARITY_EMAIL_USER", "")
 EMAIL_HOST_PASSWORD = os.environ.get("SOLIDARITY_EMAIL_PASSWORD", "")
 EMAIL_USE_TLS = env_bool("SOLIDARITY_EMAIL_TLS", False)
 DEFAULT_FROM_EMAIL = os.environ.get("SOLIDARITY_FROM_EMAIL", "Solidarity <noreply@localhost>")
+# Without an SMTP server (SOLIDARITY_EMAIL_HOST unset), as in the demo, e-mail is written to
+# files in DATA_DIR/mail/ so that whoever tries the demo can open the confirmation link.
+EMAIL_BACKEND = os.environ.get("SOLIDARITY_EMAIL_BACKEND") or (
+    "django.core.mail.backends.smtp.EmailBackend"
+    if os.environ.get("SOLIDARITY_EMAIL_HOST")
+    else "django.core.mail.backends.filebased.EmailBackend"
+)
+EMAIL_FILE_PATH = DATA_DIR / "mail"
+# Public forms (signing, letter reports) accept this many submissions per client per window
+# ("count/seconds"), counted in the cache. Behind a reverse proxy, name the request header
+# (as in request.META, e.g. HTTP_X_REAL_IP) that carries the client's address.
+SOLIDARITY_FORM_RATE = os.environ.get("SOLIDARITY_FORM_RATE", "30/600")
+SOLIDARITY_CLIENT_IP_HEADER = os.environ.get("SOLIDARITY_CLIENT_IP_HEADER", "")
 
 LOGGING: dict[str, Any] = {
     "version": 1,
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": "WARNING"},
+}
+
+# The API (solidarity.api): token authentication only, never the session cookie, so that a
+# signed-in browser cannot be made to call it from another site. Views set their own auth.
+REST_FRAMEWORK = {
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_AUTHENTICATION_CLASSES": ["solidarity.api.auth.ApiTokenAuthentication"],
+    "DEFAULT_PERMISSION_CLASSES": ["solidarity.api.auth.HasScopes"],
+    "UNAUTHENTICATED_USER": None,
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Solidarity API",
+    "DESCRIPTION": (
+        "OSDI as Action Network's API v2 implements it at /api/v2/ (HAL+JSON, token in the "
+        "OSDI-API-Token header), and public documentation records as Popolo JSON and CSV."
+    ),
+    "VERSION": "2",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "COMPONENT_SPLIT_REQUEST": True,
+    "PATH_CONVERTER_OVERRIDES": {
+        "id": {"type": "integer", "minimum": 1, "maximum": 999_999_999_999_999_999}
+    },
 }

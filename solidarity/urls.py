@@ -1,8 +1,42 @@
+import os
+
+from django.conf.urls.i18n import i18n_patterns
 from django.contrib import admin
 from django.urls import include, path
 
+from solidarity.api.admin_views import import_csv
+from solidarity.public import views as public_views
+
 urlpatterns = [
+    # Keys and sealed values (solidarity/safety); before admin/ so that the admin's catch-all
+    # does not take these addresses.
+    path("admin/safety/", include("solidarity.safety.urls")),
+    # CSV import in the back office (solidarity/api), before admin/ for the same reason.
+    path("admin/import/", admin.site.admin_view(import_csv), name="admin_import"),
+    # Search every record, merge and unmerge people (solidarity/search), for the same reason.
+    path("admin/find/", include("solidarity.search.admin_urls")),
     path("admin/", admin.site.urls),
-    path("", include("solidarity.public.urls")),
+    # Login with two factors, logout, re-authentication (solidarity/accounts).
+    path("accounts/", include("solidarity.accounts.urls")),
+    # The language switch of the public site and the back office (POST only).
+    path("i18n/setlang/", public_views.set_language, name="set_language"),
+    # The API: OSDI at /api/v2/, Popolo and CSV exports, the OpenAPI schema at /api/schema/.
+    path("api/", include("solidarity.api.urls")),
     path("", include("solidarity.campaigns.public_urls")),
+    # The public site's pages carry their language (/en/…, /ru/…, /kk/…); an address without
+    # one is redirected by LocaleMiddleware to the chosen or negotiated language.
+    *i18n_patterns(
+        path("", include("solidarity.public.urls")),
+        # The newspaper and the Atom feeds (solidarity/publishing).
+        path("", include("solidarity.publishing.urls")),
+        # Search by name in any script (solidarity/search): /en/search/?q=…
+        path("", include("solidarity.search.urls")),
+    ),
 ]
+
+if os.environ.get("SOLIDARITY_BENCH") == "1":
+    # The baseline of bench/signing_bench.py, which alone sets SOLIDARITY_BENCH: Django's
+    # request handling with nothing behind it. Never routed in normal runs.
+    from bench.bare_view import bare_view
+
+    urlpatterns.append(path("bench/bare/", bare_view))

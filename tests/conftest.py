@@ -7,9 +7,49 @@ import os
 from pathlib import Path
 
 import pytest
+from django.conf import settings as django_settings
+from django.contrib.auth.models import User
+from django.http import HttpRequest
+from django.test import Client
+from django_otp import login as otp_login
+from django_otp.plugins.otp_static.models import StaticDevice
+from pytest_django import Settings
 
 from solidarity.core.models import Section
 from solidarity.documentation.models import Source
+
+
+@pytest.fixture(autouse=True)
+def _cheap_password_hashing(settings: Settings) -> None:
+    """Argon2 with Django's parameters costs about half a second a hash on CI's two cores, and
+    most tests create users. Tests of hashing itself set PRODUCTION_HASHERS back."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+PRODUCTION_HASHERS = list(django_settings.PASSWORD_HASHERS)
+
+
+def verified_login(client: Client, user: User) -> Client:
+    """Log `user` in on `client` with a verified second factor, as the back office demands.
+
+    The login form itself is tested in tests/test_accounts_*.py; other tests only need a
+    session that has passed it. The device is a backup-code device with no codes left.
+    """
+    client.force_login(user)
+    device, _ = StaticDevice.objects.get_or_create(user=user, name="Test device")
+    request = HttpRequest()
+    request.session = client.session
+    request.user = user
+    otp_login(request, device)
+    request.session.save()
+    return client
+
+
+@pytest.fixture
+def staff_client(db: None, client: Client) -> Client:
+    """A client logged in to the back office as a superuser, second factor verified."""
+    user = User.objects.create_superuser("staff", "staff@example.org", "a long test passphrase")
+    return verified_login(client, user)
 
 
 @pytest.fixture

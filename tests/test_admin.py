@@ -41,6 +41,8 @@ from solidarity.documentation.models import (
     Sourced,
 )
 from solidarity.documentation.services import FACT_MODELS
+from solidarity.safety.models import Role
+from tests.conftest import verified_login
 
 CITATIONS = "documentation-citation-content_type-object_id"
 NO_SOURCE = "Cite at least one source for this fact."
@@ -155,16 +157,18 @@ def changelist_url(model: type[models.Model]) -> str:
 
 
 @pytest.fixture
-def coordinator(db: None, django_user_model: type[User]) -> User:
-    return django_user_model.objects.create_superuser(
+def coordinator(db: None, django_user_model: type[User], section: Section) -> User:
+    # Being a superuser grants no documentation data (solidarity.safety); the role does.
+    user = django_user_model.objects.create_superuser(
         username="coordinator", email="coordinator@example.org", password="a long passphrase"
     )
+    Role.objects.create(user=user, section=section, role="coordinator")
+    return user
 
 
 @pytest.fixture
 def browser(client: Client, coordinator: User) -> Client:
-    client.force_login(coordinator)
-    return client
+    return verified_login(client, coordinator)
 
 
 def cite(fact: Sourced, source: Source, reliability: str = "reliable") -> Citation:
@@ -419,7 +423,9 @@ def test_the_person_page_warns_before_the_sealed_fields(browser: Client, world: 
     """Whereabouts and contact details sit in their own group under a never-publish warning."""
     html = page(browser.get(change_url(world.takhir)))
     warning = html.index("Never publish these fields")
-    assert html.index('name="whereabouts"') > warning
+    # Whereabouts are sealed: a panel that links to their own unlock-protected page, no input.
+    assert 'name="whereabouts"' not in html
+    assert html.index("field-whereabouts_sealed") > warning
     assert html.index('name="contact"') > warning
     assert html.index('name="given_name"') < warning
 

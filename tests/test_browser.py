@@ -75,7 +75,7 @@ def test_filtering_the_timeline_by_type_in_a_browser(
                 requested.append(request.url)
 
             page.on("request", record)
-            page.goto(f"{live_server.url}/events/")
+            page.goto(f"{live_server.url}/en/events/")
             assert page.locator("article.event-entry").count() == 4
             page.select_option("select[name=type]", "detention")
             with page.expect_navigation():

@@ -25,6 +25,7 @@ from solidarity.campaigns.models import (
 )
 from solidarity.campaigns.services import SupporterDetails
 from solidarity.core.models import Section
+from tests.conftest import verified_login
 from tests.test_campaigns_support import World, make_world
 
 
@@ -37,8 +38,7 @@ def world(section: Section) -> World:
 def admin_client_(db: None) -> Client:
     admin = User.objects.create_superuser("admin", password="a long test password")
     client = Client()
-    client.force_login(admin)
-    return client
+    return verified_login(client, admin)
 
 
 def _signed(world: World, email: str, name: str, *, confirm: bool = True) -> None:

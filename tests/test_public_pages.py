@@ -185,7 +185,6 @@ def case(section: Section, public_source: Source) -> Case:
         family_name="Mukhamedzyanov",
         occupation_en="Leader of Socialist Resistance of Kazakhstan",
         birth_year=1961,
-        whereabouts="Flat 12, secret street",
         contact="+7 700 000 0000",
     )
     for name, language, script, kind in [
@@ -412,7 +411,8 @@ def case(section: Section, public_source: Source) -> Case:
 
 
 def page(client: Client, url: str, status: int = 200, language: str = "en") -> str:
-    response = client.get(url, headers={"accept-language": language})
+    """The page at `url` on the public site in `language` (its address gets that prefix)."""
+    response = client.get(f"/{language}{url}", headers={"accept-language": language})
     assert response.status_code == status, url
     return response.content.decode()
 
@@ -425,7 +425,7 @@ def section_of(html: str, heading: str) -> str:
 
 
 def timeline_slugs(html: str) -> list[str]:
-    return re.findall(r'<h3><a href="/events/([\w-]+)/">', html)
+    return re.findall(r'<h3><a href="/[a-z]{2}/events/([\w-]+)/">', html)
 
 
 # -- Home, organisations, sources -----------------------------------------------------------------
@@ -439,7 +439,7 @@ def test_home_shows_what_is_documented_and_links_everywhere(client: Client, case
     assert "A member assaulted" in html  # the latest public event
     assert "Planned detention" not in html
     for url in ("/events/", "/people/", "/organisations/", "/sources/"):
-        assert f'href="{url}"' in html
+        assert f'href="/en{url}"' in html
     assert "<script" not in html
 
 
@@ -459,13 +459,13 @@ def test_organisation_page_shows_every_public_field_with_citations(
 
     affiliations = section_of(html, "Affiliations")
     assert "Affiliated to" in affiliations
-    assert 'href="/organisations/cwi/"' in affiliations
+    assert 'href="/en/organisations/cwi/"' in affiliations
     assert "CWI section established" in affiliations
     assert "interested party&#x27;s account" in affiliations
     assert "Reading Circle" not in affiliations
 
     members = section_of(html, "Members")
-    assert 'href="/people/takhir-mukhamedzyanov/"' in members
+    assert 'href="/en/people/takhir-mukhamedzyanov/"' in members
     assert "leader" in members and "from 2002" in members
     assert "Takhir Narimanovich Mukhamedzyanov, leader of SRK" in members
     assert "Secret" not in members
@@ -577,10 +577,10 @@ def test_event_page_shows_acts_involvements_and_who_claims_what(client: Client, 
     html = page(client, "/events/zhanaozen-massacre/")
     assert "16 December 2011" in html and "precision: day" in html
     assert "Zhanaozen, Mangystau Region, Kazakhstan" in html
-    assert 'href="/organisations/police/"' in html and "accused by the source" in html
+    assert 'href="/en/organisations/police/"' in html and "accused by the source" in html
     assert "striking oil workers" in html
-    assert 'href="/people/ainur-kurmanov/"' in html and "witness" in html
-    assert 'href="/events/zhanaozen-strike/"' in html  # part of
+    assert 'href="/en/people/ainur-kurmanov/"' in html and "witness" in html
+    assert 'href="/en/events/zhanaozen-strike/"' in html  # part of
     sources = section_of(html, "Sources")
     assert "The day Zhanaozen died" in sources
     assert "Ainur Kurmanov" in sources and "The Moscow News" in sources
@@ -590,7 +590,7 @@ def test_event_page_shows_acts_involvements_and_who_claims_what(client: Client, 
 
     strike = page(client, "/events/zhanaozen-strike/")
     assert "between May 2011 and December 2011" in strike and "precision: range" in strike
-    assert 'href="/events/zhanaozen-massacre/"' in strike  # its part
+    assert 'href="/en/events/zhanaozen-massacre/"' in strike  # its part
 
 
 def test_event_page_hides_private_sources_and_victims(client: Client, case: Case) -> None:
@@ -652,7 +652,7 @@ def test_timeline_filters_combine(
     assert timeline_slugs(html) == expected
     if not expected:
         assert "No events match these filters" in html
-        assert '<a href="/events/">clear filters</a>' in html
+        assert '<a href="/en/events/">clear filters</a>' in html
 
 
 def test_timeline_filter_form_shows_current_values(client: Client, case: Case) -> None:
@@ -717,9 +717,9 @@ def test_timeline_query_count_does_not_grow_with_events(
     client: Client, case: Case, django_assert_max_num_queries: DjangoAssertNumQueries
 ) -> None:
     """Listing 25 events with their people and sources costs no more queries than listing 7."""
-    client.get("/events/")  # warm the content-type cache, as a running site would be
+    client.get("/en/events/")  # warm the content-type cache, as a running site would be
     with CaptureQueriesContext(connection) as small:
-        client.get("/events/")
+        client.get("/en/events/")
     for n in range(40):
         event = Event.objects.create(
             section=case.section,
@@ -735,7 +735,7 @@ def test_timeline_query_count_does_not_grow_with_events(
         Participation.objects.create(event=event, person=case.ainur, role="witness")
         cite(event, case.moscow_news)
     with django_assert_max_num_queries(len(small.captured_queries)):
-        response = client.get("/events/")
+        response = client.get("/en/events/")
     assert len(timeline_slugs(response.content.decode())) == 25
 
 

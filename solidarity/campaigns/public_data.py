@@ -439,10 +439,16 @@ def campaign_detail(slug: str) -> CampaignDetail | None:
 def public_petition(slug: str) -> Petition | None:
     """The petition a public form writes to (a model: the signing service needs one)."""
     return (
-        Petition.objects.select_related("campaign")
+        Petition.objects.select_related("campaign", "target")
         .filter(slug=slug, is_public=True, campaign__is_public=True)
         .first()
     )
+
+
+def petition_target_name(petition: Petition) -> str:
+    """The name of the petition's target if it is public (the consent text names it)."""
+    target = petition.target
+    return target.name if target is not None and target.is_public else ""
 
 
 def petition_detail(slug: str) -> PetitionDetail | None:

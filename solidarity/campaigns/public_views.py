@@ -12,9 +12,10 @@ from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone, translation
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
-from . import ical, public_data, services
+from . import ical, public_data, services, throttle
 from .forms import LetterReportForm, RsvpForm, SignForm
 
 LANGUAGE_CODES = ("en", "ru", "kk")
@@ -26,6 +27,20 @@ def _base_url(request: HttpRequest) -> str:
 
 def _language() -> str:
     return (translation.get_language() or "en")[:2]
+
+
+def _with_retry_after(response: HttpResponse) -> HttpResponse:
+    if response.status_code == 429:
+        response["Retry-After"] = str(throttle.form_rate()[1])
+    return response
+
+
+def _too_many() -> str:
+    # Said in the supporter's language, and stored nothing (see throttle.py).
+    return _(
+        "Too many submissions have come from your connection in the last few minutes. "
+        "Please wait a little and try again."
+    )
 
 
 @require_GET
@@ -48,37 +63,44 @@ def campaign_detail(request: HttpRequest, slug: str) -> HttpResponse:
 
 @require_http_methods(["GET", "HEAD", "POST"])
 def petition(request: HttpRequest, slug: str) -> HttpResponse:
+    if request.method != "POST":
+        detail = public_data.petition_detail(slug)
+        if detail is None:
+            raise Http404
+        target_name = detail.target.name if detail.target else ""
+        form = SignForm(target_name=target_name)
+        return render(request, "campaigns/petition.html", {"petition": detail, "form": form})
+    # A signature is answered without the page's counts and names (a redirect), so they are
+    # only read when the form comes back with its messages: it halves the queries per signing.
+    record = public_data.public_petition(slug)
+    if record is None:
+        raise Http404
+    form = SignForm(request.POST, target_name=public_data.petition_target_name(record))
+    status = 400
+    if form.is_valid() and not throttle.allow(request, "sign"):
+        form.add_error(None, _too_many())
+        status = 429
+    elif form.is_valid():
+        try:
+            services.sign_petition(
+                record,
+                form.details(),
+                comment=form.cleaned_data["comment"],
+                public_name_consent=form.cleaned_data["public_name_consent"],
+                contact_consent=form.cleaned_data["contact_consent"],
+                processing_consent=form.cleaned_data["processing_consent"],
+                base_url=_base_url(request),
+            )
+            return HttpResponseRedirect(reverse("campaigns:petition_thanks", args=[slug]))
+        except ValidationError as error:
+            form.add_error(None, error)
     detail = public_data.petition_detail(slug)
     if detail is None:
         raise Http404
-    target_name = detail.target.name if detail.target else ""
-    form = SignForm(request.POST or None, target_name=target_name)
-    status = 200
-    if request.method == "POST":
-        signed = False
-        if form.is_valid():
-            record = public_data.public_petition(slug)
-            if record is None:
-                raise Http404
-            try:
-                services.sign_petition(
-                    record,
-                    form.details(),
-                    comment=form.cleaned_data["comment"],
-                    public_name_consent=form.cleaned_data["public_name_consent"],
-                    contact_consent=form.cleaned_data["contact_consent"],
-                    processing_consent=form.cleaned_data["processing_consent"],
-                    base_url=_base_url(request),
-                )
-                signed = True
-            except ValidationError as error:
-                form.add_error(None, error)
-        if signed:
-            return HttpResponseRedirect(reverse("campaigns:petition_thanks", args=[slug]))
-        status = 400
-    return render(
+    response = render(
         request, "campaigns/petition.html", {"petition": detail, "form": form}, status=status
     )
+    return _with_retry_after(response)
 
 
 @require_GET
@@ -125,7 +147,10 @@ def urgent_action(request: HttpRequest, slug: str) -> HttpResponse:
         record = public_data.public_urgent_action(slug)
         if record is None:
             raise Http404
-        if form.is_valid():
+        if form.is_valid() and not throttle.allow(request, "letters"):
+            form.add_error(None, _too_many())
+            status = 429
+        elif form.is_valid():
             target_id = form.cleaned_data["target"]
             target = record.targets.filter(pk=target_id).first() if target_id else None
             try:
@@ -143,7 +168,7 @@ def urgent_action(request: HttpRequest, slug: str) -> HttpResponse:
         if reported:
             url = reverse("campaigns:urgent_action", args=[slug]) + "?reported=1#report"
             return HttpResponseRedirect(url)
-        status = 400
+        status = max(status, 400)
     context = {
         "ua": detail,
         "form": form,
@@ -152,7 +177,9 @@ def urgent_action(request: HttpRequest, slug: str) -> HttpResponse:
             (code, name) for code, name in (("en", "English"), ("ru", "Русский"), ("kk", "Қазақша"))
         ],
     }
-    return render(request, "campaigns/urgent_action.html", context, status=status)
+    return _with_retry_after(
+        render(request, "campaigns/urgent_action.html", context, status=status)
+    )
 
 
 # -- Actions ------------------------------------------------------------------------------------

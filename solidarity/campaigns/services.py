@@ -5,7 +5,8 @@ identically (Zulip's `do_*` actions, Wagtail's actions). Each runs in one transa
 is queued as a background task inside that same transaction: the task queue is a table in the
 same database, so the change and its e-mail commit together or not at all, and the worker
 cannot see the task before the change is committed. It is also one disk flush per signature
-instead of two, which is what the signing rate is bound by.
+instead of two, which is what the signing rate is bound by; on SQLite, `groupcommit` lets
+concurrent signatures share that flush.
 """
 
 from __future__ import annotations
@@ -32,7 +33,7 @@ from solidarity.core.partialdate import PartialDate
 from solidarity.documentation.models import Act, Event, Participation, Person
 from solidarity.documentation.vocabularies import PERSECUTION, EventType
 
-from . import tasks
+from . import groupcommit, tasks
 from .models import (
     STATES_NEEDING_EVENT,
     Action,
@@ -191,7 +192,9 @@ def sign_petition(
         raise ValidationError(_("We can only record your signature with your consent."))
     _check_open(petition)
     key = email_hash(details.email)
-    with transaction.atomic():
+
+    # Run by groupcommit in a transaction (with other signatures when many come at once).
+    def write() -> SignResult:
         supporter = _new_supporter(details)
         signature = Signature(
             petition=petition,
@@ -219,7 +222,9 @@ def sign_petition(
             tasks.send_signature_confirmation.enqueue(existing.pk, base_url)
             return SignResult.PENDING_AGAIN
         tasks.send_signature_confirmation.enqueue(signature.pk, base_url)
-    return SignResult.SIGNED
+        return SignResult.SIGNED
+
+    return groupcommit.write(write)
 
 
 def signature_for_token(token: str) -> Signature | None:
@@ -235,7 +240,8 @@ def signature_for_token(token: str) -> Signature | None:
 
 def confirm_signature(token: str) -> Signature | None:
     """Count the signature whose link this is. Confirming twice is harmless."""
-    with transaction.atomic():
+
+    def write() -> Signature | None:
         signature = signature_for_token(token)
         if signature is None:
             return None
@@ -243,7 +249,9 @@ def confirm_signature(token: str) -> Signature | None:
             signature.status = Signature.Status.CONFIRMED
             signature.confirmed_at = timezone.now()
             signature.save(update_fields=["status", "confirmed_at"])
-    return signature
+        return signature
+
+    return groupcommit.write(write)
 
 
 def confirmed_signatures(petition: Petition) -> QuerySet[Signature]:
@@ -325,7 +333,8 @@ def report_letters(
     _check_ua_open(urgent_action)
     if target is not None and not urgent_action.targets.filter(pk=target.pk).exists():
         raise ValidationError(_("This official is not a target of this urgent action."))
-    with transaction.atomic():
+
+    def write() -> LetterReport:
         return LetterReport.objects.create(
             urgent_action=urgent_action,
             target=target,
@@ -334,6 +343,8 @@ def report_letters(
             contact_consent=contact_consent,
             processing_consent=True,
         )
+
+    return groupcommit.write(write)
 
 
 def letters_reported(urgent_action: UrgentAction) -> int:

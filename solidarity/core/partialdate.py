@@ -31,6 +31,8 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from . import datewords
+
 MIN_DAY = dt.date(1, 1, 1)
 MAX_DAY = dt.date(9999, 12, 31)
 
@@ -169,18 +171,16 @@ class PartialDate:
         return self.earliest.year <= year <= self.latest.year
 
     def display(self) -> str:
-        """The form a reader expects: "16 December 2011", "June 2012", "c. 2002"."""
+        """The form a reader expects, in the active language: "16 December 2011", "June 2012",
+        "c. 2002", "before 5 March 2012"; "16 декабря 2011", "2012 жылғы маусым"."""
         if self.precision is Precision.RANGE:
             start_text, _sep, end_text = self.text.partition("/")
             if start_text == "..":
-                return _("before %(date)s") % {"date": _display_single(end_text)}
+                return datewords.write(end_text, "before")
             if end_text == "..":
-                return _("after %(date)s") % {"date": _display_single(start_text)}
-            return _("between %(start)s and %(end)s") % {
-                "start": _display_single(start_text),
-                "end": _display_single(end_text),
-            }
-        return _display_single(self.text)
+                return datewords.write(start_text, "after")
+            return datewords.write_range(start_text, end_text)
+        return datewords.write(self.text)
 
     def __str__(self) -> str:
         return self.display()
@@ -195,19 +195,6 @@ class PartialDate:
         if not isinstance(other, PartialDate):
             return NotImplemented
         return self._key() < other._key()
-
-
-def _display_single(text: str) -> str:
-    approximate = text.endswith("~")
-    core = text[:-1] if approximate else text
-    parts = [int(p) for p in core.split("-")]
-    if len(parts) == 3:
-        shown = f"{parts[2]} {_(calendar.month_name[parts[1]])} {parts[0]}"
-    elif len(parts) == 2:
-        shown = f"{_(calendar.month_name[parts[1]])} {parts[0]}"
-    else:
-        shown = str(parts[0])
-    return _("c. %(date)s") % {"date": shown} if approximate else shown
 
 
 def _canonical_from_phrase(raw: str) -> str:

@@ -5,18 +5,24 @@ comes first, then the section and publication flag, then internal notes (collaps
 personal and sealed fields under a warning. Every fact (a `Sourced` record) is edited together
 with its citations and cannot be saved without one. Django admin saves the main form, the
 inlines and the change log in one transaction, so a failure anywhere leaves nothing half-saved.
+
+Who sees what is decided by `solidarity.safety` alone: every queryset here goes through
+`scoped`, every permission through the policy, and another section's object answers 404. Being a
+superuser grants nothing here; a role in a section does.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
+from contextvars import ContextVar
 from typing import TYPE_CHECKING, Any, ClassVar
 from urllib.parse import urlencode
 
 from django import forms
 from django.contrib import admin
 from django.contrib.admin.options import IncorrectLookupParameters
+from django.contrib.admin.utils import unquote
 from django.contrib.admin.widgets import AdminTextInputWidget
 from django.contrib.contenttypes.admin import GenericTabularInline
 from django.contrib.contenttypes.models import ContentType
@@ -24,8 +30,9 @@ from django.core.exceptions import ImproperlyConfigured
 from django.db import models
 from django.db.models import Exists, OuterRef, Prefetch, QuerySet
 from django.db.models.functions import ExtractYear
-from django.http import HttpRequest
+from django.http import Http404, HttpRequest, HttpResponse
 from django.template.loader import render_to_string
+from django.template.response import TemplateResponse
 from django.urls import NoReverseMatch, reverse
 from django.utils.safestring import SafeString
 from django.utils.translation import gettext
@@ -35,6 +42,17 @@ from solidarity.core.classification import FieldClass, field_class, fields_of_cl
 from solidarity.core.fields import PARTIAL_DATE_HELP, PartialDateField
 from solidarity.core.models import Record, Section
 from solidarity.core.partialdate import MAX_DAY, MIN_DAY, PartialDate
+from solidarity.safety.access import can, readable_classes, scoped, sections_for
+from solidarity.safety.crypto import DecryptionError
+from solidarity.safety.keys import (
+    KeyRefused,
+    is_recipient,
+    may_read_sealed,
+    read_sealed,
+    unlocked_key,
+)
+from solidarity.safety.policy import kind_of
+from solidarity.search.admin import PersonSearchMixin
 
 from .forms import CitationFormSet, CitedInlineForm, ConstraintInlineFormSet, SourcedChildFormSet
 from .models import (
@@ -205,8 +223,133 @@ def _known(value: object) -> str:
 # -- Base classes ------------------------------------------------------------------------------
 
 
+# The request the admin is answering, for read-only panels (which Django calls without it).
+_request: ContextVar[HttpRequest | None] = ContextVar("documentation_admin_request", default=None)
+
+
+def _viewer() -> Any:
+    request = _request.get()
+    return request.user if request is not None else None
+
+
+def visible(queryset: QuerySet[Any]) -> QuerySet[Any]:
+    """Rows of `queryset` that the user of the current admin request may view."""
+    return scoped(queryset, _viewer(), "view")
+
+
+def _choices(model: type[models.Model], request: HttpRequest) -> QuerySet[Any] | None:
+    """What a foreign key to `model` may point to for this user, or None to leave it alone."""
+    if model is Section:
+        allowed = sections_for(request.user, "add") | sections_for(request.user, "change")
+        return Section.objects.filter(pk__in=allowed)
+    if kind_of(model) is not None:
+        return scoped(model._default_manager.all(), request.user, "view")
+    return None
+
+
+def _readable(
+    request: HttpRequest, model: type[models.Model], obj: Any, fieldsets: Any
+) -> Fieldsets:
+    """Fieldsets without the fields whose class the user's role in obj's section cannot read."""
+    classes = readable_classes(request.user, obj)
+    model_fields = {f.name for f in model._meta.get_fields()}
+    result: Fieldsets = []
+    for title, options in fieldsets:
+        names = tuple(
+            name
+            for name in options["fields"]
+            if not isinstance(name, str)
+            or name not in model_fields
+            or field_class(model, name) in classes
+        )
+        if names:
+            kept: _FieldOpts = {**options, "fields": names}  # type: ignore[typeddict-item]
+            result.append((title, kept))
+    return result
+
+
+def _rendered(response: HttpResponse) -> HttpResponse:
+    # Read-only panels run while the template renders; a TemplateResponse renders lazily, after
+    # the view returned, so it is rendered here while the request is still known to them.
+    if isinstance(response, TemplateResponse):
+        response.render()
+    return response
+
+
 class DocumentationAdmin(_ModelAdmin):
     list_per_page = 50
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Any]:
+        return scoped(super().get_queryset(request), request.user, "view")
+
+    def has_module_permission(self, request: HttpRequest) -> bool:
+        return can(request.user, "view", self.model)
+
+    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return can(request.user, "view", self.model, obj) or can(
+            request.user, "change", self.model, obj
+        )
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return can(request.user, "add", self.model)
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return can(request.user, "change", self.model, obj)
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return can(request.user, "delete", self.model, obj)
+
+    def get_fieldsets(self, request: HttpRequest, obj: Any = None) -> Any:
+        return _readable(request, self.model, obj, super().get_fieldsets(request, obj))
+
+    def formfield_for_foreignkey(
+        self, db_field: Any, request: HttpRequest, **kwargs: Any
+    ) -> forms.ModelChoiceField[Any] | None:
+        choices = _choices(db_field.related_model, request)
+        if choices is not None:
+            kwargs.setdefault("queryset", choices)
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    def _visible_or_404(self, request: HttpRequest, object_id: str | None) -> None:
+        # Django's admin redirects to its index for a missing object, after checking the
+        # permission in general; here another section's object is simply not found (D6).
+        if object_id is not None and self.get_object(request, unquote(object_id)) is None:
+            raise Http404(f"No {self.opts.verbose_name} found.")
+
+    def changeform_view(
+        self,
+        request: HttpRequest,
+        object_id: str | None = None,
+        form_url: str = "",
+        extra_context: dict[str, Any] | None = None,
+    ) -> HttpResponse:
+        token = _request.set(request)
+        try:
+            self._visible_or_404(request, object_id)
+            return _rendered(super().changeform_view(request, object_id, form_url, extra_context))
+        finally:
+            _request.reset(token)
+
+    def changelist_view(
+        self, request: HttpRequest, extra_context: dict[str, Any] | None = None
+    ) -> HttpResponse:
+        token = _request.set(request)
+        try:
+            return _rendered(super().changelist_view(request, extra_context))
+        finally:
+            _request.reset(token)
+
+    def delete_view(
+        self, request: HttpRequest, object_id: str, extra_context: dict[str, Any] | None = None
+    ) -> HttpResponse:
+        self._visible_or_404(request, object_id)
+        return super().delete_view(request, object_id, extra_context)
+
+    def history_view(
+        self, request: HttpRequest, object_id: str, extra_context: dict[str, Any] | None = None
+    ) -> HttpResponse:
+        self._visible_or_404(request, object_id)
+        return super().history_view(request, object_id, extra_context)
 
     def formfield_for_dbfield(
         self, db_field: models.Field[Any, Any], request: HttpRequest, **kwargs: Any
@@ -235,13 +378,48 @@ class RecordAdmin(DocumentationAdmin):
     def get_changeform_initial_data(self, request: HttpRequest) -> dict[str, Any]:
         initial = super().get_changeform_initial_data(request)
         if "section" not in initial:
-            sections = list(Section.objects.values_list("pk", flat=True)[:2])
+            sections = sorted(sections_for(request.user, "add"))[:2]
             if len(sections) == 1:
                 initial["section"] = str(sections[0])
         return initial
 
 
-class TabularInline(_TabularInline):
+class ScopedInline:
+    """Inline rows through the access functions; permissions follow the parent object."""
+
+    model: type[models.Model]
+    parent_model: type[models.Model]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Any]:
+        return scoped(super().get_queryset(request), request.user, "view")  # type: ignore[misc]
+
+    def formfield_for_foreignkey(
+        self, db_field: Any, request: HttpRequest, **kwargs: Any
+    ) -> forms.ModelChoiceField[Any] | None:
+        choices = _choices(db_field.related_model, request)
+        if choices is not None:
+            kwargs.setdefault("queryset", choices)
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)  # type: ignore[misc,no-any-return]
+
+    def _parent_may(self, request: HttpRequest, action: str, obj: Any) -> bool:
+        return can(request.user, action, self.parent_model, obj)
+
+    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return self._parent_may(request, "view", obj)
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        if obj is None:
+            return self._parent_may(request, "add", None)
+        return self._parent_may(request, "change", obj)
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return self.has_add_permission(request, obj)
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return self.has_add_permission(request, obj)
+
+
+class TabularInline(ScopedInline, _TabularInline):
     extra = 0
     formset = ConstraintInlineFormSet
 
@@ -253,7 +431,7 @@ class TabularInline(_TabularInline):
         return super().formfield_for_dbfield(db_field, request, **kwargs)
 
 
-class CitationInline(GenericTabularInline):
+class CitationInline(ScopedInline, GenericTabularInline):
     """The sources of one fact. Whoever may edit the fact may edit its citations: they are part
     of it, and a fact without them cannot be saved."""
 
@@ -267,26 +445,6 @@ class CitationInline(GenericTabularInline):
     verbose_name = _("source cited")
     verbose_name_plural = _("sources cited")
     formfield_overrides = {models.TextField: {"widget": forms.Textarea(attrs={"rows": 2})}}
-
-    def _parent_permission(self, request: HttpRequest, action: str) -> bool:
-        opts = self.parent_model._meta
-        return request.user.has_perm(f"{opts.app_label}.{action}_{opts.model_name}")
-
-    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return self._parent_permission(request, "view") or self._parent_permission(
-            request, "change"
-        )
-
-    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return self._parent_permission(request, "add") or self._parent_permission(request, "change")
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return self._parent_permission(request, "change") or (
-            obj is None and self._parent_permission(request, "add")
-        )
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return self.has_change_permission(request, obj)
 
 
 class CitedFilter(admin.SimpleListFilter):
@@ -354,7 +512,7 @@ class SourceAdmin(RecordAdmin):
             citations = obj.citations.select_related("content_type").prefetch_related("fact")
             for citation in citations:
                 fact = citation.fact
-                if fact is None:
+                if fact is None or not can(_viewer(), "view", type(fact), fact):
                     continue
                 rows.append(
                     {
@@ -496,12 +654,12 @@ class MembershipInline(TabularInline):
 
 
 @admin.register(Person)
-class PersonAdmin(RecordAdmin):
+class PersonAdmin(PersonSearchMixin, RecordAdmin):
     list_display = ("full_name", "name_forms", "status_now", "birth_year", "is_public", "section")
     list_filter = FACT_FILTERS
     search_fields = PERSON_SEARCH
     prepopulated_fields = {"slug": ("given_name", "family_name")}
-    readonly_fields = ("status_timeline", "prisoner_record")
+    readonly_fields = ("status_timeline", "prisoner_record", "whereabouts_sealed")
     inlines = (PersonNameInline, MembershipInline, CitationInline)
     fieldsets = classified_fieldsets(
         Person,
@@ -528,10 +686,46 @@ class PersonAdmin(RecordAdmin):
 
     def get_fieldsets(self, request: HttpRequest, obj: Person | None = None) -> Any:
         fieldsets = super().get_fieldsets(request, obj)
+        if FieldClass.SEALED in readable_classes(request.user, obj):
+            # Whereabouts are not a form field: they are sealed, read and written on their own
+            # page after unlocking (solidarity.safety); this panel says so and links to it.
+            sensitive = _("Never to be published")
+            if not any(title == sensitive for title, _opts in fieldsets):
+                fieldsets = [
+                    *fieldsets,
+                    (sensitive, {"fields": (), "description": SENSITIVE_WARNING}),
+                ]
+            fieldsets = [
+                (title, {**opts, "fields": (*opts["fields"], "whereabouts_sealed")})
+                if title == sensitive
+                else (title, opts)
+                for title, opts in fieldsets
+            ]
         if obj is None:
             # Status and prisoner record are derived from saved records; a new person has none.
             return [fs for fs in fieldsets if "status_timeline" not in fs[1]["fields"]]
         return fieldsets
+
+    @admin.display(description=_("whereabouts"))
+    def whereabouts_sealed(self, obj: Person) -> SafeString:
+        request = _request.get()
+        context: dict[str, Any] = {"saved": obj.pk is not None, "stored": False}
+        if obj.pk is not None and request is not None and may_read_sealed(request.user, obj):
+            url = reverse("safety:sealed", args=["documentation", "person", obj.pk, "whereabouts"])
+            context.update(
+                stored=bool(obj.whereabouts),
+                recipient=is_recipient(request.user, obj, "whereabouts"),
+                url=url,
+                unlock_url=f"{reverse('safety:unlock')}?next={request.get_full_path()}",
+                key_url=reverse("safety:key"),
+            )
+            private_key = unlocked_key(request)
+            if context["stored"] and context["recipient"] and private_key is not None:
+                try:
+                    context["value"] = read_sealed(request.user, obj, "whereabouts", private_key)
+                except (KeyRefused, DecryptionError) as error:
+                    context["problem"] = str(error)
+        return render_to_string("admin/documentation/person/whereabouts_sealed.html", context)
 
     @admin.display(description=_("name"), ordering="family_name")
     def full_name(self, obj: Person) -> str:
@@ -543,14 +737,18 @@ class PersonAdmin(RecordAdmin):
 
     @admin.display(description=_("status now"))
     def status_now(self, obj: Person) -> str:
-        changes = derive_status_timeline(obj.acts.all())
+        sections = sections_for(_viewer(), "view")
+        changes = derive_status_timeline(
+            [act for act in obj.acts.all() if act.event.section_id in sections]
+        )
         status = changes[-1].status if changes else PersonStatus.FREE
         return str(PersonStatus(status).label)
 
     @admin.display(description=_("status timeline"))
     def status_timeline(self, obj: Person) -> SafeString:
         changes = status_timeline(obj) if obj.pk is not None else []
-        events = Event.objects.in_bulk({change.event_id for change in changes})
+        events = visible(Event.objects.all()).in_bulk({change.event_id for change in changes})
+        changes = [change for change in changes if change.event_id in events]
         rows = [
             {
                 "date": change.date.display(),
@@ -580,7 +778,7 @@ class PersonAdmin(RecordAdmin):
                     "outcome": p.get_outcome_display(),
                     "sentence": _known(p.sentence),
                 }
-                for p in obj.prosecutions.all()
+                for p in visible(obj.prosecutions.all())
             ],
             "detentions": [
                 {
@@ -590,7 +788,7 @@ class PersonAdmin(RecordAdmin):
                     "end": _known(d.end),
                     "correspondence": d.get_correspondence_display(),
                 }
-                for d in obj.detentions.select_related("facility")
+                for d in visible(obj.detentions.select_related("facility"))
             ],
             "recognitions": [
                 {
@@ -599,8 +797,8 @@ class PersonAdmin(RecordAdmin):
                     "date": _known(r.date),
                     "criteria": _known(", ".join(c.code for c in r.criteria.all())),
                 }
-                for r in obj.recognitions.select_related("recognised_by").prefetch_related(
-                    "criteria"
+                for r in visible(
+                    obj.recognitions.select_related("recognised_by").prefetch_related("criteria")
                 )
             ],
             "add_prosecution_url": _add_url(Prosecution, person=obj.pk, section=obj.section_id),
@@ -642,7 +840,7 @@ class YearFilter(admin.SimpleListFilter):
     def lookups(
         self, request: HttpRequest, model_admin: admin.ModelAdmin[Any]
     ) -> list[tuple[str, str]]:
-        events = Event.objects.all()
+        events = scoped(Event.objects.all(), request.user, "view")
         starts = events.exclude(date_earliest=MIN_DAY).annotate(y=ExtractYear("date_earliest"))
         ends = events.exclude(date_latest=MAX_DAY).annotate(y=ExtractYear("date_latest"))
         years = set(starts.values_list("y", flat=True)) | set(ends.values_list("y", flat=True))

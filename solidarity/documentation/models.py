@@ -22,6 +22,7 @@ from solidarity.core.fields import PartialDateField
 from solidarity.core.models import Record
 from solidarity.core.partialdate import PartialDate
 from solidarity.core.translation import Translated, tr
+from solidarity.safety.fields import EncryptedTextField, SealedTextField, row_nonce_field
 
 from .vocabularies import (
     Correspondence,
@@ -226,9 +227,12 @@ class Person(Sourced):
     summary_en = models.TextField(_("summary (en)"), blank=True)
     summary_ru = models.TextField(_("summary (ru)"), blank=True)
     summary_kk = models.TextField(_("summary (kk)"), blank=True)
-    # Where a person in hiding can be found is the most dangerous fact we hold: sealed.
-    whereabouts = models.TextField(blank=True)
-    contact = models.TextField(_("contact details"), blank=True)
+    # Where a person in hiding can be found is the most dangerous fact we hold: sealed to the
+    # section's coordinators. Contact details are encrypted with a keyring key; both are bound
+    # to this row by `row_nonce` (see solidarity.safety.fields).
+    whereabouts = SealedTextField(_("whereabouts"), blank=True)
+    contact = EncryptedTextField(_("contact details"), blank=True)
+    row_nonce = row_nonce_field()
     internal_notes = models.TextField(blank=True)
 
     class Meta:

@@ -6,9 +6,13 @@ the same 404 page, so the site never confirms that something is being withheld.
 
 from __future__ import annotations
 
-from django.http import HttpRequest, HttpResponse
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse, HttpResponseForbidden
 from django.shortcuts import render
-from django.views.decorators.http import require_safe
+from django.utils.translation import gettext as _
+from django.views import i18n
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_POST, require_safe
 
 from . import data
 from .forms import TimelineFilterForm
@@ -16,7 +20,9 @@ from .values import TimelineFilters
 
 
 def _not_found(request: HttpRequest) -> HttpResponse:
-    return render(request, "public/not_found.html", status=404)
+    # The same page for every address, in each language: no alternates, no way back to the
+    # address itself, so a withheld record's 404 cannot be told from a missing one's.
+    return render(request, "public/not_found.html", {"not_found": True}, status=404)
 
 
 @require_safe
@@ -77,3 +83,30 @@ def event_detail(request: HttpRequest, slug: str) -> HttpResponse:
 def source_list(request: HttpRequest) -> HttpResponse:
     page = data.sources(request.GET.get("page"))
     return render(request, "public/source_list.html", {"page": page})
+
+
+def _posted_from_this_site(request: HttpRequest) -> bool:
+    origin = request.headers.get("Origin")
+    if origin and origin != "null":
+        own = f"{request.scheme}://{request.get_host()}"
+        return origin == own or origin in settings.CSRF_TRUSTED_ORIGINS
+    # Without a usable Origin (a page under a no-referrer policy sends "null"), the browser's
+    # own account of where the request started.
+    return request.headers.get("Sec-Fetch-Site") == "same-origin"
+
+
+@csrf_exempt
+@require_POST
+def set_language(request: HttpRequest) -> HttpResponse:
+    """Django's set_language, refusing a post from another site by its origin, not a token.
+
+    A token would put a CSRF cookie on every reader of the public site and a fresh random
+    string into every page, for the sake of this one form. Browsers say where a form was
+    posted from; a post from anywhere else is refused, as Django's own check refuses it.
+    """
+    if not _posted_from_this_site(request):
+        return HttpResponseForbidden(
+            _("The language can only be changed from this site's own pages."),
+            content_type="text/plain; charset=utf-8",
+        )
+    return i18n.set_language(request)

@@ -1,19 +1,71 @@
-"""How public values are written out: translations marked, missing facts said to be unknown."""
+"""How public values are written out: translations marked, missing facts said to be unknown,
+dates and counts in the reader's language, and the page's address in the other languages."""
 
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
+from typing import Any
 
 from django import template
-from django.utils.formats import date_format
+from django.conf import settings
+from django.urls import translate_url
+from django.utils import translation
+from django.utils.formats import number_format
 from django.utils.html import conditional_escape, format_html, linebreaks
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 
+from solidarity.core import datewords
 from solidarity.core.partialdate import PartialDate
 from solidarity.core.translation import Translated
 
 register = template.Library()
+
+
+@dataclass(frozen=True)
+class LanguageVersion:
+    code: str
+    name: str
+    url: str
+    absolute_url: str
+    is_current: bool
+
+
+@register.simple_tag(takes_context=True)
+def language_versions(context: dict[str, Any]) -> list[LanguageVersion]:
+    """This page in each interface language, named in that language ("Қазақша").
+
+    The query is left out: the page would otherwise repeat whatever text a crafted link put
+    there (filters keep to their own validated form, and are simply reset by a switch).
+    """
+    request = context.get("request")
+    path = request.path if request is not None else "/"
+    current = translation.get_language()
+    versions = []
+    for code, name in settings.LANGUAGES:
+        url = translate_url(path, code)
+        absolute = request.build_absolute_uri(url) if request is not None else url
+        versions.append(LanguageVersion(code, name, url, absolute, code == current))
+    return versions
+
+
+@register.filter
+def has_language_in_address(versions: list[LanguageVersion]) -> bool:
+    """Whether the versions have addresses of their own (pages outside i18n_patterns do not)."""
+    return len({v.url for v in versions}) == len(versions)
+
+
+@register.filter
+def count(value: int | None) -> str:
+    """A count with the reader's digit grouping: 12,345 / 12 345."""
+    return number_format(value or 0, force_grouping=True)
+
+
+@register.filter
+def day(value: dt.date | None) -> str:
+    """A calendar day as the reader writes it: 16 December 2011 / 2011 жылғы 16 желтоқсан."""
+    return datewords.write_day(value) if value is not None else ""
 
 
 @register.simple_tag
@@ -57,5 +109,5 @@ def known(value: object) -> SafeString:
     if isinstance(value, PartialDate):
         return conditional_escape(value.display())
     if isinstance(value, dt.date):
-        return conditional_escape(date_format(value, "j F Y"))
+        return conditional_escape(datewords.write_day(value))
     return conditional_escape(str(value))

@@ -64,6 +64,12 @@ class Command(BaseCommand):
 
         password_file = Path(settings.DATA_DIR) / LOGIN_FILENAME
         password = ensure_admin(password_file)
+        granted = grant_demo_roles()
+        if granted:
+            self.stdout.write(
+                f"The demo admin was made coordinator of {granted} section(s): being a "
+                "superuser alone shows no section data (docs/threat-model.md, D5)."
+            )
         self.stdout.write("")
         self.stdout.write(self.style.SUCCESS("The demo is ready. Log in to the back office:"))
         self.stdout.write(f"  URL:       {LOGIN_URL}")
@@ -77,6 +83,10 @@ class Command(BaseCommand):
         else:
             self.stdout.write(f"  Password:  {password}")
             self.stdout.write(f"             (kept in {password_file}, readable only by you)")
+        self.stdout.write(
+            "  Second factor: every staff login needs one. At the first login you scan a QR "
+            "code with an authenticator app (any TOTP app) and receive ten backup codes."
+        )
         self.stdout.write("")
         self.stdout.write("Start the server with:")
         self.stdout.write("  solidarity serve")
@@ -104,6 +114,26 @@ def ensure_admin(password_file: Path) -> str | None:
     if saved and check_password(saved, user.password):
         return saved
     return None
+
+
+def grant_demo_roles() -> int:
+    """Make the demo admin coordinator of every section it has no role in; return how many.
+
+    Only the demo does this: in production an administrator runs the system and reads section
+    data only through a role that someone granted on purpose.
+    """
+    from solidarity.core.models import Section
+    from solidarity.safety.models import Role
+
+    user_model = get_user_model()
+    admin = user_model._default_manager.get(**{user_model.USERNAME_FIELD: ADMIN_USERNAME})
+    granted = 0
+    for section in Section.objects.exclude(
+        pk__in=Role.objects.filter(user=admin).values("section")
+    ):
+        Role.objects.create(user=admin, section=section, role="coordinator")
+        granted += 1
+    return granted
 
 
 def _write_private(path: Path, secret: str) -> None:

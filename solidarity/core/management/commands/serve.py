@@ -1,14 +1,22 @@
 """`solidarity serve`: run Solidarity under waitress, a production WSGI server.
 
-Static files are served by WhiteNoise (configured in settings), so nothing else is needed.
+Static files are served by WhiteNoise (configured in settings), and the background worker that
+sends e-mail (`solidarity db_worker`) runs as a child process, so nothing else is needed.
 """
 
 from __future__ import annotations
 
+import atexit
+import contextlib
 import ipaddress
+import signal
+import subprocess
+import sys
+import threading
 from argparse import ArgumentParser
 from pathlib import Path
-from typing import Any
+from types import FrameType
+from typing import Any, TextIO
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
@@ -34,6 +42,17 @@ class Command(BaseCommand):
         parser.add_argument("--port", type=int, default=8000, help="default: 8000")
         parser.add_argument("--threads", type=int, default=8, help="worker threads (default: 8)")
         parser.add_argument(
+            "--connection-limit",
+            type=int,
+            default=100,
+            help="open connections accepted at once; more wait to connect (default: 100)",
+        )
+        parser.add_argument(
+            "--no-worker",
+            action="store_true",
+            help="do not start the background worker (run `solidarity db_worker` yourself)",
+        )
+        parser.add_argument(
             "--public",
             action="store_true",
             help="allow listening on an address other machines can reach",
@@ -57,6 +76,8 @@ class Command(BaseCommand):
             raise CommandError(f"--port must be between 1 and 65535, not {port}.")
         if threads < 1:
             raise CommandError(f"--threads must be at least 1, not {threads}.")
+        if options["connection_limit"] < 1:
+            raise CommandError("--connection-limit must be at least 1.")
 
         from waitress.server import create_server
 
@@ -68,7 +89,12 @@ class Command(BaseCommand):
 
         try:
             server = create_server(
-                application, host=host, port=port, threads=threads, ident="Solidarity"
+                application,
+                host=host,
+                port=port,
+                threads=threads,
+                connection_limit=options["connection_limit"],
+                ident="Solidarity",
             )
         except OSError as error:
             raise CommandError(f"Cannot listen on {host}:{port}: {error.strerror}") from error
@@ -83,8 +109,98 @@ class Command(BaseCommand):
             )
         self.stdout.write(f"Solidarity is running at {url}")
         self.stdout.write(f"Back office: {url}admin/")
+        worker = None if options["no_worker"] else Worker(self.stderr)
+        if worker is None:
+            self.stdout.write(
+                "Background worker not started (--no-worker): e-mail waits in the queue until "
+                "`solidarity db_worker` runs."
+            )
+        else:
+            worker.start()
+            self.stdout.write(
+                f"Background worker started (solidarity db_worker, pid {worker.pid}): it sends "
+                "the e-mail, and stops with the server."
+            )
+        if settings.EMAIL_BACKEND == "django.core.mail.backends.filebased.EmailBackend":
+            self.stdout.write(
+                f"No SMTP server is configured: e-mails (e.g. signature confirmations) are "
+                f"written as files to {settings.EMAIL_FILE_PATH}/. Set SOLIDARITY_EMAIL_HOST "
+                "to send them."
+            )
         self.stdout.write("Press Ctrl+C to stop.")
+        # SIGTERM (from a service manager or `kill`) must end the server as Ctrl+C does, so
+        # that the worker is stopped with it instead of being left running alone.
+        signal.signal(signal.SIGTERM, _interrupt)
         try:
-            server.run()
-        except KeyboardInterrupt:
-            self.stdout.write("Stopped.")
+            # waitress returns from run() on Ctrl+C (and so on SIGTERM); KeyboardInterrupt
+            # itself only arrives if it lands outside waitress's loop.
+            with contextlib.suppress(KeyboardInterrupt):
+                server.run()
+        finally:
+            server.close()
+            if worker is not None:
+                worker.stop()
+        self.stdout.write("Stopped.")
+
+
+def _interrupt(signum: int, frame: FrameType | None) -> None:
+    raise KeyboardInterrupt
+
+
+class Worker:
+    """`solidarity db_worker` as a child process, restarted if it dies, stopped with us."""
+
+    RESTART_DELAY = 5.0
+
+    def __init__(self, stderr: TextIO | Any) -> None:
+        self.stderr = stderr
+        self.process: subprocess.Popen[bytes] | None = None
+        self.stopping = threading.Event()
+        self.lock = threading.Lock()
+
+    @property
+    def pid(self) -> int:
+        return self.process.pid if self.process else 0
+
+    def start(self) -> None:
+        self._spawn()
+        atexit.register(self.stop)
+        threading.Thread(target=self._watch, name="worker-watch", daemon=True).start()
+
+    def _spawn(self) -> None:
+        with self.lock:
+            if not self.stopping.is_set():
+                command = [sys.executable, "-m", "solidarity", "db_worker", "--no-reload"]
+                # Its own process group: Ctrl+C in the terminal reaches only us, and we stop it.
+                self.process = subprocess.Popen(command, process_group=0)  # noqa: S603 - our own command
+
+    def _watch(self) -> None:
+        while not self.stopping.is_set():
+            process = self.process
+            if process is None:
+                return
+            code = process.wait()
+            if self.stopping.is_set():
+                return
+            # E.g. the database was not migrated yet when it started: try again shortly.
+            self.stderr.write(
+                f"The background worker exited (code {code}); restarting it in "
+                f"{self.RESTART_DELAY:.0f} s."
+            )
+            if self.stopping.wait(self.RESTART_DELAY):
+                return
+            self._spawn()
+
+    def stop(self) -> None:
+        with self.lock:
+            self.stopping.set()
+            process = self.process
+        if process is None or process.poll() is not None:
+            return
+        # SIGTERM lets the worker finish the e-mail it is sending; a stuck one is killed.
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()

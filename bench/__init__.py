@@ -1,0 +1,1 @@
+"""Benchmarks and crash tests, run by hand or by CI: `python -m bench.<name>` (see README.md)."""

@@ -1,0 +1,195 @@
+"""The real server stack for the signing benchmark and the crash test, on loopback only.
+
+A throwaway data directory with the real settings (SQLite in WAL mode, synchronous=FULL), a
+migrated database with one public petition, and `solidarity serve` (waitress) in its own
+process. Each benchmark client is one thread with one keep-alive HTTP/1.1 connection
+(http.client), like a browser tab.
+"""
+
+from __future__ import annotations
+
+import http.client
+import os
+import re
+import secrets
+import socket
+import sqlite3
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlencode
+
+ROOT = Path(__file__).resolve().parent.parent
+HOST = "127.0.0.1"
+PETITION_SLUG = "bench-petition"
+SOLIDARITY = [sys.executable, "-m", "solidarity"]
+_TOKEN = re.compile(rb'name="csrfmiddlewaretoken" value="([^"]+)"')
+
+_SETUP = f"""
+from solidarity.core.models import Section
+from solidarity.campaigns.models import Campaign, Petition
+section = Section.objects.create(slug="bench", name_en="Bench section", kind="home")
+campaign = Campaign.objects.create(
+    section=section, is_public=True, slug="bench-campaign", title_en="Bench campaign")
+Petition.objects.create(
+    section=section, is_public=True, campaign=campaign, slug="{PETITION_SLUG}",
+    title_en="Free the bench prisoners", text_en="We call for their release.", goal=100000)
+"""
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind((HOST, 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+def environment(data_dir: Path) -> dict[str, str]:
+    """The real settings, in `data_dir`, whatever the caller's environment says."""
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if not key.startswith(("SOLIDARITY_", "DATABASE_URL", "DJANGO_"))
+    }
+    env |= {
+        "SOLIDARITY_DATA_DIR": str(data_dir),
+        "SOLIDARITY_SECRET_KEY": secrets.token_urlsafe(50),
+        # Routes the bare baseline view (bench/bare_view.py).
+        "SOLIDARITY_BENCH": "1",
+        # Every simulated supporter comes from its own address, so the per-client limit on
+        # signing is counted on every request (its cost is in the figures) but never refuses.
+        "SOLIDARITY_CLIENT_IP_HEADER": "HTTP_X_BENCH_CLIENT",
+        "PYTHONUNBUFFERED": "1",
+    }
+    return env
+
+
+def prepare(data_dir: Path) -> dict[str, str]:
+    """Migrate a fresh database in `data_dir` and create the public petition."""
+    env = environment(data_dir)
+    subprocess.run([*SOLIDARITY, "migrate", "--no-input", "-v", "0"], env=env, check=True, cwd=ROOT)
+    subprocess.run([*SOLIDARITY, "shell", "-c", _SETUP], env=env, check=True, cwd=ROOT)
+    return env
+
+
+def petition_path(env: dict[str, str]) -> str:
+    """The petition's address as the app reverses it (it may carry a language prefix)."""
+    script = (
+        "from django.urls import reverse; from django.utils import translation\n"
+        "with translation.override('en'):\n"
+        f"    print(reverse('campaigns:petition', args=['{PETITION_SLUG}']))"
+    )
+    out = subprocess.run(
+        [*SOLIDARITY, "shell", "-c", script],
+        env=env,
+        check=True,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+    )
+    return out.stdout.strip().splitlines()[-1]
+
+
+def start_server(env: dict[str, str], port: int, threads: int) -> subprocess.Popen[bytes]:
+    """`solidarity serve` without its e-mail worker (the worker's work is not what is timed).
+
+    Waitress accepts 100 connections by default and leaves the rest waiting to connect; the
+    limit is raised so that 200 clients are 200 open connections, as a proxy in front would
+    pass them on.
+    """
+    command = ["serve", "--port", str(port), "--threads", str(threads), "--no-worker"]
+    server = subprocess.Popen(
+        [*SOLIDARITY, *command, "--connection-limit", "400"],
+        env=env,
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+    )
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            with socket.create_connection((HOST, port), timeout=1):
+                return server
+        except OSError:
+            if server.poll() is not None or time.monotonic() > deadline:
+                server.kill()
+                raise RuntimeError("the server did not start") from None
+            time.sleep(0.05)
+
+
+def signatures_in_database(data_dir: Path) -> set[str]:
+    """The e-mail addresses of every stored signature, read straight from the SQLite file."""
+    with sqlite3.connect(data_dir / "solidarity.sqlite3", timeout=30) as db:
+        rows = db.execute(
+            "SELECT supporter.email FROM campaigns_signature AS signature "
+            "JOIN campaigns_supporter AS supporter ON supporter.id = signature.supporter_id"
+        ).fetchall()
+    return {email for (email,) in rows}
+
+
+@dataclass
+class Browser:
+    """One supporter's browser tab: a keep-alive connection and its cookies."""
+
+    port: int
+    cookies: dict[str, str] = field(default_factory=dict)
+    connection: http.client.HTTPConnection | None = None
+
+    def request(
+        self, method: str, path: str, body: dict[str, str] | None = None, client: str = ""
+    ) -> tuple[int, bytes]:
+        headers = {"X-Bench-Client": client} if client else {}
+        if self.cookies:
+            headers["Cookie"] = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
+        data = urlencode(body).encode() if body is not None else None
+        if data is not None:
+            headers["Content-Type"] = "application/x-www-form-urlencoded"
+        if self.connection is None:
+            self.connection = http.client.HTTPConnection(HOST, self.port, timeout=60)
+        try:
+            self.connection.request(method, path, body=data, headers=headers)
+            response = self.connection.getresponse()
+            content = response.read()
+        except (OSError, http.client.HTTPException):
+            self.close()
+            raise
+        for header in response.headers.get_all("Set-Cookie") or []:
+            name, _, rest = header.partition("=")
+            self.cookies[name.strip()] = rest.split(";", 1)[0]
+        if response.headers.get("Connection", "").lower() == "close":
+            self.close()
+        return response.status, content
+
+    def form_token(self, path: str) -> str:
+        status, content = self.request("GET", path)
+        match = _TOKEN.search(content)
+        if status != 200 or match is None:
+            raise RuntimeError(f"GET {path} answered {status} without a form")
+        return match.group(1).decode()
+
+    def sign(self, path: str, email: str, client: str) -> int:
+        """Open the petition, fill in the form, submit; the answer's status (302 = thank you)."""
+        token = self.form_token(path)
+        fields = {
+            "csrfmiddlewaretoken": token,
+            "name": "Bench Supporter",
+            "email": email,
+            "country": "Germany",
+            "language": "en",
+            "comment": "",
+            "processing_consent": "on",
+        }
+        status, _content = self.request("POST", path, fields, client=client)
+        return status
+
+    def bare(self, path: str) -> int:
+        """The baseline round: GET a CSRF token, POST it back."""
+        token = self.form_token(path)
+        status, _content = self.request("POST", path, {"csrfmiddlewaretoken": token})
+        return status
+
+    def close(self) -> None:
+        if self.connection is not None:
+            self.connection.close()
+            self.connection = None

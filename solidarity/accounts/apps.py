@@ -1,0 +1,28 @@
+"""The accounts app, and the admin configuration that makes the two-factor site the default.
+
+`SolidarityAdminConfig` replaces `django.contrib.admin` in INSTALLED_APPS: it is the same app
+(label "admin"), but `admin.site` becomes `SolidarityAdminSite`, so every existing
+`admin.site.register(...)` and `@admin.register(...)` call lands on a site that demands a
+verified second factor.
+"""
+
+from __future__ import annotations
+
+from django.apps import AppConfig
+from django.contrib.admin import apps as admin_apps
+
+
+class AccountsConfig(AppConfig):
+    default = True
+    name = "solidarity.accounts"
+    label = "accounts"
+    verbose_name = "Accounts and login"
+
+    def ready(self) -> None:
+        # Registers the system checks (no "*" host, Argon2 first, CSP, durable database).
+        from solidarity.accounts import checks  # noqa: F401
+
+
+class SolidarityAdminConfig(admin_apps.AdminConfig):
+    default = False
+    default_site = "solidarity.accounts.sites.SolidarityAdminSite"

@@ -1,0 +1,229 @@
+"""Our own system checks, on top of Django's `check --deploy` (M18 in docs/threat-model.md).
+
+Run with `solidarity check --deploy`. Those tagged "security" run on every `check` (and so at
+every `runserver`/`migrate`); those registered with deploy=True run only with --deploy, since a
+developer's laptop legitimately runs with DEBUG on. Add `--database default` to also read the
+live durability settings from the database server.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from django.conf import settings
+from django.contrib.auth.hashers import Argon2PasswordHasher
+from django.core.checks import CheckMessage, Error, Tags, Warning, register
+from django.db import connections
+from django.utils.module_loading import import_string
+
+CSP_MIDDLEWARE = "csp.middleware.CSPMiddleware"
+OTP_MIDDLEWARE = "django_otp.middleware.OTPMiddleware"
+UNSAFE_SOURCES = ("'unsafe-inline'", "'unsafe-eval'", "'unsafe-hashes'", "*")
+REQUIRED_NONE = ("object-src", "base-uri", "frame-ancestors")
+
+
+@register(Tags.security, deploy=True)
+def check_allowed_hosts(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
+    if "*" in settings.ALLOWED_HOSTS:
+        return [
+            Error(
+                'ALLOWED_HOSTS contains "*": any Host header is accepted, so links in '
+                "e-mails and redirects can be pointed at a look-alike domain.",
+                hint="Set SOLIDARITY_ALLOWED_HOSTS to the site's own host names.",
+                id="accounts.E001",
+            )
+        ]
+    return []
+
+
+@register(Tags.security)
+def check_password_hasher(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
+    hashers: Sequence[str] = settings.PASSWORD_HASHERS
+    first = import_string(hashers[0]) if hashers else None
+    if first is None or not issubclass(first, Argon2PasswordHasher):
+        return [
+            Error(
+                "The first entry of PASSWORD_HASHERS is not Argon2: new and upgraded password "
+                "hashes would be cheaper to guess after a disk seizure.",
+                hint="Put django.contrib.auth.hashers.Argon2PasswordHasher first and keep the "
+                "others after it, so old hashes are upgraded at the next login.",
+                id="accounts.E002",
+            )
+        ]
+    return []
+
+
+def _directives() -> dict[str, list[str]] | None:
+    policy = getattr(settings, "CONTENT_SECURITY_POLICY", None)
+    if not isinstance(policy, dict) or not isinstance(policy.get("DIRECTIVES"), dict):
+        return None
+    result: dict[str, list[str]] = {}
+    for name, value in policy["DIRECTIVES"].items():
+        if isinstance(value, str):
+            result[name] = [value]
+        elif isinstance(value, Iterable):
+            result[name] = [str(v) for v in value]
+        else:
+            result[name] = [str(value)]
+    return result
+
+
+@register(Tags.security)
+def check_csp(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
+    directives = _directives()
+    if directives is None or CSP_MIDDLEWARE not in settings.MIDDLEWARE:
+        return [
+            Error(
+                "No Content-Security-Policy is sent: an injected script would run unhindered.",
+                hint=f"Add {CSP_MIDDLEWARE} to MIDDLEWARE and set CONTENT_SECURITY_POLICY "
+                '= {"DIRECTIVES": {...}}.',
+                id="accounts.E003",
+            )
+        ]
+    errors: list[CheckMessage] = []
+    for name, sources in directives.items():
+        unsafe = [s for s in sources if s in UNSAFE_SOURCES]
+        if unsafe:
+            errors.append(
+                Error(
+                    f"Content-Security-Policy {name} allows {', '.join(unsafe)}: inline or "
+                    "foreign script and style would defeat the policy.",
+                    hint="Use a nonce ({% csp_nonce %} / request.csp_nonce) for the few inline "
+                    "blocks, and static files for the rest.",
+                    id="accounts.E004",
+                )
+            )
+    if "default-src" not in directives:
+        errors.append(
+            Error(
+                "Content-Security-Policy has no default-src: anything not named is allowed.",
+                id="accounts.E005",
+            )
+        )
+    for name in REQUIRED_NONE:
+        if directives.get(name) != ["'none'"]:
+            errors.append(
+                Error(
+                    f"Content-Security-Policy must set {name} to 'none'.",
+                    id="accounts.E005",
+                )
+            )
+    return errors
+
+
+_WAL = re.compile(r"journal_mode\s*=\s*wal", re.IGNORECASE)
+_FULL = re.compile(r"synchronous\s*=\s*(full|extra|2|3)\b", re.IGNORECASE)
+
+
+def _durability_problem(alias: str, config: dict[str, Any], live: bool) -> str | None:
+    engine = config.get("ENGINE", "")
+    if engine == "django.db.backends.sqlite3":
+        init = str(config.get("OPTIONS", {}).get("init_command", ""))
+        if not (_WAL.search(init) and _FULL.search(init)):
+            return (
+                f"Database {alias!r} is SQLite without journal_mode=WAL and synchronous=FULL "
+                "in its init_command: an acknowledged write could be lost at a power cut."
+            )
+        if live:
+            with connections[alias].cursor() as cursor:
+                cursor.execute("PRAGMA journal_mode")
+                journal = cursor.fetchone()[0]
+                cursor.execute("PRAGMA synchronous")
+                synchronous = cursor.fetchone()[0]
+            if str(journal).lower() != "wal" or int(synchronous) < 2:
+                return (
+                    f"Database {alias!r} runs with journal_mode={journal}, "
+                    f"synchronous={synchronous}; WAL and FULL (2) are required."
+                )
+        return None
+    if engine == "django.db.backends.postgresql":
+        if live:
+            with connections[alias].cursor() as cursor:
+                cursor.execute("SHOW synchronous_commit")
+                commit = cursor.fetchone()[0]
+                cursor.execute("SHOW fsync")
+                fsync = cursor.fetchone()[0]
+            if commit == "off" or fsync != "on":
+                return (
+                    f"PostgreSQL database {alias!r} runs with synchronous_commit={commit}, "
+                    f"fsync={fsync}: committed transactions could be lost in a crash."
+                )
+        return None
+    return (
+        f"Database {alias!r} uses {engine}; only SQLite (WAL, FULL) and PostgreSQL are supported."
+    )
+
+
+@register(Tags.database, deploy=True)
+def check_durable_database(
+    app_configs: Any = None, databases: Sequence[str] | None = None, **kwargs: Any
+) -> list[CheckMessage]:
+    live = set(databases or ())
+    errors: list[CheckMessage] = []
+    for alias, config in settings.DATABASES.items():
+        problem = _durability_problem(alias, config, alias in live)
+        if problem:
+            errors.append(
+                Error(
+                    problem,
+                    hint="Use the settings' own SQLite options, or PostgreSQL with "
+                    "synchronous_commit=on and fsync=on.",
+                    id="accounts.E006",
+                )
+            )
+    return errors
+
+
+@register(Tags.security, deploy=True)
+def check_debug(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
+    if settings.DEBUG:
+        return [
+            Error(
+                "DEBUG is on: error pages would show settings, SQL and local variables, "
+                "including personal and sealed values, to anyone who triggers an error.",
+                hint="Unset SOLIDARITY_DEBUG in production.",
+                id="accounts.E007",
+            )
+        ]
+    return []
+
+
+@register(Tags.security)
+def check_two_factor_admin(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
+    from django.contrib import admin
+
+    from solidarity.accounts.sites import SolidarityAdminSite
+
+    if not isinstance(admin.site, SolidarityAdminSite) or OTP_MIDDLEWARE not in settings.MIDDLEWARE:
+        return [
+            Error(
+                "The admin site does not require a second factor.",
+                hint="Use solidarity.accounts.apps.SolidarityAdminConfig instead of "
+                f"django.contrib.admin in INSTALLED_APPS, and add {OTP_MIDDLEWARE} after "
+                "AuthenticationMiddleware.",
+                id="accounts.E008",
+            )
+        ]
+    return []
+
+
+@register(Tags.security, deploy=True)
+def check_proxy_addresses(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
+    behind_proxy = settings.SECURE_PROXY_SSL_HEADER is not None
+    proxies = int(getattr(settings, "SOLIDARITY_TRUSTED_PROXIES", 0))
+    header = getattr(settings, "SOLIDARITY_CLIENT_IP_HEADER", "")
+    if behind_proxy and proxies < 1 and not header:
+        return [
+            Warning(
+                "A proxy terminates HTTPS (SECURE_PROXY_SSL_HEADER is set) but "
+                "SOLIDARITY_TRUSTED_PROXIES is 0: every client would appear with the proxy's "
+                "address, and the per-address login throttle would block them all together.",
+                hint="Set SOLIDARITY_TRUSTED_PROXIES to the number of proxies that append to "
+                "X-Forwarded-For in front of the application (usually 1), or "
+                "SOLIDARITY_CLIENT_IP_HEADER to a header the proxy sets (e.g. HTTP_X_REAL_IP).",
+                id="accounts.W001",
+            )
+        ]
+    return []

@@ -1,0 +1,110 @@
+"""Second factors: an authenticator app (TOTP) and ten one-time backup codes, via django-otp.
+
+No e-mail or SMS factor exists, on purpose: a mailbox or a phone number is exactly what a state
+can obtain from a provider (docs/threat-model.md, D7).
+"""
+
+from __future__ import annotations
+
+from base64 import b32encode
+
+import qrcode
+import qrcode.image.svg
+from django.contrib.auth.base_user import AbstractBaseUser
+from django.db import transaction
+from django.utils.safestring import SafeString, mark_safe
+from django_otp import devices_for_user, user_has_device
+from django_otp.models import Device
+from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+APP_DEVICE_NAME = "Authenticator app"
+BACKUP_DEVICE_NAME = "Backup codes"
+BACKUP_CODE_COUNT = 10
+
+
+def has_second_factor(user: AbstractBaseUser) -> bool:
+    return bool(user_has_device(user, confirmed=True))
+
+
+def pending_app_device(user: AbstractBaseUser, device_id: object) -> TOTPDevice:
+    """The unconfirmed authenticator of this enrolment (`device_id`, kept in the session), or a
+    new one.
+
+    Reloading the page shows the same secret, so an app that scanned it keeps working. A new
+    enrolment deletes any other unconfirmed device of the user: a secret shown to someone else
+    who once had the password (and abandoned the enrolment) must not become the real one.
+    """
+    unconfirmed = TOTPDevice.objects.filter(user=user, confirmed=False)
+    device = unconfirmed.filter(pk=device_id).first() if isinstance(device_id, int) else None
+    if device is None:
+        unconfirmed.delete()
+        device = TOTPDevice.objects.create(user=user, name=APP_DEVICE_NAME, confirmed=False)
+    return device
+
+
+def qr_svg(device: TOTPDevice) -> SafeString:
+    """The otpauth:// URL as an inline SVG drawn here: no image service sees the secret."""
+    image = qrcode.make(
+        device.config_url, image_factory=qrcode.image.svg.SvgPathImage, box_size=10, border=4
+    )
+    svg = image.to_string(encoding="unicode")
+    # The markup comes from the qrcode library and holds only path data and numbers.
+    return mark_safe(svg)  # noqa: S308
+
+
+def base32_secret(device: TOTPDevice) -> str:
+    """The secret in the form authenticator apps accept for manual entry, in groups of 4."""
+    text = b32encode(device.bin_key).decode("ascii").rstrip("=")
+    return " ".join(text[i : i + 4] for i in range(0, len(text), 4))
+
+
+def confirm_app_device(device: TOTPDevice, token: str) -> list[str] | None:
+    """Confirm the authenticator with a code from it; then issue fresh backup codes.
+
+    Returns the backup codes (to be shown once, never stored in clear anywhere else than
+    django-otp's table) or None if the code was wrong.
+    """
+    with transaction.atomic():
+        locked = TOTPDevice.objects.select_for_update().get(pk=device.pk)
+        code = token.strip().replace(" ", "")
+        if locked.confirmed or not code.isdigit() or not locked.verify_token(code):
+            return None
+        locked.confirmed = True
+        locked.save(update_fields=["confirmed"])
+        return new_backup_codes(locked.user)
+
+
+def new_backup_codes(user: AbstractBaseUser) -> list[str]:
+    """Replace the user's backup codes with ten new ones."""
+    device, _ = StaticDevice.objects.get_or_create(
+        user=user, name=BACKUP_DEVICE_NAME, defaults={"confirmed": True}
+    )
+    device.token_set.all().delete()
+    codes = [StaticToken.random_token() for _ in range(BACKUP_CODE_COUNT)]
+    StaticToken.objects.bulk_create([StaticToken(device=device, token=code) for code in codes])
+    return codes
+
+
+def verify_code(user: AbstractBaseUser, code: str) -> Device | None:
+    """The confirmed device that accepts this code (authenticator or backup code), if any.
+
+    A TOTP code is accepted once only (django-otp remembers the last time step), and a backup
+    code is deleted when used.
+    """
+    code = code.strip().replace(" ", "").replace("-", "").lower()
+    if not code:
+        return None
+    # A 6-digit code goes to the authenticator, anything else to the backup codes, so a typo
+    # in one kind does not count against the other's back-off.
+    wanted = TOTPDevice if code.isdigit() and len(code) == 6 else StaticDevice
+    with transaction.atomic():
+        for device in devices_for_user(user, confirmed=True, for_verify=True):
+            if isinstance(device, wanted) and device.verify_token(code):
+                found: Device = device
+                return found
+    return None
+
+
+def all_devices(user: AbstractBaseUser) -> list[Device]:
+    return list(devices_for_user(user, confirmed=None))

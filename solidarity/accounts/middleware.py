@@ -1,0 +1,107 @@
+"""Security headers on every response, and session time limits.
+
+`SecurityHeadersMiddleware` sits near the top of MIDDLEWARE, so it also sees static files
+served by WhiteNoise, 404 and 500 pages and the CSRF failure page. Django's SecurityMiddleware
+already sets nosniff, Referrer-Policy, Cross-Origin-Opener-Policy and (under SOLIDARITY_HTTPS)
+HSTS; django-csp sets the Content-Security-Policy. This one adds what Django lacks.
+
+`SessionTimeoutMiddleware` ends a logged-in session 15 minutes after its last request or
+8 hours after login, whichever comes first (D8 in docs/threat-model.md). Both limits are
+enforced here, on the server, because the cookie's own expiry is under the client's control.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import logout
+from django.http import HttpRequest, HttpResponseBase
+from django.utils.cache import patch_cache_control
+from django.utils.translation import gettext
+
+from solidarity.accounts.sessions import (
+    ABSOLUTE_LIMIT,
+    IDLE_LIMIT,
+    LOGIN_AT,
+    SEEN_AT,
+    SEEN_RESOLUTION,
+    now,
+)
+
+# Features no page of ours uses; denying them means injected content cannot use them either.
+PERMISSIONS_POLICY = (
+    "accelerometer=(), autoplay=(), camera=(), display-capture=(), geolocation=(), "
+    "gyroscope=(), magnetometer=(), microphone=(), midi=(), payment=(), "
+    "publickey-credentials-get=(self), usb=()"
+)
+
+Handler = Callable[[HttpRequest], HttpResponseBase]
+
+
+class SecurityHeadersMiddleware:
+    def __init__(self, get_response: Handler) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponseBase:
+        response = self.get_response(request)
+        headers = response.headers
+        headers.setdefault("Permissions-Policy", PERMISSIONS_POLICY)
+        # XFrameOptionsMiddleware is innermost and never sees WhiteNoise's responses.
+        headers.setdefault("X-Frame-Options", "DENY")
+        headers.setdefault("Cross-Origin-Resource-Policy", "same-origin")
+        if self._logged_in(request) or request.path.startswith("/accounts/"):
+            # A page of the back office must not stay in a shared or stolen browser's cache.
+            patch_cache_control(response, no_store=True, private=True)
+        return response
+
+    @staticmethod
+    def _logged_in(request: HttpRequest) -> bool:
+        if settings.SESSION_COOKIE_NAME not in request.COOKIES:
+            return False
+        user = getattr(request, "user", None)
+        return bool(user is not None and user.is_authenticated)
+
+
+class SessionTimeoutMiddleware:
+    """Must come after AuthenticationMiddleware and MessageMiddleware."""
+
+    def __init__(self, get_response: Handler) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponseBase:
+        if request.user.is_authenticated:
+            self._enforce(request)
+        return self.get_response(request)
+
+    @staticmethod
+    def _enforce(request: HttpRequest) -> None:
+        session = request.session
+        moment = now()
+        login_at, seen_at = session.get(LOGIN_AT), session.get(SEEN_AT)
+        if not isinstance(login_at, int) or not isinstance(seen_at, int):
+            # A session made without our login view (a test's force_login, or one created
+            # before this app existed): the limits start now.
+            session[LOGIN_AT] = session[SEEN_AT] = moment
+            return
+        if moment - login_at > ABSOLUTE_LIMIT.total_seconds():
+            logout(request)
+            hours = int(ABSOLUTE_LIMIT.total_seconds() // 3600)
+            messages.info(
+                request,
+                gettext("Your session ended %(n)d hours after login. Please log in again.")
+                % {"n": hours},
+            )
+        elif moment - seen_at > IDLE_LIMIT.total_seconds():
+            logout(request)
+            minutes = int(IDLE_LIMIT.total_seconds() // 60)
+            messages.info(
+                request,
+                gettext(
+                    "Your session ended after %(n)d minutes without activity. Please log in again."
+                )
+                % {"n": minutes},
+            )
+        elif moment - seen_at >= SEEN_RESOLUTION:
+            session[SEEN_AT] = moment

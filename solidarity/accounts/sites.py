@@ -1,0 +1,30 @@
+"""The admin site every back-office page is served by: it demands a verified second factor.
+
+It becomes `django.contrib.admin.site` through `SolidarityAdminConfig` (apps.py), so the
+apps' `admin.site.register(...)` calls need no change. Its login page is the accounts login,
+which asks for the password and then the second factor (or sets one up).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import admin
+from django.contrib.auth import REDIRECT_FIELD_NAME
+from django.contrib.auth.views import redirect_to_login
+from django.http import HttpRequest, HttpResponse
+from django.urls import reverse
+
+
+class SolidarityAdminSite(admin.AdminSite):
+    def has_permission(self, request: HttpRequest) -> bool:
+        verified = getattr(request.user, "is_verified", None)
+        return super().has_permission(request) and callable(verified) and bool(verified())
+
+    def login(
+        self, request: HttpRequest, extra_context: dict[str, Any] | None = None
+    ) -> HttpResponse:
+        target = request.GET.get(REDIRECT_FIELD_NAME) or reverse(
+            "admin:index", current_app=self.name
+        )
+        return redirect_to_login(target, reverse("accounts:login"))

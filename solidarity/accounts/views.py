@@ -1,0 +1,319 @@
+"""The login steps: password, then a second factor (or enrolment of one), plus logout,
+re-authentication and new backup codes.
+
+The session is authenticated only when both factors have been proved. Between the two steps it
+holds just a "pending" user id for 5 minutes, so no page that merely checks
+`user.is_authenticated` can be reached with a password alone.
+"""
+
+from __future__ import annotations
+
+from typing import Any, cast
+from urllib.parse import urlencode
+
+from django.contrib import admin, messages
+from django.contrib.auth import (
+    REDIRECT_FIELD_NAME,
+    authenticate,
+    get_user_model,
+)
+from django.contrib.auth import login as auth_login
+from django.contrib.auth import logout as auth_logout
+from django.contrib.auth.base_user import AbstractBaseUser
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext, ngettext
+from django.utils.translation import gettext_lazy as _
+from django.views.decorators.cache import never_cache
+from django.views.decorators.csrf import csrf_protect
+from django.views.decorators.debug import sensitive_post_parameters
+from django.views.decorators.http import require_http_methods, require_POST
+from django_otp import login as otp_login
+from django_otp.models import Device
+
+from solidarity.accounts import factors, throttle
+from solidarity.accounts.decorators import require_recent_auth
+from solidarity.accounts.forms import CodeForm, EnrolForm, PasswordForm, ReauthForm
+from solidarity.accounts.sessions import (
+    PENDING,
+    PENDING_LIMIT,
+    now,
+    stamp_login,
+    stamp_reauth,
+)
+
+# One message for an unknown username, a wrong password and a disabled account alike: the
+# answer must not tell an adversary which accounts exist (ASVS 6.3.8).
+BAD_CREDENTIALS = _("The username or the password is not right. Please try again.")
+BAD_CODE = _("That code is not right, or it has been used already. Please try again.")
+BAD_REAUTH = _("The password or the code is not right. Please try again.")
+ENROL_DEVICE = "accounts.enrol_device"
+PENDING_EXPIRED = _("Your login took too long. Please enter your username and password again.")
+
+
+def _next_url(request: HttpRequest) -> str:
+    candidate = request.POST.get(REDIRECT_FIELD_NAME) or request.GET.get(REDIRECT_FIELD_NAME)
+    if candidate and url_has_allowed_host_and_scheme(
+        candidate, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return candidate
+    return reverse("admin:index")
+
+
+def _with_next(name: str, next_url: str) -> str:
+    return f"{reverse(name)}?{urlencode({REDIRECT_FIELD_NAME: next_url})}"
+
+
+def _page(
+    request: HttpRequest, template: str, context: dict[str, Any], status: int = 200
+) -> HttpResponse:
+    full = {
+        **admin.site.each_context(request),
+        "is_nav_sidebar_enabled": False,
+        "next": _next_url(request),
+        "redirect_field_name": REDIRECT_FIELD_NAME,
+        **context,
+    }
+    return render(request, template, full, status=status)
+
+
+def _is_verified(user: Any) -> bool:
+    check = getattr(user, "is_verified", None)
+    return bool(user.is_authenticated and callable(check) and check())
+
+
+# -- The pending user between the password and the second factor ------------------------------
+
+
+def _start_pending(request: HttpRequest, user: AbstractBaseUser) -> None:
+    # A new session key before anything is stored: a session id planted by an attacker before
+    # login (session fixation) must not become the logged-in one.
+    request.session.cycle_key()
+    request.session[PENDING] = {
+        "user": str(user.pk),
+        "backend": getattr(user, "backend", ""),
+        "at": now(),
+    }
+
+
+def _pending_user(request: HttpRequest) -> AbstractBaseUser | None:
+    pending = request.session.get(PENDING)
+    if not isinstance(pending, dict):
+        return None
+    if now() - int(pending.get("at", 0)) > PENDING_LIMIT.total_seconds():
+        del request.session[PENDING]
+        return None
+    user = get_user_model()._default_manager.filter(pk=str(pending.get("user", ""))).first()
+    if user is None or not user.is_active:
+        return None
+    user.backend = pending.get("backend") or None  # type: ignore[attr-defined]
+    return user
+
+
+def _complete_login(request: HttpRequest, user: Any, device: Device) -> None:
+    pending = request.session.pop(PENDING, None)
+    request.session.pop(ENROL_DEVICE, None)
+    backend = pending.get("backend") if isinstance(pending, dict) else None
+    # Django's login() gives the session a new key (the pending state had no user in it).
+    auth_login(request, user, backend=backend or None)
+    otp_login(request, device)
+    stamp_login(request.session)
+    throttle.clear_username(user.get_username())
+
+
+def _restart(request: HttpRequest) -> HttpResponse:
+    messages.warning(request, PENDING_EXPIRED)
+    return HttpResponseRedirect(_with_next("accounts:login", _next_url(request)))
+
+
+def _device_wait(user: AbstractBaseUser) -> int | None:
+    """Seconds until django-otp's own back-off lets this user's devices verify again."""
+    waits = []
+    for device in factors.all_devices(user):
+        allowed, data = device.verify_is_allowed()
+        if not allowed and data and data.get("locked_until"):
+            waits.append(int((data["locked_until"] - timezone.now()).total_seconds()) + 1)
+    return max(waits) if waits else None
+
+
+def _code_error(user: AbstractBaseUser) -> str:
+    wait = _device_wait(user)
+    if wait:
+        after = ngettext(
+            "After several wrong codes, wait %(n)d second before the next one.",
+            "After several wrong codes, wait %(n)d seconds before the next one.",
+            wait,
+        ) % {"n": wait}
+        return f"{BAD_CODE} {after}"
+    return str(BAD_CODE)
+
+
+# -- Views ------------------------------------------------------------------------------------
+
+
+@sensitive_post_parameters("password")
+@csrf_protect
+@never_cache
+@require_http_methods(["GET", "POST"])
+def login(request: HttpRequest) -> HttpResponse:
+    """Step 1: username and password."""
+    if _is_verified(request.user):
+        return _page(request, "accounts/logged_in.html", {"title": gettext("Logged in")})
+    form = PasswordForm(request.POST if request.method == "POST" else None)
+    status = 200
+    if form.is_valid():
+        username = form.cleaned_data["username"]
+        waiting = throttle.check(request, username)
+        if waiting is not None:
+            form.add_error(None, waiting.message)
+            status = 429
+        else:
+            # For an unknown username Django's ModelBackend still runs the password hasher on
+            # a dummy, so both failures take the same time.
+            user = authenticate(request, username=username, password=form.cleaned_data["password"])
+            if user is None:
+                throttle.record_failure(request, username)
+                form.add_error(None, BAD_CREDENTIALS)
+            else:
+                _start_pending(request, user)
+                step = "accounts:verify" if factors.has_second_factor(user) else "accounts:enrol"
+                return HttpResponseRedirect(_with_next(step, _next_url(request)))
+    return _page(request, "accounts/login.html", {"form": form, "title": gettext("Log in")}, status)
+
+
+@sensitive_post_parameters("code")
+@csrf_protect
+@never_cache
+@require_http_methods(["GET", "POST"])
+def verify(request: HttpRequest) -> HttpResponse:
+    """Step 2: a code from the authenticator app, or a backup code."""
+    user = _pending_user(request)
+    if user is None:
+        return _restart(request)
+    if not factors.has_second_factor(user):
+        return HttpResponseRedirect(_with_next("accounts:enrol", _next_url(request)))
+    form = CodeForm(request.POST if request.method == "POST" else None)
+    status = 200
+    if form.is_valid():
+        waiting = throttle.check(request, user.get_username())
+        if waiting is not None:
+            form.add_error(None, waiting.message)
+            status = 429
+        else:
+            device = factors.verify_code(user, form.cleaned_data["code"])
+            if device is None:
+                throttle.record_failure(request, user.get_username())
+                form.add_error(None, _code_error(user))
+            else:
+                _complete_login(request, user, device)
+                return HttpResponseRedirect(_next_url(request))
+    context = {"form": form, "title": gettext("Second step"), "username": user.get_username()}
+    return _page(request, "accounts/verify.html", context, status)
+
+
+@sensitive_post_parameters("code")
+@csrf_protect
+@never_cache
+@require_http_methods(["GET", "POST"])
+def enrol(request: HttpRequest) -> HttpResponse:
+    """First login: set up an authenticator app, confirm it, and receive backup codes once."""
+    user = _pending_user(request)
+    if user is None:
+        return _restart(request)
+    if factors.has_second_factor(user):
+        return HttpResponseRedirect(_with_next("accounts:verify", _next_url(request)))
+    device = factors.pending_app_device(user, request.session.get(ENROL_DEVICE))
+    request.session[ENROL_DEVICE] = device.pk
+    form = EnrolForm(request.POST if request.method == "POST" else None)
+    status = 200
+    if form.is_valid():
+        waiting = throttle.check(request, user.get_username())
+        if waiting is not None:
+            form.add_error(None, waiting.message)
+            status = 429
+        else:
+            codes = factors.confirm_app_device(device, form.cleaned_data["code"])
+            if codes is None:
+                throttle.record_failure(request, user.get_username())
+                form.add_error("code", _code_error(user))
+            else:
+                device.refresh_from_db()
+                _complete_login(request, user, device)
+                return _backup_codes_page(request, codes, first_time=True)
+    context = {
+        "form": form,
+        "title": gettext("Set up two-step login"),
+        "username": user.get_username(),
+        "qr_svg": factors.qr_svg(device),
+        "secret": factors.base32_secret(device),
+        "device": device,
+    }
+    return _page(request, "accounts/enrol.html", context, status)
+
+
+def _backup_codes_page(request: HttpRequest, codes: list[str], *, first_time: bool) -> HttpResponse:
+    # Rendered straight from the request that made the codes, never stored in the session:
+    # they exist in clear only in this response (sent with Cache-Control: no-store).
+    context = {"codes": codes, "first_time": first_time, "title": gettext("Your backup codes")}
+    return _page(request, "accounts/backup_codes.html", context)
+
+
+@sensitive_post_parameters("password", "code")
+@csrf_protect
+@never_cache
+@require_http_methods(["GET", "POST"])
+def reauth(request: HttpRequest) -> HttpResponse:
+    """Password and code again, before sealed reads and exports; opens a 5-minute window."""
+    user = request.user
+    if not user.is_authenticated:
+        return HttpResponseRedirect(_with_next("accounts:login", _next_url(request)))
+    form = ReauthForm(request.POST if request.method == "POST" else None)
+    status = 200
+    if form.is_valid():
+        username = user.get_username()
+        waiting = throttle.check(request, username)
+        if waiting is not None:
+            form.add_error(None, waiting.message)
+            status = 429
+        else:
+            again = authenticate(request, username=username, password=form.cleaned_data["password"])
+            # Both factors are always checked, so the answer does not say which one was wrong.
+            device = factors.verify_code(user, form.cleaned_data["code"])
+            if again is None or again.pk != user.pk or device is None:
+                throttle.record_failure(request, username)
+                form.add_error(None, BAD_REAUTH)
+            else:
+                request.session.cycle_key()
+                otp_login(request, device)
+                stamp_reauth(request.session)
+                return HttpResponseRedirect(_next_url(request))
+    context = {"form": form, "title": gettext("Confirm it is you"), "username": user.get_username()}
+    return _page(request, "accounts/reauth.html", context, status)
+
+
+@csrf_protect
+@never_cache
+@require_POST
+def logout(request: HttpRequest) -> HttpResponse:
+    """Logout by POST only: a link or an image on another site cannot log anyone out."""
+    auth_logout(request)
+    messages.info(request, gettext("You are logged out."))
+    return HttpResponseRedirect(reverse("accounts:login"))
+
+
+@csrf_protect
+@never_cache
+@require_http_methods(["GET", "POST"])
+@require_recent_auth
+def backup_codes(request: HttpRequest) -> HttpResponse:
+    """Replace one's own backup codes (after re-authentication); the old ones stop working."""
+    if request.method == "POST":
+        return _backup_codes_page(
+            request,
+            factors.new_backup_codes(cast(AbstractBaseUser, request.user)),
+            first_time=False,
+        )
+    return _page(request, "accounts/new_backup_codes.html", {"title": gettext("New backup codes")})

@@ -1,0 +1,522 @@
+"""CSV import of people, events and signatures: the CLI and the back office both call `run`.
+
+Every row is checked first and every fault reported with its line, column and reason. Then,
+in one transaction, the rows are written: all of them, or — when asked — only the good ones;
+with a bad row and no such request, nothing is. A dry run does the whole import and rolls it
+back, so it reports exactly what the real run would do. Rows are matched on their natural
+key (a slug; for a signature, the petition and e-mail address), so importing the same file
+twice changes nothing the second time.
+
+Signatures go through `campaigns.services.sign_petition` after the public form's checks, as
+every other way in does: consent, a confirmation e-mail, one signature per address.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.contrib.contenttypes.models import ContentType
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_slug
+from django.db import DatabaseError, transaction
+
+from solidarity.campaigns import services
+from solidarity.campaigns.forms import SignForm
+from solidarity.campaigns.models import Petition, Signature, email_hash
+from solidarity.core.models import Section
+from solidarity.core.partialdate import PartialDate
+from solidarity.documentation.models import Citation, Event, Person, PersonName, Place, Source
+from solidarity.documentation.vocabularies import EventType, NameKind, NameScript
+
+KINDS = ("people", "events", "signatures")
+TRUE = {"1", "true", "yes", "y", "on"}
+FALSE = {"", "0", "false", "no", "n", "off"}
+Row = dict[str, str]
+
+
+@dataclass(frozen=True)
+class RowError:
+    line: int
+    column: str
+    reason: str
+
+    def __str__(self) -> str:
+        where = f"line {self.line}" + (f", column {self.column}" if self.column else "")
+        return f"{where}: {self.reason}"
+
+
+@dataclass
+class Report:
+    kind: str
+    dry_run: bool
+    only_good: bool
+    rows: int = 0
+    errors: list[RowError] = field(default_factory=list)
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    written: bool = False
+
+    @property
+    def bad_lines(self) -> list[int]:
+        return sorted({e.line for e in self.errors})
+
+    def summary(self) -> str:
+        counts = (
+            f"{self.created} new, {self.updated} updated, {self.unchanged} unchanged "
+            f"of {self.rows} rows"
+        )
+        bad = len(self.bad_lines)
+        if self.written:
+            done = f"Imported {self.kind}: {counts}"
+        elif self.dry_run and (not bad or self.only_good):
+            done = f"Dry run, nothing written. The import would give: {counts}"
+        elif self.dry_run:
+            done = "Dry run, nothing written"
+        else:
+            done = f"Nothing imported: {self.kind} left as they were"
+        if bad:
+            skipped = " (skipped)" if self.only_good else ""
+            done += f". {bad} bad row{'s' if bad != 1 else ''}{skipped}"
+            if not self.only_good:
+                done += "; fix them, or import only the good rows with --only-good"
+        return done + "."
+
+
+class BadRow(Exception):
+    def __init__(self, errors: list[tuple[str, str]]) -> None:
+        super().__init__(errors)
+        self.errors = errors
+
+
+# -- Reading values -------------------------------------------------------------------------------
+
+
+def _bool(row: Row, column: str, problems: list[tuple[str, str]]) -> bool:
+    value = row.get(column, "").strip().lower()
+    if value in TRUE:
+        return True
+    if value not in FALSE:
+        problems.append((column, f"write true or false, not {row[column]!r}"))
+    return False
+
+
+def _script(name: str) -> str | None:
+    """Cyrl or Latn, or None if the name mixes both (or has neither)."""
+    cyrillic = any("\u0400" <= ch <= "\u04ff" for ch in name)
+    latin = any(ch.isascii() and ch.isalpha() for ch in name)
+    if cyrillic and not latin:
+        return NameScript.CYRILLIC
+    if latin and not cyrillic:
+        return NameScript.LATIN
+    return None
+
+
+def _messages(error: ValidationError) -> list[tuple[str, str]]:
+    if hasattr(error, "error_dict"):
+        return [(column, " ".join(msgs)) for column, msgs in error.message_dict.items()]
+    return [("", " ".join(error.messages))]
+
+
+def _clean(instance: Any, columns: dict[str, str], exclude: list[str]) -> list[tuple[str, str]]:
+    """The model's own checks (lengths, choices, clean()), reported under the CSV's columns."""
+    try:
+        instance.full_clean(exclude=exclude, validate_unique=False)
+    except ValidationError as error:
+        return [(columns.get(c, c if c != "__all__" else ""), m) for c, m in _messages(error)]
+    return []
+
+
+# -- People ---------------------------------------------------------------------------------------
+
+PEOPLE_COLUMNS = {
+    "required": ("slug", "given_name", "family_name", "section"),
+    "optional": (
+        "patronymic",
+        "name_ru",
+        "name_kk",
+        "name_en",
+        "other_names",
+        "is_public",
+        "birth_year",
+        "occupation_en",
+        "occupation_ru",
+        "occupation_kk",
+        "summary_en",
+        "summary_ru",
+        "summary_kk",
+    ),
+}
+_PERSON_TEXT = (
+    "given_name",
+    "patronymic",
+    "family_name",
+    "occupation_en",
+    "occupation_ru",
+    "occupation_kk",
+    "summary_en",
+    "summary_ru",
+    "summary_kk",
+)
+# The language and script each name column holds, and what kind of form it is.
+_NAME_COLUMNS = {
+    "name_ru": ("ru", NameScript.CYRILLIC, NameKind.NATIVE),
+    "name_kk": ("kk", NameScript.CYRILLIC, NameKind.NATIVE),
+    "name_en": ("en", NameScript.LATIN, NameKind.TRANSLITERATION),
+}
+
+
+@dataclass
+class PersonPlan:
+    person: Person
+    names: list[PersonName]
+
+
+def check_person(row: Row) -> PersonPlan:
+    problems: list[tuple[str, str]] = []
+    slug = row["slug"].strip()
+    try:
+        validate_slug(slug)
+    except ValidationError:
+        problems.append(("slug", "use only letters, digits, hyphens and underscores"))
+    section = Section.objects.filter(slug=row["section"].strip()).first()
+    if section is None:
+        problems.append(("section", f"no section {row['section'].strip()!r}"))
+    person = Person.objects.filter(slug=slug).first() or Person(slug=slug)
+    for column in _PERSON_TEXT:
+        if column in row:
+            setattr(person, column, row[column].strip())
+    if section is not None:
+        person.section = section
+    if "is_public" in row:
+        person.is_public = _bool(row, "is_public", problems)
+    if "birth_year" in row:
+        year = row["birth_year"].strip()
+        if not year:
+            person.birth_year = None
+        elif year.isdigit():
+            person.birth_year = int(year)
+        else:
+            problems.append(("birth_year", f"write a year such as 1965, not {year!r}"))
+    exclude = ["section"] if section is None else []
+    if "birth_year" in {c for c, _m in problems}:
+        exclude.append("birth_year")
+    problems += _clean(person, {}, exclude)
+    names: list[PersonName] = []
+    for column, (language, script, kind) in _NAME_COLUMNS.items():
+        name = row.get(column, "").strip()
+        if not name:
+            continue
+        if _script(name) != script:
+            problems.append((column, f"{name!r} is not written in {script.label} letters only"))
+        names.append(PersonName(name=name, language=language, script=script, kind=kind))
+    for name in (n.strip() for n in row.get("other_names", "").split("|")):
+        if not name:
+            continue
+        found = _script(name)
+        if found is None:
+            problems.append(("other_names", f"{name!r} mixes Cyrillic and Latin letters"))
+            continue
+        # Without a column to say so, a variant's language is the usual one of its script.
+        language = "ru" if found == NameScript.CYRILLIC else "en"
+        names.append(PersonName(name=name, language=language, script=found, kind="variant"))
+    for form in names:
+        if len(form.name) > 300:
+            problems.append(("other_names", f"{form.name[:30]!r}… is longer than 300 characters"))
+    if problems:
+        raise BadRow(problems)
+    return PersonPlan(person, names)
+
+
+def apply_person(plan: PersonPlan) -> str:
+    person = plan.person
+    if person.pk is None:
+        outcome = "created"
+        person.save()
+    else:
+        before = Person.objects.filter(pk=person.pk).values(*_PERSON_TEXT, "is_public").get()
+        after = {k: getattr(person, k) for k in before}
+        outcome = "unchanged" if before == after else "updated"
+        person.save()
+    known = set(PersonName.objects.filter(person=person).values_list("name", flat=True))
+    for name in plan.names:
+        if name.name not in known:
+            name.person = person
+            name.save()
+            known.add(name.name)
+            outcome = "updated" if outcome == "unchanged" else outcome
+    return outcome
+
+
+# -- Events ---------------------------------------------------------------------------------------
+
+EVENTS_COLUMNS = {
+    "required": ("slug", "type", "title_en", "date", "sources", "section"),
+    "optional": (
+        "title_ru",
+        "title_kk",
+        "summary_en",
+        "summary_ru",
+        "summary_kk",
+        "place",
+        "place_detail",
+        "is_public",
+    ),
+}
+_EVENT_TEXT = (
+    "title_en",
+    "title_ru",
+    "title_kk",
+    "summary_en",
+    "summary_ru",
+    "summary_kk",
+    "place_detail",
+)
+
+
+@dataclass
+class EventPlan:
+    event: Event
+    sources: list[Source]
+
+
+def check_event(row: Row) -> EventPlan:
+    problems: list[tuple[str, str]] = []
+    slug = row["slug"].strip()
+    try:
+        validate_slug(slug)
+    except ValidationError:
+        problems.append(("slug", "use only letters, digits, hyphens and underscores"))
+    event = Event.objects.filter(slug=slug).first() or Event(slug=slug)
+    for column in _EVENT_TEXT:
+        if column in row:
+            setattr(event, column, row[column].strip())
+    event_type = row["type"].strip()
+    if event_type not in EventType.values:
+        problems.append(("type", f"{event_type!r} is not one of: {', '.join(EventType.values)}"))
+    event.type = event_type
+    try:
+        event.date = PartialDate.parse(row["date"])
+    except ValidationError as error:
+        problems.append(("date", " ".join(error.messages)))
+    section = Section.objects.filter(slug=row["section"].strip()).first()
+    if section is None:
+        problems.append(("section", f"no section {row['section'].strip()!r}"))
+    else:
+        event.section = section
+    if "is_public" in row:
+        event.is_public = _bool(row, "is_public", problems)
+    place_slug = row.get("place", "").strip()
+    event.place = None
+    if place_slug:
+        event.place = Place.objects.filter(slug=place_slug).first()
+        if event.place is None:
+            problems.append(("place", f"no place {place_slug!r}"))
+    slugs = [s.strip() for s in row["sources"].split("|") if s.strip()]
+    sources = list(Source.objects.filter(slug__in=slugs))
+    if not slugs:
+        problems.append(("sources", "every event needs at least one source (slugs, split by |)"))
+    for missing in sorted(set(slugs) - {s.slug for s in sources}):
+        problems.append(("sources", f"no source {missing!r}"))
+    exclude = ["type", "date", "date_earliest", "date_latest", "section", "place"]
+    problems += _clean(event, {}, exclude)
+    if problems:
+        raise BadRow(problems)
+    return EventPlan(event, sources)
+
+
+def apply_event(plan: EventPlan) -> str:
+    event = plan.event
+    if event.pk is None:
+        outcome = "created"
+    else:
+        fields = (*_EVENT_TEXT, "type", "date", "place_id", "section_id", "is_public")
+        before = Event.objects.filter(pk=event.pk).values(*fields).get()
+        outcome = "unchanged" if before == {k: getattr(event, k) for k in fields} else "updated"
+    event.save()
+    content_type = ContentType.objects.get_for_model(Event)
+    for source in plan.sources:
+        _citation, made = Citation.objects.get_or_create(
+            content_type=content_type, object_id=event.pk, source=source
+        )
+        if made and outcome == "unchanged":
+            outcome = "updated"
+    return outcome
+
+
+# -- Signatures -----------------------------------------------------------------------------------
+
+SIGNATURES_COLUMNS = {
+    "required": ("petition", "name", "email", "country", "processing_consent"),
+    "optional": ("language", "comment", "public_name_consent", "contact_consent"),
+}
+
+
+@dataclass
+class SignaturePlan:
+    petition: Petition
+    form: SignForm
+
+
+def check_signature(row: Row) -> SignaturePlan:
+    problems: list[tuple[str, str]] = []
+    slug = row["petition"].strip()
+    petition = Petition.objects.select_related("campaign").filter(slug=slug).first()
+    if petition is None:
+        problems.append(("petition", f"no petition {slug!r}"))
+    elif not (petition.is_public and petition.accepting and petition.campaign.is_public):
+        problems.append(("petition", "this petition is not accepting signatures"))
+    data = {
+        "name": row["name"],
+        "email": row["email"],
+        "country": row["country"],
+        "language": row.get("language", "").strip() or "en",
+        "comment": row.get("comment", ""),
+    }
+    # The public form's checkboxes: present means ticked.
+    for column in ("processing_consent", "public_name_consent", "contact_consent"):
+        if _bool(row, column, problems):
+            data[column] = "on"
+    form = SignForm(data)
+    if not form.is_valid():
+        problems += [
+            (column, " ".join(str(m) for m in msgs)) for column, msgs in form.errors.items()
+        ]
+    if problems or petition is None:
+        raise BadRow(problems)
+    return SignaturePlan(petition, form)
+
+
+def apply_signature(plan: SignaturePlan, base_url: str) -> str:
+    data = plan.form.cleaned_data
+    if Signature.objects.filter(petition=plan.petition, email_hash=email_hash(data["email"])):
+        # Signed already: a second import must not mail the signer again.
+        return "unchanged"
+    services.sign_petition(
+        plan.petition,
+        plan.form.details(),
+        comment=data["comment"],
+        public_name_consent=data["public_name_consent"],
+        contact_consent=data["contact_consent"],
+        processing_consent=data["processing_consent"],
+        base_url=base_url,
+    )
+    return "created"
+
+
+# -- Running an import ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Importer:
+    columns: dict[str, tuple[str, ...]]
+    key: Callable[[Row], str]
+    check: Callable[[Row], Any]
+    apply: Callable[[Any, str], str]
+
+
+IMPORTERS = {
+    "people": Importer(
+        PEOPLE_COLUMNS,
+        lambda row: row["slug"].strip(),
+        check_person,
+        lambda plan, base_url: apply_person(plan),
+    ),
+    "events": Importer(
+        EVENTS_COLUMNS,
+        lambda row: row["slug"].strip(),
+        check_event,
+        lambda plan, base_url: apply_event(plan),
+    ),
+    "signatures": Importer(
+        SIGNATURES_COLUMNS,
+        lambda row: f"{row['petition'].strip()} {row['email'].strip().lower()}",
+        check_signature,
+        apply_signature,
+    ),
+}
+
+
+def _rows(text: str) -> tuple[list[str], Iterator[tuple[int, Row]]]:
+    reader = csv.DictReader(io.StringIO(text.removeprefix("\ufeff"), newline=""))
+    header = [h.strip() for h in (reader.fieldnames or [])]
+    reader.fieldnames = header
+
+    def rows() -> Iterator[tuple[int, Row]]:
+        line = reader.line_num + 1
+        for raw in reader:
+            row = {k: v if isinstance(v, str) else "" for k, v in raw.items() if k is not None}
+            if None in raw:
+                row["\0extra"] = "x"
+            yield line, row
+            line = reader.line_num + 1
+
+    return header, rows()
+
+
+def run(kind: str, text: str, *, dry_run: bool, only_good: bool, base_url: str = "") -> Report:
+    """Check every row of `text` (a CSV file), then import the rows as described above."""
+    importer = IMPORTERS[kind]
+    report = Report(kind, dry_run=dry_run, only_good=only_good)
+    header, rows = _rows(text)
+    if not header:
+        report.errors.append(RowError(1, "", "the file is empty: the first line names columns"))
+        return report
+    known = set(importer.columns["required"]) | set(importer.columns["optional"])
+    for column in importer.columns["required"]:
+        if column not in header:
+            report.errors.append(RowError(1, column, "this column is missing"))
+    for column in header:
+        if column not in known:
+            report.errors.append(
+                RowError(1, column, f"unknown column; the columns are: {', '.join(sorted(known))}")
+            )
+    if report.errors:
+        return report  # without the right columns no row can be read
+    plans: list[tuple[int, Any]] = []
+    first_seen: dict[str, int] = {}
+    for line, row in rows:
+        report.rows += 1
+        if "\0extra" in row:
+            report.errors.append(RowError(line, "", "more cells than there are columns"))
+            continue
+        key = importer.key(row)
+        if key in first_seen:
+            report.errors.append(
+                RowError(line, "", f"the same record as line {first_seen[key]} ({key})")
+            )
+            continue
+        first_seen[key] = line
+        try:
+            plans.append((line, importer.check(row)))
+        except BadRow as bad:
+            report.errors += [RowError(line, column, reason) for column, reason in bad.errors]
+    if report.rows == 0:
+        report.errors.append(RowError(2, "", "no rows under the header: nothing to import"))
+        return report
+    if report.errors and not only_good:
+        return report
+    with transaction.atomic():
+        for line, plan in plans:
+            try:
+                with transaction.atomic():
+                    outcome = importer.apply(plan, base_url)
+            except (ValidationError, DatabaseError) as error:
+                reason = (
+                    " ".join(error.messages) if isinstance(error, ValidationError) else str(error)
+                )
+                report.errors.append(RowError(line, "", reason))
+                continue
+            setattr(report, outcome, getattr(report, outcome) + 1)
+        if report.errors and not only_good:
+            transaction.set_rollback(True)
+            report.created = report.updated = report.unchanged = 0
+        elif dry_run:
+            transaction.set_rollback(True)
+        else:
+            report.written = True
+    return report

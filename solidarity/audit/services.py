@@ -1,0 +1,252 @@
+"""Appending to the audit chain, verifying it, and signed checkpoints against truncation.
+
+Every entry is written in the transaction of the change it records, so a change that rolls
+back takes its entry with it. Appends are serialised: on PostgreSQL by a transaction-scoped
+advisory lock, on SQLite by the write lock that every transaction takes at BEGIN (settings use
+IMMEDIATE transactions). Sequence numbers are therefore gapless and in commit order.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import hashlib
+import json
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from django.db import connection, models, transaction
+from django.utils import timezone
+from nacl.exceptions import BadSignatureError
+from nacl.signing import SigningKey, VerifyKey
+
+from solidarity.core.classification import CLASSIFICATION, FieldClass
+
+from .context import actor_for_user, current_actor
+from .models import AuditEntry
+
+GENESIS = "0" * 64
+CHECKPOINT_FORMAT = "solidarity-audit-checkpoint/1"
+# Any constant will do; it only has to differ from other advisory locks taken on the database.
+_PG_LOCK_ID = 0x534F4C4944415544  # "SOLIDAUD"
+
+
+def canonical(data: Any) -> bytes:
+    return json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+def _timestamp_text(value: dt.datetime) -> str:
+    return value.astimezone(dt.UTC).isoformat(timespec="microseconds")
+
+
+def entry_hash(
+    *,
+    seq: int,
+    prev_hash: str,
+    timestamp: dt.datetime,
+    actor: str,
+    action: str,
+    model: str,
+    object_pk: str,
+    fields: Sequence[str],
+    values: dict[str, Any],
+) -> str:
+    payload = {
+        "seq": seq,
+        "prev_hash": prev_hash,
+        "timestamp": _timestamp_text(timestamp),
+        "actor": actor,
+        "action": action,
+        "model": model,
+        "pk": object_pk,
+        "fields": list(fields),
+        "values": values,
+    }
+    return hashlib.sha256(canonical(payload)).hexdigest()
+
+
+def hash_of(entry: AuditEntry) -> str:
+    return entry_hash(
+        seq=entry.seq,
+        prev_hash=entry.prev_hash,
+        timestamp=entry.timestamp,
+        actor=entry.actor,
+        action=entry.action,
+        model=entry.model,
+        object_pk=entry.object_pk,
+        fields=entry.fields,
+        values=entry.values,
+    )
+
+
+def _lock_chain() -> None:
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_PG_LOCK_ID])
+
+
+def append(
+    action: str,
+    model: str,
+    object_pk: object,
+    fields: Iterable[str] = (),
+    values: dict[str, Any] | None = None,
+    actor: str | None = None,
+) -> AuditEntry:
+    """Add one entry at the head of the chain, in the caller's transaction if there is one."""
+    with transaction.atomic(savepoint=False):
+        _lock_chain()
+        head = AuditEntry.objects.order_by("-seq").values_list("seq", "hash").first()
+        seq, prev_hash = (head[0] + 1, head[1]) if head else (1, GENESIS)
+        entry = AuditEntry(
+            seq=seq,
+            prev_hash=prev_hash,
+            timestamp=timezone.now(),
+            actor=actor if actor is not None else current_actor(),
+            action=action,
+            model=model,
+            object_pk=str(object_pk),
+            fields=sorted(set(fields)),
+            values=values or {},
+        )
+        entry.hash = hash_of(entry)
+        entry.save(force_insert=True)
+        return entry
+
+
+def model_label(model: type[models.Model]) -> str:
+    return f"{model._meta.app_label}.{model._meta.object_name}"
+
+
+def public_names(model: type[models.Model]) -> set[str]:
+    """Fields whose values may enter the log; an unclassed model or field is treated as secret."""
+    classes = CLASSIFICATION.get(model_label(model), {})
+    return {name for name, cls in classes.items() if cls is FieldClass.PUBLIC}
+
+
+def record_sealed_read(user: Any, obj: models.Model, field: str) -> AuditEntry:
+    """Log that `user` read the sealed `field` of `obj` (never the value read)."""
+    return append(
+        "sealed_read",
+        model_label(type(obj)),
+        obj.pk,
+        [field],
+        actor=actor_for_user(user),
+    )
+
+
+def record_change(
+    model: type[models.Model], pks: Iterable[object], fields: Iterable[str], action: str = "update"
+) -> list[AuditEntry]:
+    """Log a change that bypasses model signals (`QuerySet.update`, `bulk_create`): names only.
+
+    Call it in the same transaction as the bulk statement.
+    """
+    names = sorted(set(fields))
+    return [append(action, model_label(model), pk, names) for pk in pks]
+
+
+# -- Verification -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class VerifyResult:
+    entries: int
+    head_seq: int
+    head_hash: str
+    first_bad_seq: int | None = None
+    problem: str = ""
+
+    @property
+    def ok(self) -> bool:
+        return self.first_bad_seq is None
+
+
+def verify_chain() -> VerifyResult:
+    """Walk the chain in sequence order and report the first entry that does not fit.
+
+    A modified entry no longer matches its hash; a deleted one leaves a gap in the sequence; an
+    inserted or reordered one either breaks the sequence or its link to the previous hash.
+    """
+    expected_seq, prev_hash, count = 1, GENESIS, 0
+    rows = AuditEntry.objects.order_by("seq").iterator(chunk_size=2000)
+    for entry in rows:
+        if entry.seq != expected_seq:
+            problem = (
+                f"entry {expected_seq} is missing (the next entry is {entry.seq})"
+                if entry.seq > expected_seq
+                else f"entry {entry.seq} appears out of order after entry {expected_seq - 1}"
+            )
+            return VerifyResult(count, expected_seq - 1, prev_hash, expected_seq, problem)
+        if entry.prev_hash != prev_hash:
+            problem = f"entry {entry.seq} does not link to the entry before it"
+            return VerifyResult(count, expected_seq - 1, prev_hash, entry.seq, problem)
+        if hash_of(entry) != entry.hash:
+            problem = f"entry {entry.seq} was modified: its content no longer matches its hash"
+            return VerifyResult(count, expected_seq - 1, prev_hash, entry.seq, problem)
+        count += 1
+        prev_hash = entry.hash
+        expected_seq += 1
+    return VerifyResult(count, expected_seq - 1, prev_hash)
+
+
+# -- Checkpoints ------------------------------------------------------------------------------
+
+
+class CheckpointError(Exception):
+    pass
+
+
+def make_checkpoint(signing_key: SigningKey) -> dict[str, Any]:
+    """A signed statement of the chain's head, to be kept where the server cannot reach it."""
+    result = verify_chain()
+    if not result.ok:
+        raise CheckpointError(
+            f"Refusing to sign a broken chain: {result.problem}. Investigate before signing."
+        )
+    body = {
+        "format": CHECKPOINT_FORMAT,
+        "seq": result.head_seq,
+        "head_hash": result.head_hash,
+        "time": _timestamp_text(timezone.now()),
+        "public_key": base64.b64encode(bytes(signing_key.verify_key)).decode(),
+    }
+    signature = signing_key.sign(canonical(body)).signature
+    return {**body, "signature": base64.b64encode(signature).decode()}
+
+
+def check_checkpoint(checkpoint: dict[str, Any], verify_key: VerifyKey) -> str:
+    """Check the signature, then that the log still holds the checkpointed head unchanged.
+
+    Returns a one-line description of the match; raises CheckpointError otherwise.
+    """
+    try:
+        signature = base64.b64decode(checkpoint["signature"])
+        body = {k: v for k, v in checkpoint.items() if k != "signature"}
+        if body.get("format") != CHECKPOINT_FORMAT:
+            raise CheckpointError(f"Not a checkpoint of format {CHECKPOINT_FORMAT}.")
+        verify_key.verify(canonical(body), signature)
+        seq, head_hash = int(body["seq"]), str(body["head_hash"])
+    except BadSignatureError as error:
+        raise CheckpointError(
+            "The checkpoint's signature is not valid for this public key: the checkpoint was "
+            "altered, or it was signed with another key."
+        ) from error
+    except (KeyError, TypeError, ValueError) as error:
+        raise CheckpointError(f"The checkpoint file is malformed ({error}).") from error
+    if seq == 0:
+        return "the checkpoint was taken of an empty log"
+    entry = AuditEntry.objects.filter(seq=seq).first()
+    if entry is None:
+        last = AuditEntry.objects.order_by("-seq").values_list("seq", flat=True).first() or 0
+        raise CheckpointError(
+            f"The log was truncated: the checkpoint of {body['time']} covers entry {seq}, "
+            f"but the log now ends at entry {last}."
+        )
+    if entry.hash != head_hash:
+        raise CheckpointError(
+            f"The log was rewritten: entry {seq} differs from the one signed in the checkpoint "
+            f"of {body['time']}."
+        )
+    return f"entry {seq} matches the checkpoint of {body['time']}"

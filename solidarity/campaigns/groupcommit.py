@@ -1,0 +1,81 @@
+"""Group commit for SQLite: the writes of concurrent requests share one transaction and one flush.
+
+With synchronous=FULL every SQLite commit waits for the disk (6-12 ms here), and SQLite has one
+writer at a time, so signing is capped near 100 signatures/s however many threads serve it;
+worse, threads queueing for the lock sleep in SQLite's busy handler (steps growing to 100 ms).
+PostgreSQL groups concurrent commits into one flush by itself; this does the same for SQLite
+within one server process: whoever holds the write lock runs every write that is waiting, each
+in its own savepoint, commits once, and then wakes their callers. No caller returns before its
+write is committed, so a "thank you" still means the signature is on disk.
+
+A write that fails rolls back its own savepoint only, and its caller gets the exception; if the
+commit itself fails, every caller in the batch gets that error (none was acknowledged).
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from typing import Any, Generic, TypeVar
+
+from django.db import connection, transaction
+
+T = TypeVar("T")
+
+# Enough to fill a disk flush; bounded so that one leader does not work for everyone forever.
+MAX_BATCH = 64
+
+
+class _Write(Generic[T]):
+    def __init__(self, function: Callable[[], T]) -> None:
+        self.function = function
+        self.result: T | None = None
+        self.error: BaseException | None = None
+        self.done = threading.Event()
+
+
+_queue_lock = threading.Lock()
+_waiting: list[_Write[Any]] = []
+_writer = threading.Lock()
+
+
+def write(function: Callable[[], T]) -> T:
+    """Run `function` (database writes) in a transaction, committed before this returns."""
+    if connection.vendor != "sqlite" or connection.in_atomic_block:
+        # PostgreSQL groups commits itself; inside a caller's transaction (tests, scripts)
+        # there is no commit of ours to share.
+        with transaction.atomic():
+            return function()
+    job: _Write[T] = _Write(function)
+    with _queue_lock:
+        _waiting.append(job)
+    while not job.done.is_set():
+        with _writer:
+            if job.done.is_set():
+                break
+            with _queue_lock:
+                batch = _waiting[:MAX_BATCH]
+                del _waiting[:MAX_BATCH]
+            _run(batch)
+    if job.error is not None:
+        raise job.error
+    return job.result  # type: ignore[return-value]
+
+
+def _run(batch: list[_Write[Any]]) -> None:
+    try:
+        with transaction.atomic():
+            for job in batch:
+                try:
+                    with transaction.atomic():
+                        job.result = job.function()
+                except Exception as error:  # handed to its own caller, re-raised there
+                    job.error = error
+    except BaseException as error:
+        for job in batch:
+            job.result = None
+            job.error = error
+        raise
+    finally:
+        for job in batch:
+            job.done.set()

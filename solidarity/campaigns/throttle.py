@@ -1,0 +1,68 @@
+"""A per-client limit on the public forms that store something and send e-mail.
+
+A flood from one client (a script signing with made-up or, worse, other people's addresses,
+each of which gets a confirmation e-mail from us) is cut off after `SOLIDARITY_FORM_RATE`
+accepted submissions per window; everyone else signs as usual. Unconfirmed signatures never
+count anyway, so the flood cannot inflate a count: the limit protects the inboxes of the
+addresses typed in, our sending reputation and the database.
+
+Counted in Django's cache, not the database: a refused request then writes nothing. The
+default cache is the process's memory, which is exact for `solidarity serve` (one process,
+many threads); a deployment with several app servers must point CACHES at a shared cache
+(Redis, Memcached or Django's database cache) so that they count together.
+
+The client is its address (REMOTE_ADDR, or the header `SOLIDARITY_CLIENT_IP_HEADER` names when
+a reverse proxy sits in front). Only a keyed hash of it goes into the cache key. Threat: a
+cache dump (or a seized Redis) listing which addresses used the forms would say who, from
+where, supported a campaign; the hash cannot be reversed without SECRET_KEY.
+"""
+
+from __future__ import annotations
+
+import time
+
+from django.conf import settings
+from django.core.cache import cache
+from django.core.exceptions import ImproperlyConfigured
+from django.http import HttpRequest
+from django.utils.crypto import salted_hmac
+
+_SALT = "solidarity.campaigns.throttle"
+
+
+def form_rate() -> tuple[int, int]:
+    """(submissions, seconds) from SOLIDARITY_FORM_RATE, e.g. "30/600"."""
+    value = str(getattr(settings, "SOLIDARITY_FORM_RATE", "30/600"))
+    try:
+        count, seconds = (int(part) for part in value.split("/"))
+    except ValueError:
+        raise ImproperlyConfigured(
+            f"SOLIDARITY_FORM_RATE must be 'submissions/seconds', e.g. '30/600', not {value!r}"
+        ) from None
+    if count < 1 or seconds < 1:
+        raise ImproperlyConfigured(f"SOLIDARITY_FORM_RATE must be positive, not {value!r}")
+    return count, seconds
+
+
+def client_address(request: HttpRequest) -> str:
+    header = getattr(settings, "SOLIDARITY_CLIENT_IP_HEADER", "")
+    forwarded = str(request.META.get(header, "")) if header else ""
+    # A proxy appends to X-Forwarded-For: the first entry is the client as the proxy saw it.
+    return forwarded.split(",")[0].strip() or str(request.META.get("REMOTE_ADDR", ""))
+
+
+def allow(request: HttpRequest, form: str) -> bool:
+    """Count one submission of `form` by this client; False once over the limit."""
+    count, seconds = form_rate()
+    client = salted_hmac(_SALT, client_address(request), algorithm="sha256").hexdigest()[:32]
+    window = int(time.time()) // seconds
+    key = f"throttle:{form}:{client}:{window}"
+    # add() then incr(): both atomic in every Django cache backend, so concurrent requests
+    # from one client cannot all slip through between a read and a write.
+    cache.add(key, 0, timeout=seconds * 2)
+    try:
+        used = cache.incr(key)
+    except ValueError:  # evicted between add() and incr()
+        cache.set(key, 1, timeout=seconds * 2)
+        used = 1
+    return used <= count

@@ -1,0 +1,184 @@
+"""The newspaper's back office: write, schedule, illustrate and link articles.
+
+Editors choose the byline an article is printed under; the form never asks who really wrote
+it. Images are stripped of EXIF/GPS data when saved (`ArticleImage.save`). The preview shows
+the body exactly as readers will get it, after sanitising.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, cast
+
+from django import forms
+from django.apps import apps
+from django.contrib import admin
+from django.contrib.contenttypes.models import ContentType
+from django.db import models
+from django.http import HttpRequest
+from django.utils.html import format_html
+from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import gettext_lazy as _
+
+from solidarity.documentation.admin import classified_fieldsets
+
+from . import services
+from .models import Article, ArticleCampaign, ArticleImage, Byline, Issue, Topic
+
+if TYPE_CHECKING:
+    _ModelAdmin = admin.ModelAdmin[Any]
+    _TabularInline = admin.TabularInline[Any, Any]
+else:  # Django's admin classes are not subscriptable at run time.
+    _ModelAdmin = admin.ModelAdmin
+    _TabularInline = admin.TabularInline
+
+
+def _campaign_model() -> type[models.Model] | None:
+    try:
+        return apps.get_model("campaigns", "Campaign")
+    except LookupError:
+        return None
+
+
+class ArticleImageInline(_TabularInline):
+    model = ArticleImage
+    extra = 0
+    fields = ("image", "caption", "credit", "alt_text", "position")
+
+
+class ArticleCampaignForm(forms.ModelForm):  # type: ignore[type-arg]
+    # Not named "campaign": that is the model's generic relation, which a form cannot edit.
+    linked_campaign: forms.ModelChoiceField[models.Model] = forms.ModelChoiceField(
+        queryset=None, label=_("campaign")
+    )
+
+    class Meta:
+        model = ArticleCampaign
+        fields: list[str] = []
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        campaign_model = _campaign_model()
+        field = cast(forms.ModelChoiceField, self.fields["linked_campaign"])  # type: ignore[type-arg]
+        if campaign_model is not None:
+            field.queryset = campaign_model._default_manager.all()
+            if self.instance.pk:
+                field.initial = self.instance.object_id
+
+    def save(self, commit: bool = True) -> ArticleCampaign:
+        campaign = self.cleaned_data["linked_campaign"]
+        self.instance.content_type = ContentType.objects.get_for_model(campaign)
+        self.instance.object_id = campaign.pk
+        instance: ArticleCampaign = super().save(commit)
+        return instance
+
+
+class ArticleCampaignInline(_TabularInline):
+    model = ArticleCampaign
+    form = ArticleCampaignForm
+    fields = ("linked_campaign",)
+    extra = 0
+    verbose_name = _("campaign this article supports")
+    verbose_name_plural = _("campaigns this article supports")
+
+
+class ArticleForm(forms.ModelForm):  # type: ignore[type-arg]
+    translation_of = forms.ModelChoiceField(
+        queryset=Article.objects.all(),
+        required=False,
+        label=_("translation of"),
+        help_text=_(
+            "The same text in another language. The two (and their other translations) link "
+            "to each other on the public site."
+        ),
+    )
+
+    class Meta:
+        model = Article
+        # The admin's fieldsets choose what is shown; this form only adds `translation_of`.
+        exclude: list[str] = []
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        field = cast(forms.ModelChoiceField, self.fields["translation_of"])  # type: ignore[type-arg]
+        if self.instance.pk:
+            field.queryset = Article.objects.exclude(pk=self.instance.pk)
+            sibling = (
+                Article.objects.filter(translation_group=self.instance.translation_group)
+                .exclude(pk=self.instance.pk)
+                .first()
+            )
+            field.initial = sibling.pk if sibling else None
+
+    def clean(self) -> dict[str, Any] | None:
+        cleaned = super().clean()
+        original = self.cleaned_data.get("translation_of")
+        language = self.cleaned_data.get("language")
+        if original is not None and language == original.language:
+            self.add_error("translation_of", _("A translation must be in another language."))
+        return cleaned
+
+
+@admin.register(Article)
+class ArticleAdmin(_ModelAdmin):
+    form = ArticleForm
+    fieldsets = [
+        *classified_fieldsets(
+            Article,
+            (None, ("title", "slug", "language", "standfirst", "body", "preview")),
+            (
+                _("Publication"),
+                ("byline", "issue", "topics", "publish_at", "status", "translation_of"),
+            ),
+            (_("What the article is about"), ("people", "events")),
+        )
+    ]
+    readonly_fields = ("preview", "status")
+    prepopulated_fields = {"slug": ("title",)}
+    list_display = ("title", "language", "status", "publish_at", "issue", "byline")
+    list_filter = ("language", "is_public", "issue", "topics")
+    search_fields = ("title", "standfirst", "slug")
+    date_hierarchy = "publish_at"
+    autocomplete_fields = ("people", "events")
+    filter_horizontal = ("topics",)
+    inlines = [ArticleImageInline, ArticleCampaignInline]
+
+    @admin.display(description=_("status"))
+    def status(self, obj: Article) -> str:
+        return services.publication_status(obj) if obj.pk else ""
+
+    @admin.display(description=_("preview (as readers will see it)"))
+    def preview(self, obj: Article) -> SafeString:
+        if not obj.body:
+            return format_html("<em>{}</em>", _("Save to see the preview."))
+        # render_markdown's allow-list has sanitised the body.
+        return mark_safe(services.render_markdown(obj.body))  # noqa: S308
+
+    def save_related(self, request: HttpRequest, form: Any, formsets: Any, change: bool) -> None:
+        super().save_related(request, form, formsets, change)
+        original = form.cleaned_data.get("translation_of")
+        article = form.instance
+        if original is not None and original.translation_group != article.translation_group:
+            services.link_translation(article, original)
+
+
+@admin.register(Issue)
+class IssueAdmin(_ModelAdmin):
+    fieldsets = classified_fieldsets(
+        Issue, (None, ("number", "year", "slug", "title_en", "title_ru", "title_kk", "published"))
+    )
+    list_display = ("__str__", "published", "is_public")
+    search_fields = ("slug", "title_en", "title_ru", "title_kk")
+
+
+@admin.register(Topic)
+class TopicAdmin(_ModelAdmin):
+    list_display = ("name_en", "name_ru", "name_kk", "slug")
+    search_fields = ("name_en", "name_ru", "name_kk", "slug")
+    prepopulated_fields = {"slug": ("name_en",)}
+
+
+@admin.register(Byline)
+class BylineAdmin(_ModelAdmin):
+    list_display = ("name", "slug")
+    search_fields = ("name", "slug")
+    prepopulated_fields = {"slug": ("name",)}

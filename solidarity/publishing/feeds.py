@@ -1,0 +1,153 @@
+"""Atom feeds: the newspaper per language, per topic and per campaign, and the timeline of
+public documentation events. Built with Django's syndication framework from `public_data`.
+
+Entry ids are `urn:uuid:` names rather than addresses, so that an entry keeps its identity
+when the site is read from a mirror at another address.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
+from uuid import NAMESPACE_URL, uuid5
+
+from django.contrib.syndication.views import Feed
+from django.http import Http404, HttpRequest
+from django.utils.feedgenerator import Atom1Feed
+from django.utils.html import escape, linebreaks
+from django.utils.translation import gettext as _
+
+from . import public_data as data
+from .public_data import ArticleDetail, EventEntry
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class _Found(Generic[T]):
+    # One feed instance serves every request (and threads): per-request values live here.
+    path: str
+    heading: str
+    items: list[T]
+
+
+def _guid(path: str) -> str:
+    return f"urn:uuid:{uuid5(NAMESPACE_URL, 'solidarity-feed:' + path)}"
+
+
+class _ArticleFeed(Feed):  # type: ignore[type-arg]
+    feed_type = Atom1Feed
+
+    def get_object(self, request: HttpRequest, *args: Any, **kwargs: Any) -> _Found[ArticleDetail]:
+        found = self.articles(**kwargs)
+        if found is None:
+            raise Http404
+        heading, articles = found
+        return _Found(request.path, heading, articles)
+
+    def articles(self, **kwargs: Any) -> tuple[str, list[ArticleDetail]] | None:
+        raise NotImplementedError
+
+    def title(self, obj: _Found[ArticleDetail]) -> str:
+        return _("Solidarity: %(what)s") % {"what": obj.heading}
+
+    def link(self, obj: _Found[ArticleDetail]) -> str:
+        return obj.path
+
+    def feed_guid(self, obj: _Found[ArticleDetail]) -> str:
+        return _guid(obj.path)
+
+    def items(self, obj: _Found[ArticleDetail]) -> list[ArticleDetail]:
+        return obj.items
+
+    def item_title(self, item: ArticleDetail) -> str:
+        return item.summary.title
+
+    def item_link(self, item: ArticleDetail) -> str:
+        return item.summary.url
+
+    def item_guid(self, item: ArticleDetail) -> str:
+        return f"urn:uuid:{item.uuid}"
+
+    item_guid_is_permalink = False
+
+    def item_description(self, item: ArticleDetail) -> str:
+        standfirst = f"<p><strong>{escape(item.summary.standfirst)}</strong></p>"
+        return (standfirst if item.summary.standfirst else "") + item.body_html
+
+    def item_pubdate(self, item: ArticleDetail) -> dt.datetime:
+        return item.summary.publish_at
+
+    def item_updateddate(self, item: ArticleDetail) -> dt.datetime:
+        return item.summary.publish_at
+
+    def item_author_name(self, item: ArticleDetail) -> str | None:
+        return item.summary.byline.name if item.summary.byline else None
+
+    def item_categories(self, item: ArticleDetail) -> list[str]:
+        return [t.name.text for t in item.summary.topics]
+
+
+def _with(
+    heading: str | None, articles: list[ArticleDetail] | None
+) -> tuple[str, list[ArticleDetail]] | None:
+    return None if heading is None or articles is None else (heading, articles)
+
+
+class LanguageFeed(_ArticleFeed):
+    def articles(self, **kwargs: Any) -> tuple[str, list[ArticleDetail]] | None:
+        code = kwargs["code"]
+        heading = data.LANGUAGE_NAMES.get(code)
+        return _with(heading, data.feed_articles(language=code) if heading else None)
+
+
+class TopicFeed(_ArticleFeed):
+    def articles(self, **kwargs: Any) -> tuple[str, list[ArticleDetail]] | None:
+        heading = data.topic_name(kwargs["slug"])
+        return _with(heading, data.feed_articles(topic=kwargs["slug"]) if heading else None)
+
+
+class CampaignFeed(_ArticleFeed):
+    def articles(self, **kwargs: Any) -> tuple[str, list[ArticleDetail]] | None:
+        heading = data.campaign_title(kwargs["slug"])
+        return _with(heading, data.feed_articles(campaign=kwargs["slug"]) if heading else None)
+
+
+class EventFeed(Feed):  # type: ignore[type-arg]
+    feed_type = Atom1Feed
+
+    def get_object(self, request: HttpRequest, *args: Any, **kwargs: Any) -> _Found[EventEntry]:
+        return _Found(request.path, _("timeline of events"), data.latest_events())
+
+    def title(self, obj: _Found[EventEntry]) -> str:
+        return _("Solidarity: %(what)s") % {"what": obj.heading}
+
+    def link(self, obj: _Found[EventEntry]) -> str:
+        return obj.path
+
+    def feed_guid(self, obj: _Found[EventEntry]) -> str:
+        return _guid(obj.path)
+
+    def items(self, obj: _Found[EventEntry]) -> list[EventEntry]:
+        return obj.items
+
+    def item_title(self, item: EventEntry) -> str:
+        return f"{item.date.display()}: {item.title.text}"
+
+    def item_link(self, item: EventEntry) -> str:
+        return item.url
+
+    def item_guid(self, item: EventEntry) -> str:
+        return f"urn:uuid:{uuid5(NAMESPACE_URL, 'solidarity-event:' + item.slug)}"
+
+    item_guid_is_permalink = False
+
+    def item_description(self, item: EventEntry) -> str:
+        return f"<p>{escape(item.type_label)}</p>" + linebreaks(item.summary.text, autoescape=True)
+
+    def item_updateddate(self, item: EventEntry) -> dt.datetime:
+        return item.updated
+
+    def item_categories(self, item: EventEntry) -> list[str]:
+        return [item.type_label]

@@ -1,0 +1,200 @@
+"""The newspaper *Solidarity*: articles, their images, numbered issues, topics and bylines.
+
+One Article is one text in one language; translations of a text are separate articles that
+share a `translation_group`, so each has its own slug, byline and schedule. An article is public
+only when it is marked public and its `publish_at` has passed (`services.is_published`). The
+byline is the name the editors print, often a pseudonym: who really wrote a text is never
+stored here. Field classes live in `solidarity.core.classification`, as for every model.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import uuid4
+
+from django.contrib.contenttypes.fields import GenericForeignKey
+from django.contrib.contenttypes.models import ContentType
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from solidarity.core.models import Record
+from solidarity.core.translation import Translated, tr
+from solidarity.documentation.models import Event, Person
+
+LANGUAGE_CHOICES = [("en", "English"), ("ru", "Русский"), ("kk", "Қазақша")]
+
+
+class Topic(models.Model):
+    slug = models.SlugField(unique=True)
+    name_en = models.CharField(_("name (en)"), max_length=100)
+    name_ru = models.CharField(_("name (ru)"), max_length=100, blank=True)
+    name_kk = models.CharField(_("name (kk)"), max_length=100, blank=True)
+
+    class Meta:
+        ordering = ["name_en"]
+
+    def __str__(self) -> str:
+        return self.name_en
+
+    @property
+    def name(self) -> Translated:
+        return tr(self, "name")
+
+
+class Byline(models.Model):
+    """The name an article is signed with, chosen by the editors; possibly a pseudonym."""
+
+    slug = models.SlugField(unique=True)
+    name = models.CharField(
+        max_length=200,
+        help_text=_(
+            "Printed as the author. Use a pseudonym whenever the real name could endanger the "
+            "writer: the real identity is never recorded here."
+        ),
+    )
+    bio_en = models.TextField(_("about (en)"), blank=True)
+    bio_ru = models.TextField(_("about (ru)"), blank=True)
+    bio_kk = models.TextField(_("about (kk)"), blank=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Issue(Record):
+    """A numbered issue of the newspaper: "No. 12 (2012)"."""
+
+    slug = models.SlugField(unique=True, help_text=_("E.g. 2012-12 for No. 12 of 2012."))
+    number = models.PositiveIntegerField()
+    year = models.PositiveSmallIntegerField()
+    title_en = models.CharField(_("title (en)"), max_length=300, blank=True)
+    title_ru = models.CharField(_("title (ru)"), max_length=300, blank=True)
+    title_kk = models.CharField(_("title (kk)"), max_length=300, blank=True)
+    published = models.DateField(_("published"), null=True, blank=True)
+    internal_notes = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-year", "-number"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["year", "number"],
+                name="issue_number_once_per_year",
+                violation_error_message=_("An issue with this number already exists this year."),
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"No. {self.number} ({self.year})"
+
+    @property
+    def title(self) -> Translated:
+        return tr(self, "title")
+
+
+class Article(Record):
+    uuid = models.UUIDField(default=uuid4, unique=True, editable=False)
+    slug = models.SlugField(max_length=200, unique=True)
+    language = models.CharField(max_length=2, choices=LANGUAGE_CHOICES)
+    # Articles sharing this value are translations of one another (one per language).
+    translation_group = models.UUIDField(default=uuid4, db_index=True, editable=False)
+    title = models.CharField(max_length=300)
+    standfirst = models.TextField(
+        blank=True, help_text=_("The short introduction printed under the title.")
+    )
+    body = models.TextField(
+        help_text=_("Markdown. Scripts, embedded frames and inline styles are removed on display.")
+    )
+    byline = models.ForeignKey(
+        Byline, on_delete=models.PROTECT, null=True, blank=True, related_name="articles"
+    )
+    issue = models.ForeignKey(
+        Issue, on_delete=models.SET_NULL, null=True, blank=True, related_name="articles"
+    )
+    topics = models.ManyToManyField(Topic, blank=True, related_name="articles")
+    publish_at = models.DateTimeField(
+        _("publish at"),
+        null=True,
+        blank=True,
+        help_text=_(
+            "Public from this moment if marked public; leave empty to keep it unpublished."
+        ),
+    )
+    people = models.ManyToManyField(
+        Person, blank=True, related_name="articles", help_text=_("People the article is about.")
+    )
+    events = models.ManyToManyField(
+        Event, blank=True, related_name="articles", help_text=_("Events the article is about.")
+    )
+    internal_notes = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-publish_at", "-id"]
+        indexes = [models.Index(fields=["is_public", "publish_at"])]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["translation_group", "language"],
+                name="article_one_translation_per_language",
+                violation_error_message=_("This text already has a translation in this language."),
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+def _image_path(instance: Any, filename: str) -> str:
+    # A random name: the uploader's file name can say where or by whom a photo was taken.
+    suffix = filename.rsplit(".", 1)[-1].lower() if "." in filename else "jpg"
+    return f"publishing/images/{uuid4().hex}.{suffix}"
+
+
+class ArticleImage(models.Model):
+    article = models.ForeignKey(Article, on_delete=models.CASCADE, related_name="images")
+    # Null when the file was taken down (e.g. to protect someone shown); such rows are not shown.
+    image = models.ImageField(upload_to=_image_path, null=True, max_length=200)
+    caption = models.CharField(max_length=500, blank=True)
+    credit = models.CharField(max_length=200, blank=True)
+    alt_text = models.CharField(_("description for blind readers"), max_length=300, blank=True)
+    position = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["article", "position", "id"]
+
+    def __str__(self) -> str:
+        return self.caption or self.alt_text or f"image {self.pk}"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        # Every way in (admin, API, CLI) passes here, so no upload keeps its EXIF/GPS data.
+        from .services import strip_image_metadata
+
+        if self.image and not getattr(self.image, "_committed", True):
+            self.image = strip_image_metadata(self.image)
+        super().save(*args, **kwargs)
+
+
+class ArticleCampaign(models.Model):
+    """An article's link to a campaign it supports (generic, so that the newspaper does not
+    depend on the campaigns app being installed)."""
+
+    article = models.ForeignKey(Article, on_delete=models.CASCADE, related_name="campaign_links")
+    content_type = models.ForeignKey(
+        ContentType,
+        on_delete=models.CASCADE,
+        limit_choices_to={"app_label": "campaigns", "model": "campaign"},
+    )
+    object_id = models.PositiveBigIntegerField()
+    campaign = GenericForeignKey("content_type", "object_id")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["article", "content_type", "object_id"],
+                name="article_campaign_once",
+                violation_error_message=_("The article is already linked to this campaign."),
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.article} → {self.content_type.model} {self.object_id}"

@@ -1,0 +1,838 @@
+"""Everything the newspaper's public pages, feeds and the mirror show, as plain data.
+
+The only module of the publishing app's public side that reads models, the way
+`solidarity.public.data` does: `.values(*public_fields(Model))` on records that are public,
+handed out as frozen dataclasses, never model instances. An article is public when it is
+marked public and its `publish_at` has passed; a topic, byline or issue appears only through
+the public articles it has (a byline used only on drafts stays unknown). A person, event or
+campaign an article is about is linked only when it is public itself, and left out otherwise.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from collections import defaultdict
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from django.apps import apps
+from django.contrib.contenttypes.models import ContentType
+from django.db import models
+from django.db.models import QuerySet
+from django.urls import NoReverseMatch, reverse
+from django.utils import timezone, translation
+from django.utils.formats import date_format
+from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import gettext as _
+
+from solidarity.core.classification import public_fields
+from solidarity.core.partialdate import MAX_DAY, MIN_DAY, PartialDate
+from solidarity.core.translation import LANGUAGES, Translated, pick
+from solidarity.documentation.models import Event, Organisation, Person, Place
+from solidarity.documentation.vocabularies import EventType
+
+from .models import LANGUAGE_CHOICES, Article, ArticleCampaign, ArticleImage, Byline, Issue, Topic
+from .services import render_markdown
+
+LATEST = 30
+FEED_LENGTH = 50
+LANGUAGE_NAMES: dict[str, str] = dict(LANGUAGE_CHOICES)
+
+Row = dict[str, Any]
+
+
+# -- Reading models ------------------------------------------------------------------------------
+
+
+def _fields(model: type[models.Model]) -> list[str]:
+    # A many-to-many field in .values() multiplies rows; those are read on their own.
+    return [name for name in public_fields(model) if not model._meta.get_field(name).many_to_many]
+
+
+def _values(queryset: QuerySet[Any]) -> list[Row]:
+    return list(queryset.values(*_fields(queryset.model)))
+
+
+def _published() -> QuerySet[Article]:
+    return Article.objects.filter(is_public=True, publish_at__lte=timezone.now())
+
+
+def _campaign_model() -> type[models.Model] | None:
+    try:
+        return apps.get_model("campaigns", "Campaign")
+    except LookupError:
+        return None
+
+
+def _tr(row: Row, base: str) -> Translated:
+    return pick({lang: row.get(f"{base}_{lang}") or "" for lang in LANGUAGES})
+
+
+def _language_name(code: str) -> str:
+    return LANGUAGE_NAMES.get(code) or code
+
+
+def _full_name(row: Row) -> str:
+    return " ".join(p for p in (row["given_name"], row["patronymic"], row["family_name"]) if p)
+
+
+# -- Values ----------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Link:
+    title: str
+    url: str
+
+
+@dataclass(frozen=True)
+class TopicInfo:
+    slug: str
+    name: Translated
+    url: str
+    count: int = 0
+
+
+@dataclass(frozen=True)
+class BylineInfo:
+    slug: str
+    name: str
+    bio: Translated
+    url: str
+    count: int = 0
+
+
+@dataclass(frozen=True)
+class IssueInfo:
+    slug: str
+    label: str
+    title: Translated
+    published: dt.date | None
+    url: str
+    count: int = 0
+
+
+@dataclass(frozen=True)
+class ArticleSummary:
+    slug: str
+    url: str
+    title: str
+    standfirst: str
+    language: str
+    language_name: str
+    publish_at: dt.datetime
+    byline: BylineInfo | None
+    issue: IssueInfo | None
+    topics: tuple[TopicInfo, ...]
+
+
+@dataclass(frozen=True)
+class ImageInfo:
+    url: str
+    caption: str
+    credit: str
+    alt_text: str
+
+
+@dataclass(frozen=True)
+class Translation:
+    language: str
+    language_name: str
+    title: str
+    url: str
+
+
+@dataclass(frozen=True)
+class ArticleDetail:
+    summary: ArticleSummary
+    body_html: SafeString
+    images: tuple[ImageInfo, ...]
+    translations: tuple[Translation, ...]
+    people: tuple[Link, ...]
+    events: tuple[Link, ...]
+    campaigns: tuple[Link, ...]
+    uuid: str
+
+
+@dataclass(frozen=True)
+class MonthInfo:
+    year: int
+    month: int
+    label: str
+    url: str
+    count: int
+
+
+@dataclass(frozen=True)
+class FrontPage:
+    latest: tuple[ArticleSummary, ...]
+    issues: tuple[IssueInfo, ...]
+    months: tuple[MonthInfo, ...]
+
+
+@dataclass(frozen=True)
+class ImageFile:
+    name: str
+    content_type: str
+
+
+@dataclass(frozen=True)
+class EventEntry:
+    slug: str
+    title: Translated
+    summary: Translated
+    date: PartialDate
+    type_label: str
+    url: str
+    updated: dt.datetime
+
+
+# -- URLs: an article lives under its own language -------------------------------------------------
+
+
+def article_url(slug: str, language: str) -> str:
+    with translation.override(language):
+        return reverse("publishing:article", args=[slug])
+
+
+def _image_url(article_slug: str, language: str, image_id: int, name: str) -> str:
+    suffix = name.rsplit(".", 1)[-1].lower() if "." in name else "jpg"
+    with translation.override(language):
+        return reverse("publishing:image", args=[article_slug, image_id, suffix])
+
+
+def _optional_reverse(name: str, args: list[Any]) -> str:
+    try:
+        return reverse(name, args=args)
+    except NoReverseMatch:
+        return ""
+
+
+# -- Building blocks -------------------------------------------------------------------------------
+
+
+def _topic_info(row: Row, count: int = 0) -> TopicInfo:
+    return TopicInfo(
+        row["slug"], _tr(row, "name"), reverse("publishing:topic", args=[row["slug"]]), count
+    )
+
+
+def _byline_info(row: Row, count: int = 0) -> BylineInfo:
+    return BylineInfo(
+        row["slug"],
+        row["name"],
+        _tr(row, "bio"),
+        reverse("publishing:author", args=[row["slug"]]),
+        count,
+    )
+
+
+def _issue_info(row: Row, count: int = 0) -> IssueInfo:
+    label = _("No. %(number)s (%(year)s)") % {"number": row["number"], "year": row["year"]}
+    return IssueInfo(
+        row["slug"],
+        label,
+        _tr(row, "title"),
+        row["published"],
+        reverse("publishing:issue", args=[row["slug"]]),
+        count,
+    )
+
+
+def _summaries(rows: list[Row]) -> list[ArticleSummary]:
+    """Summaries of article rows, with their byline, issue and topics in three more queries."""
+    ids = [row["id"] for row in rows]
+    bylines = {
+        r["id"]: _byline_info(r)
+        for r in _values(Byline.objects.filter(id__in={row["byline"] for row in rows}))
+    }
+    issues = {
+        r["id"]: _issue_info(r)
+        for r in _values(
+            Issue.objects.filter(is_public=True, id__in={row["issue"] for row in rows})
+        )
+    }
+    topic_links = list(
+        Article.topics.through.objects.filter(article_id__in=ids).values_list(
+            "article_id", "topic_id"
+        )
+    )
+    topics = {
+        r["id"]: _topic_info(r)
+        for r in _values(Topic.objects.filter(id__in={t for _a, t in topic_links}))
+    }
+    topics_of: dict[int, list[TopicInfo]] = defaultdict(list)
+    for article_id, topic_id in topic_links:
+        topics_of[article_id].append(topics[topic_id])
+    return [
+        ArticleSummary(
+            slug=row["slug"],
+            url=article_url(row["slug"], row["language"]),
+            title=row["title"],
+            standfirst=row["standfirst"],
+            language=row["language"],
+            language_name=_language_name(row["language"]),
+            publish_at=row["publish_at"],
+            byline=bylines.get(row["byline"]) if row["byline"] is not None else None,
+            issue=issues.get(row["issue"]) if row["issue"] is not None else None,
+            topics=tuple(sorted(topics_of[row["id"]], key=lambda t: t.name.text)),
+        )
+        for row in rows
+    ]
+
+
+def _month_label(year: int, month: int) -> str:
+    return date_format(dt.date(year, month, 1), "F Y")
+
+
+def _month_url(year: int, month: int) -> str:
+    return reverse("publishing:month", args=[year, f"{month:02d}"])
+
+
+# -- Pages -----------------------------------------------------------------------------------------
+
+
+def months() -> list[MonthInfo]:
+    """Every month with published articles, the latest first, with how many."""
+    counts: dict[tuple[int, int], int] = defaultdict(int)
+    for when in _published().values_list("publish_at", flat=True):
+        if when is not None:
+            counts[(when.year, when.month)] += 1
+    return [
+        MonthInfo(year, month, _month_label(year, month), _month_url(year, month), n)
+        for (year, month), n in sorted(counts.items(), reverse=True)
+    ]
+
+
+def front_page() -> FrontPage:
+    return FrontPage(
+        latest=tuple(_summaries(_values(_published()[:LATEST]))),
+        issues=tuple(issues()[:5]),
+        months=tuple(months()),
+    )
+
+
+def language_page(language: str) -> list[ArticleSummary] | None:
+    if language not in LANGUAGE_NAMES:
+        return None
+    return _summaries(_values(_published().filter(language=language)[:LATEST]))
+
+
+def month_page(year: int, month: int) -> tuple[MonthInfo, list[ArticleSummary]] | None:
+    if not 1 <= month <= 12 or not 1 <= year <= 9999:
+        return None
+    start = dt.datetime(year, month, 1, tzinfo=dt.UTC)
+    end = dt.datetime(year + month // 12, month % 12 + 1, 1, tzinfo=dt.UTC)
+    rows = _values(_published().filter(publish_at__gte=start, publish_at__lt=end))
+    if not rows:
+        return None
+    info = MonthInfo(year, month, _month_label(year, month), _month_url(year, month), len(rows))
+    return info, _summaries(rows)
+
+
+def languages() -> list[tuple[str, str, str, int]]:
+    """(code, name, url, number of articles) of every language with published articles."""
+    counts: dict[str, int] = defaultdict(int)
+    for code in _published().values_list("language", flat=True):
+        counts[code] += 1
+    return [
+        (code, name, reverse("publishing:language", args=[code]), counts[code])
+        for code, name in LANGUAGE_CHOICES
+        if counts.get(code)
+    ]
+
+
+def topics() -> list[TopicInfo]:
+    counts: dict[int, int] = defaultdict(int)
+    for topic_id in Article.topics.through.objects.filter(article__in=_published()).values_list(
+        "topic_id", flat=True
+    ):
+        counts[topic_id] += 1
+    rows = _values(Topic.objects.filter(id__in=counts))
+    return sorted((_topic_info(r, counts[r["id"]]) for r in rows), key=lambda t: t.name.text)
+
+
+def topic_page(slug: str) -> tuple[TopicInfo, list[ArticleSummary]] | None:
+    rows = _values(Topic.objects.filter(slug=slug))
+    if not rows:
+        return None
+    articles = _values(_published().filter(topics__id=rows[0]["id"]))
+    if not articles:
+        return None
+    return _topic_info(rows[0], len(articles)), _summaries(articles)
+
+
+def authors() -> list[BylineInfo]:
+    counts: dict[int, int] = defaultdict(int)
+    for byline_id in _published().exclude(byline=None).values_list("byline_id", flat=True):
+        counts[byline_id] += 1
+    rows = _values(Byline.objects.filter(id__in=counts))
+    return [_byline_info(r, counts[r["id"]]) for r in rows]
+
+
+def author_page(slug: str) -> tuple[BylineInfo, list[ArticleSummary]] | None:
+    rows = _values(Byline.objects.filter(slug=slug))
+    if not rows:
+        return None
+    articles = _values(_published().filter(byline_id=rows[0]["id"]))
+    if not articles:
+        return None
+    return _byline_info(rows[0], len(articles)), _summaries(articles)
+
+
+def issues() -> list[IssueInfo]:
+    counts: dict[int, int] = defaultdict(int)
+    for issue_id in _published().filter(issue__is_public=True).values_list("issue_id", flat=True):
+        counts[issue_id] += 1
+    rows = _values(Issue.objects.filter(is_public=True, id__in=counts))
+    return [_issue_info(r, counts[r["id"]]) for r in rows]
+
+
+def issue_detail(slug: str) -> tuple[IssueInfo, list[ArticleSummary]] | None:
+    rows = _values(Issue.objects.filter(is_public=True, slug=slug))
+    if not rows:
+        return None
+    articles = _values(_published().filter(issue_id=rows[0]["id"]).order_by("publish_at", "id"))
+    if not articles:
+        return None
+    return _issue_info(rows[0], len(articles)), _summaries(articles)
+
+
+def article(slug: str) -> ArticleDetail | None:
+    found = _details(_values(_published().filter(slug=slug)))
+    return found[0] if found else None
+
+
+def _linked(
+    through: type[models.Model], column: str, model: type[models.Model], ids: list[int]
+) -> dict[int, list[Row]]:
+    """Public records linked to the given articles through a many-to-many table."""
+    pairs = list(
+        through._default_manager.filter(article_id__in=ids).values_list("article_id", column)
+    )
+    found = {
+        r["id"]: r
+        for r in _values(
+            model._default_manager.filter(is_public=True, id__in={other for _a, other in pairs})
+        )
+    }
+    linked: dict[int, list[Row]] = defaultdict(list)
+    for article_id, other in pairs:
+        if other in found:
+            linked[article_id].append(found[other])
+    return linked
+
+
+def _details(rows: list[Row]) -> list[ArticleDetail]:
+    """Full articles for published article rows, in a fixed number of queries for any count."""
+    if not rows:
+        return []
+    ids = [row["id"] for row in rows]
+    images: dict[int, list[Row]] = defaultdict(list)
+    for r in _values(ArticleImage.objects.filter(article_id__in=ids).exclude(image="")):
+        if r["image"]:
+            images[r["article"]].append(r)
+    groups: dict[Any, list[Row]] = defaultdict(list)
+    for s in _values(
+        _published()
+        .filter(translation_group__in={row["translation_group"] for row in rows})
+        .order_by("language")
+    ):
+        groups[s["translation_group"]].append(s)
+    people = _linked(Article.people.through, "person_id", Person, ids)
+    events = _linked(Article.events.through, "event_id", Event, ids)
+    campaigns = _campaign_links(ids)
+    details = []
+    for row, summary in zip(rows, _summaries(rows), strict=True):
+        article_id = row["id"]
+        details.append(
+            ArticleDetail(
+                summary=summary,
+                # Sanitised by render_markdown's allow-list: the one place article HTML is made.
+                body_html=mark_safe(render_markdown(row["body"])),  # noqa: S308
+                images=tuple(
+                    ImageInfo(
+                        url=_image_url(row["slug"], row["language"], r["id"], r["image"]),
+                        caption=r["caption"],
+                        credit=r["credit"],
+                        alt_text=r["alt_text"],
+                    )
+                    for r in sorted(images[article_id], key=lambda r: (r["position"], r["id"]))
+                ),
+                translations=tuple(
+                    Translation(
+                        s["language"],
+                        _language_name(s["language"]),
+                        s["title"],
+                        article_url(s["slug"], s["language"]),
+                    )
+                    for s in groups[row["translation_group"]]
+                    if s["id"] != article_id
+                ),
+                people=tuple(
+                    Link(_full_name(p), reverse("public:person", args=[p["slug"]]))
+                    for p in people[article_id]
+                ),
+                events=tuple(
+                    Link(_tr(e, "title").text, reverse("public:event", args=[e["slug"]]))
+                    for e in events[article_id]
+                ),
+                campaigns=tuple(campaigns.get(article_id, ())),
+                uuid=str(row["uuid"]),
+            )
+        )
+    return details
+
+
+def _campaign_links(article_ids: Iterable[int]) -> dict[int, list[Link]]:
+    campaign_model = _campaign_model()
+    if campaign_model is None:
+        return {}
+    links = _values(
+        ArticleCampaign.objects.filter(
+            article_id__in=list(article_ids),
+            content_type=ContentType.objects.get_for_model(campaign_model),
+        )
+    )
+    campaigns = {
+        c["id"]: c
+        for c in _values(
+            campaign_model._default_manager.filter(
+                is_public=True, id__in={link["object_id"] for link in links}
+            )
+        )
+    }
+    found: dict[int, list[Link]] = defaultdict(list)
+    for link in links:
+        c = campaigns.get(link["object_id"])
+        if c is None:
+            continue
+        url = _optional_reverse("campaigns:campaign", [c["slug"]])
+        if url:
+            found[link["article"]].append(Link(_tr(c, "title").text, url))
+    return found
+
+
+def image_file(article_slug: str, image_id: int) -> ImageFile | None:
+    """The stored name of an image, only when its article is published."""
+    rows = _values(
+        ArticleImage.objects.filter(
+            id=image_id, article__in=_published().filter(slug=article_slug)
+        ).exclude(image="")
+    )
+    if not rows or not rows[0]["image"]:
+        return None
+    name: str = rows[0]["image"]
+    suffix = name.rsplit(".", 1)[-1].lower()
+    content_type = {"png": "image/png", "webp": "image/webp"}.get(suffix, "image/jpeg")
+    return ImageFile(name, content_type)
+
+
+# -- Feeds -----------------------------------------------------------------------------------------
+
+
+def feed_articles(
+    *, language: str = "", topic: str = "", campaign: str = ""
+) -> list[ArticleDetail] | None:
+    """The latest published articles of a language, topic or campaign; None if it is unknown."""
+    articles = _published()
+    if language:
+        if language not in LANGUAGE_NAMES:
+            return None
+        articles = articles.filter(language=language)
+    if topic:
+        if not Topic.objects.filter(slug=topic).exists():
+            return None
+        articles = articles.filter(topics__slug=topic)
+    if campaign:
+        campaign_model = _campaign_model()
+        if campaign_model is None:
+            return None
+        found = list(
+            campaign_model._default_manager.filter(is_public=True, slug=campaign).values_list(
+                "id", flat=True
+            )
+        )
+        if not found:
+            return None
+        articles = articles.filter(
+            campaign_links__content_type=ContentType.objects.get_for_model(campaign_model),
+            campaign_links__object_id=found[0],
+        )
+    return _details(_values(articles[:FEED_LENGTH]))
+
+
+def campaign_title(slug: str) -> str | None:
+    campaign_model = _campaign_model()
+    if campaign_model is None:
+        return None
+    rows = _values(campaign_model._default_manager.filter(is_public=True, slug=slug))
+    return _tr(rows[0], "title").text if rows else None
+
+
+def topic_name(slug: str) -> str | None:
+    rows = _values(Topic.objects.filter(slug=slug))
+    return _tr(rows[0], "name").text if rows else None
+
+
+def latest_events() -> list[EventEntry]:
+    """Public documentation events, the most recent first, for the timeline feed."""
+    rows = _values(
+        Event.objects.filter(is_public=True).order_by("-date_latest", "-date_earliest", "-slug")[
+            :FEED_LENGTH
+        ]
+    )
+    labels = dict(EventType.choices)
+    entries = []
+    for row in rows:
+        date: PartialDate = row["date"]
+        day = date.latest if date.latest != MAX_DAY else date.earliest
+        entries.append(
+            EventEntry(
+                slug=row["slug"],
+                title=_tr(row, "title"),
+                summary=_tr(row, "summary"),
+                date=date,
+                type_label=str(labels.get(row["type"], row["type"])),
+                url=reverse("public:event", args=[row["slug"]]),
+                updated=dt.datetime.combine(day, dt.time(), tzinfo=dt.UTC),
+            )
+        )
+    return entries
+
+
+# -- The mirror: which pages exist, and what each one shows ---------------------------------------
+
+
+def _digest(*parts: Any) -> str:
+    return hashlib.sha256(repr(parts).encode()).hexdigest()
+
+
+def newspaper_pages() -> dict[str, str]:
+    """{URL: fingerprint} of every public page and feed of the newspaper.
+
+    URLs are in the active language's URL space (articles in their own language's). The
+    fingerprint is a digest of everything the page shows, computed from a few bulk queries,
+    so that the mirror re-renders only pages whose content changed: editing one article's
+    body changes its page and the feeds that carry it, not the lists that show its title.
+    """
+    rows = _values(_published())
+    ids = {row["id"] for row in rows}
+    topic_rows = {r["id"]: r for r in _values(Topic.objects.all())}
+    bylines = {r["id"]: r for r in _values(Byline.objects.all())}
+    issue_rows = {r["id"]: r for r in _values(Issue.objects.filter(is_public=True))}
+    topics_of: dict[int, list[int]] = defaultdict(list)
+    for article_id, topic_id in Article.topics.through.objects.order_by("id").values_list(
+        "article_id", "topic_id"
+    ):
+        if article_id in ids:
+            topics_of[article_id].append(topic_id)
+    extra: dict[int, list[Any]] = defaultdict(list)
+    for r in _values(ArticleImage.objects.filter(article_id__in=ids).order_by("id")):
+        extra[r["article"]].append(r)
+    for r in _values(ArticleCampaign.objects.filter(article_id__in=ids).order_by("id")):
+        extra[r["article"]].append(r)
+    for model, column in (
+        (Article.people.through, "person_id"),
+        (Article.events.through, "event_id"),
+    ):
+        for article_id, other in model.objects.order_by("id").values_list("article_id", column):
+            if article_id in ids:
+                extra[article_id].append((column, other))
+    groups: dict[Any, list[tuple[str, str, str]]] = defaultdict(list)
+    for row in rows:
+        groups[row["translation_group"]].append((row["language"], row["slug"], row["title"]))
+
+    listed: dict[int, str] = {}
+    full: dict[int, str] = {}
+    for row in rows:
+        shown = [
+            row["slug"], row["title"], row["standfirst"], row["language"], row["publish_at"],
+            bylines.get(row["byline"]), issue_rows.get(row["issue"]),
+            [topic_rows.get(t) for t in topics_of[row["id"]]],
+        ]  # fmt: skip
+        listed[row["id"]] = _digest(shown)
+        full[row["id"]] = _digest(shown, row["body"], row["uuid"], extra[row["id"]],
+                                  sorted(groups[row["translation_group"]]))  # fmt: skip
+
+    language_codes = sorted({row["language"] for row in rows})
+    latest_issues = [r for r in rows if r["issue"] in issue_rows]
+    pages: dict[str, str] = {}
+
+    def page(url: str, *parts: Any) -> None:
+        pages[url] = _digest(language_codes, *parts)
+
+    def listing(members: Iterable[Row]) -> list[str]:
+        return [listed[r["id"]] for r in members]
+
+    def feed(members: list[Row]) -> list[str]:
+        return [full[r["id"]] for r in members[:FEED_LENGTH]]
+
+    issue_counts: dict[int, int] = defaultdict(int)
+    for r in latest_issues:
+        issue_counts[r["issue"]] += 1
+    issues_shown = sorted(
+        (issue_rows[i] for i in issue_counts),
+        key=lambda r: (-r["year"], -r["number"]),
+    )
+    month_counts: dict[tuple[int, int], list[Row]] = defaultdict(list)
+    for r in rows:
+        month_counts[(r["publish_at"].year, r["publish_at"].month)].append(r)
+    months_shown = sorted(((k, len(v)) for k, v in month_counts.items()), reverse=True)
+
+    page(
+        reverse("publishing:front"),
+        listing(rows[:LATEST]),
+        [(r, issue_counts[r["id"]]) for r in issues_shown[:5]],
+        months_shown,
+    )
+    page(reverse("publishing:archive"), months_shown)
+    for (year, month), members in month_counts.items():
+        page(_month_url(year, month), listing(members))
+    for code in language_codes:
+        members = [r for r in rows if r["language"] == code]
+        page(reverse("publishing:language", args=[code]), listing(members[:LATEST]))
+        page(reverse("publishing:language_feed", args=[code]), feed(members))
+    by_topic: dict[int, list[Row]] = defaultdict(list)
+    for r in rows:
+        for topic_id in topics_of[r["id"]]:
+            by_topic[topic_id].append(r)
+    page(
+        reverse("publishing:topics"),
+        [(topic_rows[t], len(m)) for t, m in sorted(by_topic.items())],
+    )
+    for topic_id, members in by_topic.items():
+        slug = topic_rows[topic_id]["slug"]
+        page(reverse("publishing:topic", args=[slug]), topic_rows[topic_id], listing(members))
+        page(reverse("publishing:topic_feed", args=[slug]), topic_rows[topic_id], feed(members))
+    by_byline: dict[int, list[Row]] = defaultdict(list)
+    for r in rows:
+        if r["byline"] is not None:
+            by_byline[r["byline"]].append(r)
+    page(
+        reverse("publishing:authors"),
+        [(bylines[b], len(m)) for b, m in sorted(by_byline.items())],
+    )
+    for byline_id, members in by_byline.items():
+        url = reverse("publishing:author", args=[bylines[byline_id]["slug"]])
+        page(url, bylines[byline_id], listing(members))
+    page(reverse("publishing:issues"), [(r, issue_counts[r["id"]]) for r in issues_shown])
+    for r in issues_shown:
+        members = sorted(
+            (a for a in latest_issues if a["issue"] == r["id"]),
+            key=lambda a: (a["publish_at"], a["id"]),
+        )
+        page(reverse("publishing:issue", args=[r["slug"]]), r, listing(members))
+    for row in rows:
+        pages[article_url(row["slug"], row["language"])] = _digest(language_codes, full[row["id"]])
+    campaign_model = _campaign_model()
+    if campaign_model is not None:
+        campaign_type = ContentType.objects.get_for_model(campaign_model)
+        linked: dict[int, list[int]] = defaultdict(list)
+        for article_id, campaign_id in ArticleCampaign.objects.filter(
+            article_id__in=ids, content_type=campaign_type
+        ).values_list("article_id", "object_id"):
+            linked[campaign_id].append(article_id)
+        for c in _values(campaign_model._default_manager.filter(is_public=True, id__in=linked)):
+            members = [r for r in rows if r["id"] in set(linked[c["id"]])]
+            page(reverse("publishing:campaign_feed", args=[c["slug"]]), c, feed(members))
+    # The events feed shows documentation only: the mirror re-renders it with the site's data.
+    pages[reverse("publishing:events_feed")] = ""
+    return pages
+
+
+def timeline_filter_urls() -> Iterator[str]:
+    """The timeline filtered by each event type, each year with public events, and each place.
+
+    (Filtered by person, it is reached from each person's page.)
+    """
+    base = reverse("public:event_list")
+    for event_type in EventType.values:
+        yield f"{base}?type={event_type}"
+    years: set[int] = set()
+    for earliest, latest in Event.objects.filter(is_public=True).values_list(
+        "date_earliest", "date_latest"
+    ):
+        # An open end ("before 2012") would span every year since year 1: only its known end.
+        first = latest.year if earliest == MIN_DAY else earliest.year
+        last = earliest.year if latest == MAX_DAY else latest.year
+        years.update(range(first, last + 1))
+    for year in sorted(years):
+        yield f"{base}?year={year}"
+    for slug in Place.objects.filter(is_public=True).values_list("slug", flat=True):
+        yield f"{base}?place={slug}"
+
+
+def documentation_urls() -> Iterator[str]:
+    """Every page of the documentation site reachable without a filter form."""
+    yield reverse("public:home")
+    yield reverse("public:organisation_list")
+    yield reverse("public:person_list")
+    yield reverse("public:event_list")
+    yield reverse("public:source_list")
+    for model, name in ((Person, "public:person"), (Event, "public:event")):
+        for slug in model.objects.filter(is_public=True).values_list("slug", flat=True):
+            yield reverse(name, args=[slug])
+    for slug in Organisation.objects.filter(is_public=True).values_list("slug", flat=True):
+        yield reverse("public:organisation", args=[slug])
+    # Later pages of the lists are reached by the mirror through their pagination links.
+    yield from timeline_filter_urls()
+
+
+# -- The mirror's search index -----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SearchEntry:
+    kind: str
+    title: str
+    text: str
+    language: str
+    url: str
+
+
+def search_entries() -> list[SearchEntry]:
+    """What the mirror's offline search finds: articles, people, organisations and events."""
+    entries = [
+        SearchEntry(
+            "article",
+            row["title"],
+            row["standfirst"][:300],
+            row["language"],
+            article_url(row["slug"], row["language"]),
+        )
+        for row in _published().values("slug", "title", "standfirst", "language")
+    ]
+    entries += [
+        SearchEntry(
+            "person",
+            _full_name(row),
+            _tr(row, "occupation").text,
+            "",
+            reverse("public:person", args=[row["slug"]]),
+        )
+        for row in _values(Person.objects.filter(is_public=True))
+    ]
+    entries += [
+        SearchEntry(
+            "organisation",
+            _tr(row, "name").text,
+            row["abbreviation"],
+            "",
+            reverse("public:organisation", args=[row["slug"]]),
+        )
+        for row in _values(Organisation.objects.filter(is_public=True))
+    ]
+    entries += [
+        SearchEntry(
+            "event",
+            _tr(row, "title").text,
+            row["date"].display() if row["date"] else "",
+            "",
+            reverse("public:event", args=[row["slug"]]),
+        )
+        for row in _values(Event.objects.filter(is_public=True))
+    ]
+    return entries

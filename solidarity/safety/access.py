@@ -1,0 +1,192 @@
+"""The only way to fetch protected rows: every query for section data goes through here.
+
+`perm` is an action ("view", "add", "change", "delete"); the kind of data (documentation,
+campaigns, reference) comes from the model. A superuser is no exception: without a role in a
+section, an administrator sees nothing of it (threat model D5). Another section's object answers
+404, the same as a missing one, so an insider cannot probe what exists elsewhere (D6).
+"""
+
+from __future__ import annotations
+
+from typing import Any, TypeVar
+
+from django.contrib.contenttypes.models import ContentType
+from django.core.exceptions import ObjectDoesNotExist, ValidationError
+from django.db import models
+from django.db.models import Q, QuerySet
+from django.http import Http404
+
+from solidarity.core.classification import FieldClass
+
+from . import policy
+from .models import Role
+from .policy import Action, Kind
+
+M = TypeVar("M", bound=models.Model)
+
+# How a row without a section of its own reaches one: through its parent.
+PARENT_SECTION_PATHS: dict[str, str] = {
+    "documentation.Act": "event__section",
+    "documentation.Involvement": "act__event__section",
+    "documentation.Participation": "event__section",
+    "documentation.PersonName": "person__section",
+    "campaigns.Demand": "campaign__section",
+    "campaigns.Outcome": "demand__campaign__section",
+    "campaigns.UrgentActionUpdate": "urgent_action__section",
+    "campaigns.LetterReport": "urgent_action__section",
+    "campaigns.Rsvp": "action__section",
+    "campaigns.Signature": "petition__section",
+    "campaigns.ExportLog": "petition__section",
+}
+# Rows that reach sections through several children: visible if any child is. A supporter who
+# signed in two sections' petitions is visible to both, and to neither section's outsiders.
+MULTI_PARENT_PATHS: dict[str, tuple[str, ...]] = {
+    "campaigns.Supporter": (
+        "signatures__petition__section",
+        "rsvps__action__section",
+        "letter_reports__urgent_action__section",
+    ),
+}
+# Bookkeeping of the whole system, no section: only administrators' business.
+SYSTEM_ONLY = {"campaigns.ErasureLog"}
+# Rows that reach a section through a generic relation (content type + object id).
+GENERIC_PARENTS = {"documentation.Citation"}
+
+
+def _active(user: Any) -> bool:
+    return bool(user is not None and user.is_authenticated and user.is_active)
+
+
+def roles_of(user: Any) -> dict[int, str]:
+    """Section id → role name for the user (cached on the user object for one request)."""
+    if not _active(user):
+        return {}
+    cached: dict[int, str] | None = getattr(user, "_safety_roles", None)
+    if cached is None:
+        cached = dict(Role.objects.filter(user=user).values_list("section_id", "role"))
+        user._safety_roles = cached
+    return cached
+
+
+def sections_for(user: Any, perm: str, kind: Kind = Kind.DOCUMENTATION) -> set[int]:
+    """Ids of the sections where the user may do `perm` on data of `kind`."""
+    action = Action(perm)
+    return {
+        section_id
+        for section_id, role in roles_of(user).items()
+        if policy.allows(role, kind, action)
+    }
+
+
+def sections_reading(user: Any, field_class: FieldClass) -> set[int]:
+    """Ids of the sections where the user's role may read fields of `field_class`."""
+    return {s for s, role in roles_of(user).items() if policy.reads(role, field_class)}
+
+
+def section_path(model: type[models.Model]) -> str | None:
+    """The lookup from `model` to its owning section, or None if it has none."""
+    label = model._meta.label
+    if label in PARENT_SECTION_PATHS:
+        return PARENT_SECTION_PATHS[label]
+    if any(f.name == "section" for f in model._meta.concrete_fields):
+        return "section"
+    return None
+
+
+def _kind(model: type[models.Model]) -> Kind:
+    kind = policy.kind_of(model)
+    if kind is None:
+        raise LookupError(f"{model._meta.label} is not covered by the safety policy")
+    return kind
+
+
+def scoped(queryset: QuerySet[M], user: Any, perm: str) -> QuerySet[M]:
+    """The rows of `queryset` the user may `perm`; none at all for a user without a role."""
+    model = queryset.model
+    kind = _kind(model)
+    sections = sections_for(user, perm, kind)
+    if not sections:
+        return queryset.none()
+    label = model._meta.label
+    if label in GENERIC_PARENTS:
+        return queryset.filter(_generic_parent_q(model, user, perm))
+    if label in SYSTEM_ONLY:
+        return queryset.none()
+    if label in MULTI_PARENT_PATHS:
+        condition = Q(pk__in=[])
+        for child_path in MULTI_PARENT_PATHS[label]:
+            condition |= Q(**{f"{child_path}__in": sections})
+        return queryset.filter(condition).distinct()
+    path = section_path(model)
+    if path is None:
+        # Shared reference data: visible to anyone allowed the action in some section.
+        return queryset
+    return queryset.filter(**{f"{path}__in": sections})
+
+
+def _generic_parent_q(model: type[models.Model], user: Any, perm: str) -> Q:
+    """Citations of the facts the user may reach, fact model by fact model."""
+    from solidarity.documentation.models import Sourced
+
+    condition = Q(pk__in=[])
+    for fact_model in _concrete_subclasses(Sourced):
+        visible = scoped(fact_model._default_manager.all(), user, perm).values("pk")
+        content_type = ContentType.objects.get_for_model(fact_model)
+        condition |= Q(content_type=content_type, object_id__in=visible)
+    return condition
+
+
+def _concrete_subclasses(base: type[models.Model]) -> list[type[models.Model]]:
+    from django.apps import apps
+
+    return [m for m in apps.get_models() if issubclass(m, base) and not m._meta.abstract]
+
+
+def get_for_user(model: type[M], user: Any, pk: Any, perm: str) -> M:
+    """One object the user may `perm`; Http404 for another section's, a missing or a bad id."""
+    try:
+        return scoped(model._default_manager.all(), user, perm).get(pk=pk)
+    except (ObjectDoesNotExist, ValueError, TypeError, ValidationError) as error:
+        raise Http404(f"No {model._meta.verbose_name} found.") from error
+
+
+def section_of(obj: models.Model) -> int | None:
+    """The id of the section owning `obj`, following its parent where needed."""
+    path = section_path(type(obj))
+    if path is None:
+        fact = getattr(obj, "fact", None)
+        return section_of(fact) if isinstance(fact, models.Model) else None
+    target: Any = obj
+    for step in path.split("__")[:-1]:
+        target = getattr(target, step, None)
+        if target is None:
+            return None
+    return getattr(target, "section_id", None)
+
+
+def can(user: Any, perm: str, model: type[models.Model], obj: models.Model | None = None) -> bool:
+    """May the user `perm` on `obj`, or (obj None) on some object of `model` somewhere?"""
+    sections = sections_for(user, perm, _kind(model))
+    if obj is None or not sections:
+        return bool(sections)
+    label = type(obj)._meta.label
+    if label in MULTI_PARENT_PATHS or label in SYSTEM_ONLY:
+        rows = type(obj)._default_manager.filter(pk=obj.pk)
+        return scoped(rows, user, perm).exists()
+    section = section_of(obj)
+    if section is None:
+        return section_path(type(obj)) is None
+    return section in sections
+
+
+def readable_classes(user: Any, obj: models.Model | None) -> set[FieldClass]:
+    """The field classes the user may read on `obj` (on a new object: in any of their sections)."""
+    roles = roles_of(user)
+    section = section_of(obj) if obj is not None else None
+    if obj is None or section is None:
+        names = list(roles.values())
+    elif section in roles:
+        names = [roles[section]]
+    else:
+        names = []
+    return {cls for role in names for cls in policy.FIELD_CLASSES[policy.RoleName(role)]}

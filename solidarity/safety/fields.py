@@ -1,0 +1,207 @@
+"""Model fields whose values never reach the database in plaintext.
+
+`EncryptedTextField` (personal data) encrypts with a keyring key on save and decrypts on first
+access. `SealedTextField` (sealed data) encrypts to the public keys of the section's coordinators
+on save, and cannot be read from the model at all: reading takes an unlocked private key
+(`solidarity.safety.keys.read_sealed`).
+
+Binding to the row: the associated data of every ciphertext is the model label, the field name
+and the row's `row_nonce`, a random UUID set when the object is created. A random per-row value
+rather than the primary key, because the key is not known before the INSERT, and encrypting in a
+second UPDATE after it would leave a window where the row is saved without its value (or with a
+plaintext one). A ciphertext copied into another row, or into another column of the same row,
+fails to decrypt.
+
+Neither field supports lookups other than `isnull`: searching or filtering on a ciphertext would
+silently find nothing, so the attempt is refused (FieldError).
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from django.db import models
+from django.db.models.query_utils import DeferredAttribute
+from django.db.models.signals import post_save
+from django.utils.translation import gettext
+
+from .crypto import associated_data, decrypt_personal, encrypt_personal, seal
+
+if TYPE_CHECKING:
+    from django.db.models.lookups import Lookup
+
+    _TextField = models.TextField[Any, Any]
+else:  # Django's fields are not subscriptable at run time.
+    _TextField = models.TextField
+
+ROW_NONCE = "row_nonce"
+
+
+def row_nonce_field() -> models.UUIDField[Any, Any]:
+    """The per-row random identity that encrypted fields bind their ciphertexts to."""
+    return models.UUIDField(default=uuid.uuid4, editable=False)
+
+
+class SealingError(Exception):
+    """A sealed value cannot be stored, e.g. because it would have no recipient."""
+
+
+class Ciphertext(str):
+    """A personal value as stored, not yet decrypted."""
+
+    __slots__ = ()
+
+
+@dataclass(frozen=True)
+class Sealed:
+    """A sealed value as stored. It prints as "sealed", never as its content."""
+
+    ciphertext: str
+
+    def __str__(self) -> str:
+        return gettext("sealed")
+
+
+def row_aad(instance: models.Model, field_name: str) -> bytes:
+    nonce = getattr(instance, ROW_NONCE, None)
+    if nonce is None:
+        raise SealingError(f"{instance._meta.label} has no {ROW_NONCE}; encrypted fields need it")
+    return associated_data(instance._meta.label, field_name, str(nonce))
+
+
+class _EncryptedAttribute(DeferredAttribute):
+    def __get__(self, instance: Any, cls: Any = None) -> Any:
+        if instance is None:
+            return self
+        value = super().__get__(instance, cls)
+        if isinstance(value, Ciphertext):
+            value = decrypt_personal(value, row_aad(instance, self.field.name))
+            instance.__dict__[self.field.attname] = value
+        return value
+
+    def __set__(self, instance: Any, value: Any) -> None:
+        instance.__dict__[self.field.attname] = value
+
+
+class _NoLookups:
+    def get_lookup(self, lookup_name: str) -> type[Lookup[Any]] | None:
+        if lookup_name != "isnull":
+            return None
+        lookup: type[Lookup[Any]] | None = super().get_lookup(lookup_name)  # type: ignore[misc]
+        return lookup
+
+
+class EncryptedTextField(_NoLookups, _TextField):
+    """Text encrypted with authenticated encryption bound to its row; keys from the keyring.
+
+    The model needs a `row_nonce` field (`row_nonce_field()`). Stored as
+    "p1:<key id>:<nonce and ciphertext, base64>", so `solidarity rotate-keys` can find values
+    still under an old key.
+    """
+
+    descriptor_class = _EncryptedAttribute
+
+    def from_db_value(self, value: str | None, expression: Any, connection: Any) -> str:
+        return Ciphertext(value) if value else ""
+
+    def pre_save(self, model_instance: models.Model, add: bool) -> str:
+        value = model_instance.__dict__.get(self.attname) or ""
+        if isinstance(value, Ciphertext):
+            return str(value)
+        if not value:
+            return ""
+        return encrypt_personal(str(value), row_aad(model_instance, self.name))
+
+    def to_python(self, value: Any) -> Any:
+        return value if isinstance(value, Ciphertext) else super().to_python(value)
+
+
+class _SealedAttribute(DeferredAttribute):
+    def __set__(self, instance: Any, value: Any) -> None:
+        instance.__dict__[self.field.attname] = value
+
+
+class SealedTextField(_NoLookups, _TextField):
+    """Text sealed to the coordinators of the record's section (envelope encryption).
+
+    Assign a string and save: a fresh data key encrypts the value, and is wrapped for every
+    coordinator of the record's section who has a key (`solidarity keys setup`); saving is
+    refused if there is none, as nobody could ever read the value. After saving, and whenever
+    loaded, the attribute holds a `Sealed` object (or "" when empty): the plaintext is read
+    only through `solidarity.safety.keys.read_sealed` with an unlocked private key.
+    """
+
+    descriptor_class = _SealedAttribute
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs["editable"] = False
+        kwargs.setdefault("blank", True)
+        super().__init__(*args, **kwargs)
+
+    def deconstruct(self) -> Any:
+        name, path, args, kwargs = super().deconstruct()
+        kwargs.pop("editable", None)
+        return name, path, args, kwargs
+
+    def contribute_to_class(
+        self, cls: type[models.Model], name: str, private_only: bool = False
+    ) -> None:
+        super().contribute_to_class(cls, name, private_only)
+        if not cls._meta.abstract:
+            post_save.connect(
+                self._store_wrapped_keys,
+                sender=cls,
+                weak=False,
+                dispatch_uid=f"sealed:{cls._meta.label}.{name}",
+            )
+
+    def from_db_value(self, value: str | None, expression: Any, connection: Any) -> Sealed | str:
+        return Sealed(value) if value else ""
+
+    def to_python(self, value: Any) -> Any:
+        return value if isinstance(value, Sealed) else super().to_python(value)
+
+    def get_prep_value(self, value: Any) -> Any:
+        if isinstance(value, Sealed):
+            return value.ciphertext
+        return super().get_prep_value(value)
+
+    def pre_save(self, model_instance: models.Model, add: bool) -> str:
+        from .keys import recipients_for
+
+        value = model_instance.__dict__.get(self.attname) or ""
+        if isinstance(value, Sealed):
+            return value.ciphertext
+        changes: dict[str, list[tuple[int, bytes]]] = model_instance.__dict__.setdefault(
+            "_sealed_changes", {}
+        )
+        if not value:
+            changes[self.name] = []
+            return ""
+        recipients = recipients_for(model_instance)
+        if not recipients:
+            raise SealingError(
+                gettext(
+                    "No coordinator of this record's section has set up a key, so nobody could "
+                    "ever read this value. A coordinator must first run "
+                    "“solidarity keys setup USERNAME” or use “Set up my key” in the back office."
+                )
+            )
+        stored, wrapped = seal(
+            str(value), row_aad(model_instance, self.name), [key for _user, key in recipients]
+        )
+        changes[self.name] = [
+            (user_id, wrapped_key)
+            for (user_id, _key), wrapped_key in zip(recipients, wrapped, strict=True)
+        ]
+        model_instance.__dict__[self.attname] = Sealed(stored)
+        return stored
+
+    def _store_wrapped_keys(self, sender: Any, instance: models.Model, **kwargs: Any) -> None:
+        from .keys import replace_wrapped_keys
+
+        changes = instance.__dict__.get("_sealed_changes", {}).pop(self.name, None)
+        if changes is not None:
+            replace_wrapped_keys(instance, self.name, changes)

@@ -1,0 +1,418 @@
+"""Coordinators' key pairs, sealed reads and grants, and the short unlock window of a session.
+
+A coordinator's private key is stored encrypted (see `UserKey`); it is opened with their
+password, used, and kept for at most UNLOCK_SECONDS in the session, itself encrypted under a
+random key that lives only in a separate HttpOnly cookie.
+"""
+
+from __future__ import annotations
+
+import importlib
+import time
+from typing import Any
+
+from django.apps import apps
+from django.conf import settings
+from django.contrib.contenttypes.models import ContentType
+from django.db import models, transaction
+from django.http import HttpRequest, HttpResponse
+from django.utils.translation import gettext as _
+from nacl.exceptions import CryptoError
+from nacl.public import PrivateKey, PublicKey
+from nacl.secret import SecretBox
+from nacl.utils import random
+
+from solidarity.core.classification import FieldClass
+
+from . import policy
+from .access import section_of, section_path, sections_reading
+from .crypto import (
+    DecryptionError,
+    KdfLimits,
+    b64d,
+    b64e,
+    kdf_limits,
+    new_salt,
+    open_private_key,
+    protect_private_key,
+    unseal,
+    unwrap_data_key,
+    wrap_data_key,
+)
+from .fields import Sealed, SealedTextField, row_aad
+from .models import Role, SealedKey, UserKey
+
+UNLOCK_SECONDS = 300  # the sealed window of the threat model (D8)
+UNLOCK_COOKIE = "solidarity_unlock"
+SESSION_KEY = "safety_unlocked"
+
+
+class KeyRefused(Exception):
+    """A key operation was refused; the message says why and what to do."""
+
+
+class NotARecipient(KeyRefused):
+    pass
+
+
+# -- Recipients and wrapped keys ---------------------------------------------------------------
+
+
+def recipients_for(instance: models.Model) -> list[tuple[int, PublicKey]]:
+    """(user id, public key) of every active user who may read sealed data of the record's
+    section and has a key."""
+    section = section_of(instance)
+    if section is None:
+        return []
+    keys = UserKey.objects.filter(
+        user__is_active=True,
+        user__safety_roles__section_id=section,
+        user__safety_roles__role__in=policy.roles_reading(FieldClass.SEALED),
+    ).order_by("user_id")
+    return [(key.user_id, PublicKey(b64d(key.public_key))) for key in keys]
+
+
+def replace_wrapped_keys(
+    instance: models.Model, field: str, wrapped: list[tuple[int, bytes]]
+) -> None:
+    content_type = ContentType.objects.get_for_model(instance)
+    SealedKey.objects.filter(
+        content_type=content_type, object_id=instance.pk, field_name=field
+    ).delete()
+    SealedKey.objects.bulk_create(
+        SealedKey(
+            content_type=content_type,
+            object_id=instance.pk,
+            field_name=field,
+            user_id=user_id,
+            wrapped_key=b64e(key),
+        )
+        for user_id, key in wrapped
+    )
+
+
+def sealed_fields() -> list[tuple[type[models.Model], str]]:
+    """Every (model, field name) that holds sealed values."""
+    return [
+        (model, field.name)
+        for model in apps.get_models()
+        for field in model._meta.concrete_fields
+        if isinstance(field, SealedTextField)
+    ]
+
+
+# -- User keys ---------------------------------------------------------------------------------
+
+
+def user_key(user: Any) -> UserKey | None:
+    return UserKey.objects.filter(user=user).first()
+
+
+def has_key(user: Any) -> bool:
+    return UserKey.objects.filter(user=user).exists()
+
+
+def setup_user_key(user: Any, password: str) -> UserKey:
+    """Create the user's key pair, protected by their (verified) login password."""
+    if not user.check_password(password):
+        raise KeyRefused(_("This is not the user's password."))
+    if has_key(user):
+        raise KeyRefused(_("%(user)s already has a key.") % {"user": user})
+    private_key = PrivateKey.generate()
+    salt, limits = new_salt(), kdf_limits()
+    return UserKey.objects.create(
+        user=user,
+        public_key=b64e(bytes(private_key.public_key)),
+        encrypted_private_key=protect_private_key(private_key, password, salt, limits),
+        salt=b64e(salt),
+        opslimit=limits.opslimit,
+        memlimit=limits.memlimit,
+    )
+
+
+def _limits(key: UserKey) -> KdfLimits:
+    return KdfLimits(key.opslimit, key.memlimit)
+
+
+def unlock_private_key(user: Any, password: str, previous_password: str = "") -> PrivateKey:
+    """Open the user's private key with their password.
+
+    If the login password was reset since the key was protected (`needs_rewrap`), the key is
+    opened with the previous password and re-protected under the current one, which must be the
+    user's login password.
+    """
+    key = UserKey.objects.filter(user=user).first()
+    if key is None:
+        raise KeyRefused(_("You have no key yet: set up your key first."))
+    if key.needs_rewrap:
+        if not previous_password:
+            raise KeyRefused(
+                _("Your password was changed since your key was set up: enter the previous one.")
+            )
+        if not user.check_password(password):
+            raise KeyRefused(_("This is not your current password."))
+        try:
+            private_key = open_private_key(
+                key.encrypted_private_key, previous_password, b64d(key.salt), _limits(key)
+            )
+        except DecryptionError:
+            raise KeyRefused(_("The previous password does not open your key.")) from None
+        rewrap_private_key(key, private_key, password)
+        return private_key
+    try:
+        return open_private_key(key.encrypted_private_key, password, b64d(key.salt), _limits(key))
+    except DecryptionError:
+        raise KeyRefused(_("This password does not open your key.")) from None
+
+
+def rewrap_private_key(key: UserKey, private_key: PrivateKey, new_password: str) -> None:
+    salt, limits = new_salt(), kdf_limits()
+    key.encrypted_private_key = protect_private_key(private_key, new_password, salt, limits)
+    key.salt = b64e(salt)
+    key.opslimit, key.memlimit = limits.opslimit, limits.memlimit
+    key.needs_rewrap = False
+    key.save()
+
+
+def password_changed(user: Any, new_password: str) -> None:
+    """Called whenever a user's password is set: keep their key openable.
+
+    If the key still opens with the new password (a re-hash, or the same password), nothing
+    changes. Otherwise the old password is not known here, so the key is marked: the next
+    unlock asks for the previous password once and re-protects the key under the new one. A
+    reset by an administrator therefore never grants access to sealed data by itself.
+    """
+    key = UserKey.objects.filter(user=user).first()
+    if key is None or key.needs_rewrap:
+        return
+    try:
+        open_private_key(key.encrypted_private_key, new_password, b64d(key.salt), _limits(key))
+    except DecryptionError:
+        UserKey.objects.filter(pk=key.pk).update(needs_rewrap=True)
+
+
+# -- Sealed reads, writes and grants -----------------------------------------------------------
+
+
+def _record_sealed_read(user: Any, obj: models.Model, field: str) -> None:
+    # The audit app is written in parallel; until it exists a sealed read has nowhere to go.
+    try:
+        services = importlib.import_module("solidarity.audit.services")
+    except ModuleNotFoundError:
+        return
+    services.record_sealed_read(user, obj, field)
+
+
+def may_read_sealed(user: Any, obj: models.Model) -> bool:
+    return section_of(obj) in sections_reading(user, FieldClass.SEALED)
+
+
+def is_recipient(user: Any, obj: models.Model, field: str) -> bool:
+    return SealedKey.objects.filter(
+        content_type=ContentType.objects.get_for_model(obj),
+        object_id=obj.pk,
+        field_name=field,
+        user=user,
+    ).exists()
+
+
+def read_sealed(user: Any, obj: models.Model, field: str, private_key: PrivateKey) -> str:
+    """The plaintext of a sealed value, for a recipient with an unlocked key; recorded."""
+    if not may_read_sealed(user, obj):
+        raise NotARecipient(_("Your role in this section does not include sealed data."))
+    stored = obj.__dict__.get(_concrete_field(obj, field).attname) or ""
+    if not isinstance(stored, Sealed):
+        return str(stored)
+    wrapped = SealedKey.objects.filter(
+        content_type=ContentType.objects.get_for_model(obj),
+        object_id=obj.pk,
+        field_name=field,
+        user=user,
+    ).first()
+    if wrapped is None:
+        raise NotARecipient(
+            _(
+                "This value was not sealed for you. A coordinator who can read it must grant "
+                "you access (solidarity keys grant)."
+            )
+        )
+    data_key = unwrap_data_key(b64d(wrapped.wrapped_key), private_key)
+    with transaction.atomic():
+        value = unseal(stored.ciphertext, row_aad(obj, field), data_key)
+        _record_sealed_read(user, obj, field)
+    return value
+
+
+def read_sealed_many(
+    user: Any, objects: list[Any], field: str, private_key: PrivateKey
+) -> dict[Any, str]:
+    """`read_sealed` for a page of objects of one model: one query for the wrapped keys and
+    one transaction for all the audit entries. Objects not sealed for the user are left out."""
+    if not objects:
+        return {}
+    content_type = ContentType.objects.get_for_model(objects[0])
+    wrapped = dict(
+        SealedKey.objects.filter(
+            content_type=content_type,
+            field_name=field,
+            user=user,
+            object_id__in=[obj.pk for obj in objects],
+        ).values_list("object_id", "wrapped_key")
+    )
+    values: dict[Any, str] = {}
+    with transaction.atomic():
+        for obj in objects:
+            stored = obj.__dict__.get(_concrete_field(obj, field).attname) or ""
+            if not may_read_sealed(user, obj) or (stored and obj.pk not in wrapped):
+                continue
+            if not isinstance(stored, Sealed):
+                values[obj.pk] = str(stored)
+                continue
+            data_key = unwrap_data_key(b64d(wrapped[obj.pk]), private_key)
+            values[obj.pk] = unseal(stored.ciphertext, row_aad(obj, field), data_key)
+            _record_sealed_read(user, obj, field)
+    return values
+
+
+def _concrete_field(obj: models.Model, name: str) -> models.Field[Any, Any]:
+    field = obj._meta.get_field(name)
+    if not isinstance(field, models.Field):
+        raise LookupError(f"{obj._meta.label}.{name} is not a stored field")
+    return field
+
+
+def write_sealed(obj: models.Model, field: str, value: str) -> None:
+    """Seal a new value for the current recipients (all coordinators of the section)."""
+    setattr(obj, field, value)
+    with transaction.atomic():
+        obj.save(update_fields=[field])
+
+
+def grant_sealed(granter: Any, private_key: PrivateKey, grantee: Any, section_id: int) -> int:
+    """Wrap for `grantee` every sealed data key of the section that `granter` can open.
+
+    Only a current recipient can add one (threat model: an insider cannot add themselves).
+    Returns how many values were granted.
+    """
+    if section_id not in sections_reading(grantee, FieldClass.SEALED):
+        raise KeyRefused(
+            _("%(user)s has no role in this section that includes sealed data.") % {"user": grantee}
+        )
+    grantee_key = UserKey.objects.filter(user=grantee).first()
+    if grantee_key is None:
+        raise KeyRefused(_("%(user)s has no key yet (solidarity keys setup).") % {"user": grantee})
+    public_key = PublicKey(b64d(grantee_key.public_key))
+    granted = 0
+    with transaction.atomic():
+        for model, field in sealed_fields():
+            content_type = ContentType.objects.get_for_model(model)
+            ids = _ids_in_section(model, section_id)
+            mine = SealedKey.objects.filter(
+                content_type=content_type, field_name=field, user=granter, object_id__in=ids
+            )
+            theirs = set(
+                SealedKey.objects.filter(
+                    content_type=content_type, field_name=field, user=grantee, object_id__in=ids
+                ).values_list("object_id", flat=True)
+            )
+            for wrapped in mine:
+                if wrapped.object_id in theirs:
+                    continue
+                data_key = unwrap_data_key(b64d(wrapped.wrapped_key), private_key)
+                SealedKey.objects.create(
+                    content_type=content_type,
+                    object_id=wrapped.object_id,
+                    field_name=field,
+                    user=grantee,
+                    wrapped_key=b64e(wrap_data_key(data_key, public_key)),
+                )
+                granted += 1
+    return granted
+
+
+def _ids_in_section(model: type[models.Model], section_id: int) -> list[Any]:
+    path = section_path(model)
+    if path is None:
+        return []
+    return list(model._default_manager.filter(**{path: section_id}).values_list("pk", flat=True))
+
+
+def drop_wrapped_keys(user_id: int, section_id: int) -> int:
+    """Remove a user's wrapped keys for a section's records (their role there ended)."""
+    removed = 0
+    for model, field in sealed_fields():
+        content_type = ContentType.objects.get_for_model(model)
+        ids = _ids_in_section(model, section_id)
+        removed += SealedKey.objects.filter(
+            content_type=content_type, field_name=field, user_id=user_id, object_id__in=ids
+        ).delete()[0]
+    return removed
+
+
+# -- The unlock window of a session ------------------------------------------------------------
+#
+# Threat addressed: a copy of the session table (a database dump, a backup, a disk image) must
+# not yield unlocked private keys. The key is kept in the session only encrypted under a random
+# key that lives in the browser's HttpOnly cookie, never on the server's disk; the session row
+# alone is useless, and both expire after UNLOCK_SECONDS. Threat NOT addressed: an attacker who
+# has rooted the live server sees the cookie on the next request and the decrypted key in the
+# process's memory (threat model, residual risk 1). HttpOnly keeps page scripts from the cookie.
+
+
+def remember_unlocked(
+    request: HttpRequest, response: HttpResponse, private_key: PrivateKey
+) -> None:
+    # A new session key at re-authentication (M9): a session id captured before is worthless.
+    request.session.cycle_key()
+    cookie_key = random(SecretBox.KEY_SIZE)
+    request.session[SESSION_KEY] = {
+        "user": request.user.pk,
+        "until": time.time() + UNLOCK_SECONDS,
+        "blob": b64e(bytes(SecretBox(cookie_key).encrypt(bytes(private_key)))),
+    }
+    response.set_cookie(
+        UNLOCK_COOKIE,
+        b64e(cookie_key),
+        max_age=UNLOCK_SECONDS,
+        httponly=True,
+        secure=settings.SESSION_COOKIE_SECURE,
+        samesite="Strict",
+    )
+
+
+def unlocked_key(request: HttpRequest) -> PrivateKey | None:
+    """The requesting user's private key if they unlocked it in the last UNLOCK_SECONDS."""
+    state = request.session.get(SESSION_KEY)
+    cookie = request.COOKIES.get(UNLOCK_COOKIE)
+    if not state or not cookie:
+        return None
+    if state.get("user") != request.user.pk or state.get("until", 0) < time.time():
+        request.session.pop(SESSION_KEY, None)
+        return None
+    try:
+        return PrivateKey(SecretBox(b64d(cookie)).decrypt(b64d(state["blob"])))
+    except (CryptoError, ValueError, KeyError):
+        return None
+
+
+def unlock_seconds_left(request: HttpRequest) -> int:
+    state = request.session.get(SESSION_KEY) or {}
+    return max(0, int(state.get("until", 0) - time.time()))
+
+
+def forget_unlocked(request: HttpRequest, response: HttpResponse) -> None:
+    request.session.pop(SESSION_KEY, None)
+    response.delete_cookie(UNLOCK_COOKIE, samesite="Strict")
+
+
+def role_ended(user_id: int, section_id: int) -> None:
+    """A coordinator's role in a section ended or changed: their wrapped keys go.
+
+    What they read before cannot be taken back; what is stored later is not sealed for them.
+    """
+    if not Role.objects.filter(
+        user_id=user_id,
+        section_id=section_id,
+        role__in=policy.roles_reading(FieldClass.SEALED),
+    ).exists():
+        drop_wrapped_keys(user_id, section_id)

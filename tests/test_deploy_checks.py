@@ -1,0 +1,167 @@
+"""`solidarity check --deploy` passes with the production settings, and each of our own checks
+(solidarity/accounts/checks.py) fires on the bad setting it guards against."""
+
+from __future__ import annotations
+
+import os
+import secrets
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+from django.core.checks import Tags, run_checks
+from pytest_django import Settings
+
+from solidarity.accounts.checks import CSP_MIDDLEWARE, OTP_MIDDLEWARE
+
+# The checks read settings.DATABASES only; no connection is opened to the added alias.
+OVERRIDES_DATABASES = pytest.mark.filterwarnings("ignore:Overriding setting DATABASES")
+
+
+def production_env(data_dir: Path, **extra: str) -> dict[str, str]:
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if not key.startswith(("SOLIDARITY_", "DATABASE_URL"))
+    }
+    return {
+        **env,
+        "SOLIDARITY_DATA_DIR": str(data_dir),
+        "SOLIDARITY_HTTPS": "true",
+        "SOLIDARITY_SECRET_KEY": secrets.token_urlsafe(50),
+        "SOLIDARITY_ALLOWED_HOSTS": "solidarity.example.org",
+        "SOLIDARITY_TRUSTED_PROXIES": "1",
+        **extra,
+    }
+
+
+def check(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+    command = [sys.executable, "-m", "solidarity", "check", "--deploy", "--fail-level", "WARNING"]
+    return subprocess.run([*command, *args], env=env, capture_output=True, text=True)
+
+
+def test_the_production_settings_pass_every_deploy_check(tmp_path: Path) -> None:
+    """HTTPS on, a strong secret, DEBUG off, real host names: not even a warning — and the live
+    SQLite database is in WAL mode with synchronous=FULL."""
+    result = check(production_env(tmp_path), "--database", "default")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "System check identified no issues" in result.stdout
+
+
+def test_the_demo_settings_fail_the_deploy_checks(tmp_path: Path) -> None:
+    """Without HTTPS and with DEBUG on and "*" as host, --deploy refuses, naming our checks."""
+    env = production_env(
+        tmp_path, SOLIDARITY_HTTPS="false", SOLIDARITY_DEBUG="true", SOLIDARITY_ALLOWED_HOSTS="*"
+    )
+    result = check(env)
+    output = result.stdout + result.stderr
+    assert result.returncode != 0
+    for expected in ("accounts.E001", "accounts.E007", "security.W004", "security.W012"):
+        assert expected in output
+
+
+def _ours(**kwargs: Any) -> set[str]:
+    messages = run_checks(
+        tags=[Tags.security, Tags.database], include_deployment_checks=True, **kwargs
+    )
+    return {m.id for m in messages if m.id and m.id.startswith("accounts.")}
+
+
+def test_a_client_address_header_satisfies_the_proxy_check(settings: Settings) -> None:
+    """Behind a proxy, naming the header that carries the client's address is enough."""
+    settings.SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    settings.SOLIDARITY_TRUSTED_PROXIES = 0
+    settings.SOLIDARITY_CLIENT_IP_HEADER = "HTTP_X_REAL_IP"
+    assert "accounts.W001" not in _ours()
+
+
+def test_the_test_settings_pass_our_checks(settings: Settings) -> None:
+    """With production-like values our checks are all silent."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.Argon2PasswordHasher"]
+    settings.SECURE_PROXY_SSL_HEADER = None
+    settings.DEBUG = False
+    assert _ours() == set()
+
+
+@pytest.mark.parametrize(
+    ("change", "expected"),
+    [
+        ({"ALLOWED_HOSTS": ["solidarity.example.org", "*"]}, "accounts.E001"),
+        (
+            {"PASSWORD_HASHERS": ["django.contrib.auth.hashers.PBKDF2PasswordHasher"]},
+            "accounts.E002",
+        ),
+        ({"CONTENT_SECURITY_POLICY": None}, "accounts.E003"),
+        (
+            {"CONTENT_SECURITY_POLICY": {"DIRECTIVES": {"default-src": ["'self'"]}}},
+            "accounts.E005",
+        ),
+        ({"DEBUG": True}, "accounts.E007"),
+        ({"SECURE_PROXY_SSL_HEADER": ("HTTP_X_FORWARDED_PROTO", "https")}, "accounts.W001"),
+    ],
+    ids=["star-host", "pbkdf2-first", "no-csp", "csp-missing-none", "debug", "proxy-count"],
+)
+def test_each_check_fires_on_its_bad_setting(
+    settings: Settings, change: dict[str, Any], expected: str
+) -> None:
+    """One bad value, one message with its own id."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.Argon2PasswordHasher"]
+    settings.SECURE_PROXY_SSL_HEADER = None
+    settings.SOLIDARITY_CLIENT_IP_HEADER = ""
+    settings.DEBUG = False
+    for name, value in change.items():
+        setattr(settings, name, value)
+    assert expected in _ours()
+
+
+def test_unsafe_inline_in_any_directive_is_refused(settings: Settings) -> None:
+    """'unsafe-inline' (or 'unsafe-eval', or "*") anywhere in the policy is an error."""
+    policy = dict(settings.CONTENT_SECURITY_POLICY)
+    directives = dict(policy["DIRECTIVES"])
+    directives["style-src"] = ["'self'", "'unsafe-inline'"]
+    settings.CONTENT_SECURITY_POLICY = {**policy, "DIRECTIVES": directives}
+    assert "accounts.E004" in _ours()
+
+
+def test_the_csp_middleware_must_be_installed(settings: Settings) -> None:
+    """A policy in the settings without the middleware sends nothing, and is reported."""
+    settings.MIDDLEWARE = [m for m in settings.MIDDLEWARE if m != CSP_MIDDLEWARE]
+    assert "accounts.E003" in _ours()
+
+
+def test_the_admin_must_require_a_second_factor(settings: Settings) -> None:
+    """Without django-otp's middleware the admin cannot tell a verified session: reported."""
+    settings.MIDDLEWARE = [m for m in settings.MIDDLEWARE if m != OTP_MIDDLEWARE]
+    assert "accounts.E008" in _ours()
+
+
+@pytest.mark.parametrize(
+    "init_command",
+    [
+        "PRAGMA journal_mode=DELETE; PRAGMA synchronous=FULL;",
+        "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+        "",
+    ],
+)
+@OVERRIDES_DATABASES
+def test_sqlite_without_wal_and_full_sync_is_refused(
+    settings: Settings, init_command: str, tmp_path: Path
+) -> None:
+    """SQLite must run in WAL mode with synchronous=FULL, or acknowledged writes can be lost."""
+    database = {
+        "ENGINE": "django.db.backends.sqlite3",
+        "NAME": str(tmp_path / "never-opened.sqlite3"),
+        "OPTIONS": {"init_command": init_command},
+    }
+    settings.DATABASES = {**settings.DATABASES, "extra": database}
+    assert "accounts.E006" in _ours()
+
+
+@OVERRIDES_DATABASES
+def test_an_unsupported_database_is_refused(settings: Settings) -> None:
+    """Only SQLite and PostgreSQL have been checked for durability."""
+    database = {"ENGINE": "django.db.backends.mysql", "NAME": "solidarity"}
+    settings.DATABASES = {**settings.DATABASES, "extra": database}
+    assert "accounts.E006" in _ours()

@@ -43,6 +43,7 @@ CSV_KINDS = ("people", "organizations", "memberships", "events", "sources")
 
 def validators() -> dict[str, Draft3Validator]:
     """A validator per Popolo schema, their $refs resolved from the shared folder only."""
+    assert SCHEMAS.is_dir(), f"the Popolo schemas belong in {SCHEMAS} (shared/ beside the clone)"
     schemas = {path.stem: json.loads(path.read_text()) for path in SCHEMAS.glob("*.json")}
     resources = []
     for schema in schemas.values():

@@ -128,6 +128,40 @@ def test_saving_a_person_names_likely_duplicates(
     assert f"a={person.pk}&amp;b={existing.pk}" in warning
 
 
+def test_creating_a_likely_duplicate_is_refused_until_confirmed(
+    coordinator: Client, section: Section, public_source: Source
+) -> None:
+    """Adding the same person in another script is stopped before anything is saved; ticking
+    "This is a different person" saves it (namesakes exist)."""
+    make_person(section, "esenbek", "Есенбек", "Өктешбаев", birth_year=1970)
+    url = reverse("admin:documentation_person_add")
+    data = read_form(coordinator, url)
+    assert "confirm_new_person" in page(coordinator.get(url))
+    data.update(
+        {
+            "given_name": "Esenbek",
+            "family_name": "Ukteshbayev",
+            "slug": "esenbek-ukteshbayev",
+            "birth_year": "1970",
+            "section": str(section.pk),
+        }
+    )
+    prefix = next(k for k in data if k.endswith("-TOTAL_FORMS") and "citation" in k)
+    base = prefix.removesuffix("-TOTAL_FORMS")
+    data.update({prefix: "1", f"{base}-0-source": str(public_source.pk)})
+    data[f"{base}-0-reliability"] = "reliable"
+    before = Person.objects.count()
+    response = coordinator.post(url, data)
+    assert response.status_code == 200
+    assert "This person may already be recorded" in page(response)
+    assert "Есенбек Өктешбаев (1970)" in page(response)
+    assert Person.objects.count() == before
+    data["confirm_new_person"] = "on"
+    response = coordinator.post(url, data)
+    assert response.status_code == 302, page(response)
+    assert Person.objects.count() == before + 1
+
+
 def test_siblings_are_not_named_as_duplicates(coordinator: Client, section: Section) -> None:
     """Ерлан and Ержан, brothers born the same year, are not taken for one person."""
     make_person(section, "erlan", "Ерлан", "Сарсенбаев", patronymic="Нурланович", birth_year=1990)

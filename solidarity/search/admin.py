@@ -1,11 +1,14 @@
-"""Back office: the index behind the people list's search, duplicate warnings after a person
-is saved, merging two people, and the list of merges with their undo."""
+"""Back office: the index behind the people list's search, duplicate warnings (before a new
+person is created, and after any save), merging two people, and the list of merges with their
+undo."""
 
 from __future__ import annotations
 
 from typing import Any
 
+from django import forms
 from django.contrib import admin, messages
+from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 from django.forms import ModelForm
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
@@ -53,6 +56,26 @@ class PersonSearchMixin:
                 found = found | queryset.filter(pk__in=[h.pk for h in hits])
         return found, may_have_duplicates
 
+    def get_form(
+        self, request: HttpRequest, obj: Any = None, change: bool = False, **kwargs: Any
+    ) -> type[ModelForm[Any]]:
+        if obj is None:
+            among = scoped(Person.objects.all(), request.user, "view")
+            base: type[ModelForm[Any]] = kwargs.get("form") or self.form  # type: ignore[attr-defined]
+            kwargs["form"] = type("NewPersonForm", (DuplicateCheckForm, base), {"among": among})
+        form: type[ModelForm[Any]] = super().get_form(  # type: ignore[misc]
+            request, obj, change=change, **kwargs
+        )
+        return form
+
+    def get_fieldsets(self, request: HttpRequest, obj: Any = None) -> Any:
+        fieldsets = super().get_fieldsets(request, obj)  # type: ignore[misc]
+        if obj is not None:
+            return fieldsets
+        # Shown only when adding: the box is how a user says "I saw the warning, this is
+        # someone else" (namesakes exist), so that a second record is never created unwarned.
+        return [*fieldsets, (_("Possible duplicates"), {"fields": ("confirm_new_person",)})]
+
     def save_related(
         self, request: HttpRequest, form: ModelForm[Any], formsets: Any, change: bool
     ) -> None:
@@ -68,6 +91,44 @@ class PersonSearchMixin:
                 gettext_lazy("Merge the two selected people"),
             )
         return actions
+
+
+class DuplicateCheckForm(forms.ModelForm):  # type: ignore[type-arg]
+    """The add form for a person: refuses to create a likely duplicate until confirmed."""
+
+    among: QuerySet[Person]
+    confirm_new_person = forms.BooleanField(
+        required=False,
+        label=gettext_lazy("This is a different person"),
+        help_text=gettext_lazy("Tick only after checking the possible duplicates listed above."),
+    )
+
+    def clean(self) -> dict[str, Any]:
+        cleaned: dict[str, Any] = super().clean() or {}
+        if cleaned.get("confirm_new_person"):
+            return cleaned
+        parts = (cleaned.get(f) or "" for f in ("given_name", "patronymic", "family_name"))
+        name = " ".join(p for p in parts if p)
+        if not name:
+            return cleaned
+        found = [
+            d
+            for d in services.find_duplicates([name], cleaned.get("birth_year"), self.among)
+            if d.likely
+        ]
+        if found:
+            listed = "; ".join(
+                f"{d.name}{f' ({d.birth_year})' if d.birth_year else ''}: {d.reason}" for d in found
+            )
+            raise ValidationError(
+                _(
+                    "This person may already be recorded — %(people)s. Open that record "
+                    "instead, or tick “This is a different person” and save again."
+                )
+                % {"people": listed},
+                code="likely_duplicate",
+            )
+        return cleaned
 
 
 def warn_duplicates(request: HttpRequest, person: Person) -> None:

@@ -8,6 +8,7 @@ when the site is read from a mirror at another address.
 from __future__ import annotations
 
 import datetime as dt
+from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 from uuid import NAMESPACE_URL, uuid5
@@ -36,7 +37,7 @@ def _guid(path: str) -> str:
     return f"urn:uuid:{uuid5(NAMESPACE_URL, 'solidarity-feed:' + path)}"
 
 
-class _ArticleFeed(Feed):  # type: ignore[type-arg]
+class _ArticleFeed(Feed, ABC):  # type: ignore[type-arg]
     feed_type = Atom1Feed
 
     def get_object(self, request: HttpRequest, *args: Any, **kwargs: Any) -> _Found[ArticleDetail]:
@@ -46,8 +47,9 @@ class _ArticleFeed(Feed):  # type: ignore[type-arg]
         heading, articles = found
         return _Found(request.path, heading, articles)
 
+    @abstractmethod
     def articles(self, **kwargs: Any) -> tuple[str, list[ArticleDetail]] | None:
-        raise NotImplementedError
+        """The feed's heading and its articles, or None when the feed does not exist."""
 
     def title(self, obj: _Found[ArticleDetail]) -> str:
         return _("Solidarity: %(what)s") % {"what": obj.heading}

@@ -4,6 +4,7 @@ PostgreSQL when DATABASE_URL is set)."""
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -11,6 +12,7 @@ from django.conf import settings as django_settings
 from django.contrib.auth.models import User
 from django.http import HttpRequest
 from django.test import Client
+from django.utils import translation
 from django_otp import login as otp_login
 from django_otp.plugins.otp_static.models import StaticDevice
 from pytest_django import Settings
@@ -79,3 +81,12 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     for item in items:
         if "browser" in item.keywords:
             item.add_marker(skip)
+
+
+@pytest.fixture(autouse=True)
+def _no_language_left_over() -> Iterator[None]:
+    """Each test starts and ends in the default language: a test that requested a /kk/ page
+    must not leave Kazakh active for the next one in the same worker."""
+    translation.deactivate()
+    yield
+    translation.deactivate()

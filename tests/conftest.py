@@ -90,3 +90,19 @@ def _no_language_left_over() -> Iterator[None]:
     translation.deactivate()
     yield
     translation.deactivate()
+
+
+def ensure_pace_criteria() -> None:
+    """Put back the PACE 1900 criteria that migration 0002 adds.
+
+    A transactional test flushes every table when it ends, rows added by data migrations
+    included; a test that runs after one in the same worker must not depend on the order."""
+    from importlib import import_module
+
+    from solidarity.documentation.models import PaceCriterion
+
+    migration = import_module("solidarity.documentation.migrations.0002_pace_criteria")
+    for code, label_en, label_ru in migration.CRITERIA:
+        PaceCriterion.objects.get_or_create(
+            code=code, defaults={"label_en": label_en, "label_ru": label_ru}
+        )

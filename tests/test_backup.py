@@ -25,6 +25,7 @@ from solidarity.audit.models import AuditEntry
 from solidarity.audit.services import verify_chain
 from solidarity.core.models import Section
 from solidarity.documentation.models import Organisation, PaceCriterion, Person, Recognition
+from tests.conftest import ensure_pace_criteria
 
 WHEREABOUTS_CANARY = "CANARY-whereabouts-flat-12-Abay-street-9c1e"
 NOTES_CANARY = "CANARY-internal-notes-5d2b"
@@ -69,7 +70,8 @@ def make_data() -> Person:
     recognition = Recognition.objects.create(
         section=section, person=person, recognised_by=organisation, date="2012-06"
     )
-    recognition.criteria.add(*PaceCriterion.objects.all()[:2])
+    ensure_pace_criteria()
+    recognition.criteria.add(*PaceCriterion.objects.order_by("code")[:2])
     User.objects.create_user("coordinator", password="a long test passphrase")
     # Written past the model on purpose: whatever the field does to protect it, the backup
     # must not depend on it to keep the value unreadable.

@@ -92,3 +92,30 @@ def test_a_failing_write_is_rolled_back_alone_and_raised_to_its_caller(world: Wo
     assert [r for i, r in enumerate(results) if i != 3] == [SignResult.SIGNED] * 5
     assert not Supporter.objects.filter(email="broken@example.org").exists()
     assert Signature.objects.count() == 5
+
+
+def test_each_write_is_audited_under_its_own_callers_name(world: World) -> None:
+    """A write committed by another thread's leader is still logged as its caller's: the audit
+    log must never name the wrong person as the author of a change."""
+    from solidarity.audit.context import acting_as
+    from solidarity.audit.models import AuditEntry
+
+    def work(i: int) -> object:
+        with acting_as(f"system:tester-{i}"):
+            return groupcommit.write(
+                lambda: (
+                    Section.objects.create(
+                        slug=f"grouped-{i}", name_en=f"Grouped {i}", kind="national"
+                    ).pk
+                )
+            )
+
+    results = _in_threads(6, work)
+    for i, pk in enumerate(results):
+        assert isinstance(pk, int), pk
+        actors = set(
+            AuditEntry.objects.filter(object_pk=str(pk), action="create").values_list(
+                "actor", flat=True
+            )
+        )
+        assert actors == {f"system:tester-{i}"}, (i, actors)

@@ -9,11 +9,14 @@ in its own savepoint, commits once, and then wakes their callers. No caller retu
 write is committed, so a "thank you" still means the signature is on disk.
 
 A write that fails rolls back its own savepoint only, and its caller gets the exception; if the
-commit itself fails, every caller in the batch gets that error (none was acknowledged).
+commit itself fails, every caller in the batch gets that error (none was acknowledged). Each
+write runs in a copy of its caller's context, so context variables such as the audit log's actor
+are the caller's even when another thread commits for it.
 """
 
 from __future__ import annotations
 
+import contextvars
 import threading
 from collections.abc import Callable
 from typing import Any, Generic, TypeVar
@@ -29,6 +32,9 @@ MAX_BATCH = 64
 class _Write(Generic[T]):
     def __init__(self, function: Callable[[], T]) -> None:
         self.function = function
+        # The leader runs this write in its own thread: it must still see its caller's context
+        # variables (who is acting, for the audit log), not the leader's.
+        self.context = contextvars.copy_context()
         self.result: T | None = None
         self.error: BaseException | None = None
         self.done = threading.Event()
@@ -68,7 +74,7 @@ def _run(batch: list[_Write[Any]]) -> None:
             for job in batch:
                 try:
                     with transaction.atomic():
-                        job.result = job.function()
+                        job.result = job.context.run(job.function)
                 except Exception as error:  # handed to its own caller, re-raised there
                     job.error = error
     except BaseException as error:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import secrets
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -134,12 +135,20 @@ def _databases() -> dict[str, Any]:
     config: dict[str, Any] = dict(dj_database_url.parse(url, conn_max_age=60))
     if config["ENGINE"] == "django.db.backends.sqlite3":
         DATA_DIR.mkdir(parents=True, exist_ok=True)
-        config["CONN_MAX_AGE"] = 0
+        # Kept open by each server thread (waitress's threads live as long as the server). A
+        # connection per request re-read the schema on its first query and, being the last to
+        # close, checkpointed and deleted the WAL file, with its fsyncs, after every write:
+        # that halved the signing rate (bench/README.md, "Public signing").
+        config["CONN_MAX_AGE"] = 600
         config["OPTIONS"] = {
             # WAL lets readers work during a write; synchronous=FULL makes every commit reach
             # the disk before we answer, so an acknowledged write survives a power cut.
+            # secure_delete overwrites what a delete or an update frees, so that an erased
+            # supporter or a replaced ciphertext does not linger in free pages for whoever
+            # images the disk later (threat model A1).
             "init_command": (
-                "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;"
+                "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON; "
+                "PRAGMA secure_delete=ON;"
             ),
             "transaction_mode": "IMMEDIATE",
             "timeout": 20,
@@ -196,6 +205,12 @@ WHITENOISE_USE_FINDERS = True
 # through the view of a published article (solidarity.publishing).
 MEDIA_ROOT = DATA_DIR / "media"
 MEDIA_URL = "media/"
+# Largest file attached to a source, in bytes (solidarity.safety.sanitise); 25 MB by default.
+SOLIDARITY_UPLOAD_MAX_BYTES = int(os.environ.get("SOLIDARITY_UPLOAD_MAX_BYTES", 25 * 1024 * 1024))
+# Uploads up to that size stay in memory until metadata is stripped: Django would otherwise
+# spool anything over 2.5 MB, GPS position and author included, to a file in the system's temp
+# directory before our code sees it (threat model A1: a disk image keeps deleted temp files).
+FILE_UPLOAD_MAX_MEMORY_SIZE = SOLIDARITY_UPLOAD_MAX_BYTES
 
 # Security headers that Django provides; the safety work adds CSP and 2FA on top.
 SECURE_CONTENT_TYPE_NOSNIFF = True
@@ -231,6 +246,34 @@ LOGIN_URL = "accounts:login"
 SESSION_COOKIE_AGE = 8 * 60 * 60
 OTP_TOTP_ISSUER = "Solidarity"
 OTP_ADMIN_HIDE_SENSITIVE_DATA = True
+# Roles whose holders must log in with a security key (WebAuthn), which a phishing site cannot
+# relay (docs/threat-model.md, D7): coordinators in production (SOLIDARITY_HTTPS), nobody in
+# the demo and development, where the site is plain http and `make demo` logs in with TOTP.
+# Comma-separated in the environment; "none" requires no role.
+SOLIDARITY_WEBAUTHN_REQUIRED_ROLES = [
+    role
+    for role in env_list("SOLIDARITY_WEBAUTHN_REQUIRED_ROLES", ["coordinator"] if HTTPS else [])
+    if role != "none"
+]
+# The WebAuthn relying party ID; empty means the request's host without the port. Set it when
+# the site answers under several names, or to a parent domain shared with another site of yours.
+SOLIDARITY_WEBAUTHN_RP_ID = os.environ.get("SOLIDARITY_WEBAUTHN_RP_ID", "")
+
+# Retention (solidarity/core/retention.py; `solidarity purge`, and a background task every
+# SOLIDARITY_PURGE_INTERVAL): how long each kind of row is kept once it has served its purpose.
+SOLIDARITY_RETENTION: dict[str, timedelta] = {
+    # A signature whose e-mail link was not followed in time never counts; its link dies.
+    "unconfirmed_signatures": timedelta(hours=48),
+    # Contact details left with no signature, letter report or RSVP (e.g. after the above).
+    "orphaned_supporters": timedelta(hours=48),
+    # Past their expiry date (0 would be exactly clearsessions; a minute spares a clock skew).
+    "expired_sessions": timedelta(minutes=1),
+    # Login throttle counters; at least the throttle window (15 minutes).
+    "login_failures": timedelta(minutes=15),
+    # Finished background tasks: their arguments and tracebacks name rows.
+    "task_results": timedelta(days=7),
+}
+SOLIDARITY_PURGE_INTERVAL = timedelta(hours=1)
 
 # A strict policy with per-request nonces: no inline script or style without the nonce, nothing
 # from another origin (no CDN learns who reads the site), no framing.
@@ -259,7 +302,7 @@ DEFAULT_FROM_EMAIL = os.environ.get("SOLIDARITY_FROM_EMAIL", "Solidarity <norepl
 # Without an SMTP server (SOLIDARITY_EMAIL_HOST unset), as in the demo, e-mail is written to
 # files in DATA_DIR/mail/ so that whoever tries the demo can open the confirmation link.
 EMAIL_BACKEND = os.environ.get("SOLIDARITY_EMAIL_BACKEND") or (
-    "django.core.mail.backends.smtp.EmailBackend"
+    "solidarity.safety.mail.EmailBackend"
     if os.environ.get("SOLIDARITY_EMAIL_HOST")
     else "django.core.mail.backends.filebased.EmailBackend"
 )

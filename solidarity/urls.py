@@ -5,6 +5,7 @@ from django.contrib import admin
 from django.urls import include, path
 
 from solidarity.api.admin_views import import_csv
+from solidarity.documentation import source_files
 from solidarity.public import views as public_views
 
 urlpatterns = [
@@ -15,6 +16,12 @@ urlpatterns = [
     path("admin/import/", admin.site.admin_view(import_csv), name="admin_import"),
     # Search every record, merge and unmerge people (solidarity/search), for the same reason.
     path("admin/find/", include("solidarity.search.admin_urls")),
+    # Files attached to sources, served only here (solidarity/documentation/source_files.py).
+    path(
+        "admin/source-files/<int:pk>/",
+        admin.site.admin_view(source_files.download),
+        name="documentation_source_file",
+    ),
     path("admin/", admin.site.urls),
     # Login with two factors, logout, re-authentication (solidarity/accounts).
     path("accounts/", include("solidarity.accounts.urls")),
@@ -22,11 +29,13 @@ urlpatterns = [
     path("i18n/setlang/", public_views.set_language, name="set_language"),
     # The API: OSDI at /api/v2/, Popolo and CSV exports, the OpenAPI schema at /api/schema/.
     path("api/", include("solidarity.api.urls")),
-    path("", include("solidarity.campaigns.public_urls")),
     # The public site's pages carry their language (/en/…, /ru/…, /kk/…); an address without
-    # one is redirected by LocaleMiddleware to the chosen or negotiated language.
+    # one is redirected by LocaleMiddleware to the chosen or negotiated language, so old links
+    # (/petitions/<slug>/, /actions.ics) still reach their page.
     *i18n_patterns(
         path("", include("solidarity.public.urls")),
+        # Campaigns, petitions, urgent actions and the action calendar (solidarity/campaigns).
+        path("", include("solidarity.campaigns.public_urls")),
         # The newspaper and the Atom feeds (solidarity/publishing).
         path("", include("solidarity.publishing.urls")),
         # Search by name in any script (solidarity/search): /en/search/?q=…

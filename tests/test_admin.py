@@ -39,7 +39,9 @@ from solidarity.documentation.models import (
     Recognition,
     Source,
     Sourced,
+    SourceFile,
 )
+from solidarity.documentation.models import Testimony as SealedTestimony
 from solidarity.documentation.services import FACT_MODELS
 from solidarity.safety.models import Role
 from tests.conftest import verified_login
@@ -308,6 +310,10 @@ class World:
         ):
             cite(fact, source)
         cite(self.death, self.obituary, "partisan")
+        # Sealed fields stay empty here: they are written on their own page (test_safety_*).
+        self.testimony = SealedTestimony.objects.create(
+            section=section, reference="T-2012-06", person=self.takhir, given_on="2012-06"
+        )
 
 
 @pytest.fixture
@@ -332,9 +338,10 @@ REGISTERED = [
     Prosecution,
     Detention,
     Recognition,
+    SealedTestimony,
 ]
 # Edited only as rows on their parent's page.
-INLINE_ONLY = {PersonName, Participation, Involvement, Citation}
+INLINE_ONLY = {PersonName, Participation, Involvement, Citation, SourceFile}
 
 
 def test_every_documentation_model_has_a_place_in_the_back_office() -> None:

@@ -24,7 +24,7 @@ def world(section: Section) -> CampaignWorld:
 
 
 @pytest.fixture
-def full_token(db: None) -> str:
+def full_token(section: Section) -> str:
     return organiser_token()
 
 

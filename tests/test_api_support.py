@@ -15,10 +15,19 @@ from django.utils import timezone
 from solidarity.api.scopes import SCOPES, permission_for
 from solidarity.api.tokens import create_token
 from solidarity.campaigns import services
-from solidarity.campaigns.models import Action, ActionKind, Campaign, Petition, Rsvp, Signature
+from solidarity.campaigns.models import (
+    Action,
+    ActionKind,
+    Campaign,
+    Petition,
+    Rsvp,
+    Signature,
+    email_index,
+)
 from solidarity.campaigns.services import SupporterDetails
 from solidarity.core.models import Section
 from solidarity.documentation.models import Place
+from solidarity.safety.models import Role
 
 BASE = "http://testserver"
 ALL_SCOPES = tuple(SCOPES)
@@ -84,7 +93,9 @@ def sign(world: CampaignWorld, email: str, name: str = "Anna Berg", **kwargs: An
         base_url=BASE,
         **kwargs,
     )
-    return Signature.objects.get(petition=world.petition, supporter__email=email.lower())
+    return Signature.objects.get(
+        petition=world.petition, supporter__email_index=email_index(email.lower())
+    )
 
 
 def attend(world: CampaignWorld, email: str, name: str = "Anna Berg") -> Rsvp:
@@ -111,5 +122,9 @@ def api(token: str) -> Client:
 
 
 def organiser_token() -> str:
-    """A token with every scope, for a user with every permission behind them."""
-    return token_for(user_with_scopes("organiser", *ALL_SCOPES), *ALL_SCOPES)
+    """A token with every scope, for a user with every permission behind them and the section
+    organiser's role in every section there is (a token reads only its user's sections)."""
+    user = user_with_scopes("organiser", *ALL_SCOPES)
+    for section in Section.objects.all():
+        Role.objects.create(user=user, section=section, role="section_organiser")
+    return token_for(user, *ALL_SCOPES)

@@ -53,7 +53,7 @@ def _sign(client: Client, world: World, email: str, language: str = "en") -> Non
 
 
 def _link(body: str) -> str:
-    found = re.search(r"http://testserver(/petitions/confirm/[0-9a-f]+/)", body)
+    found = re.search(r"http://testserver(/(?:en|ru|kk)/petitions/confirm/[0-9a-f]+/)", body)
     assert found, body
     return found.group(1)
 
@@ -69,11 +69,13 @@ def test_signing_through_the_confirmation_email_to_the_count(
     assert mailbox.subject(message) == "Please confirm your signature: Free Natalya Sokolova"
     assert mailbox.envelopes[0][1] == ["anna@example.org"]
     link = _link(mailbox.body(message))
-    assert "0 signatures" in client.get(f"/petitions/{world.petition.slug}/").content.decode()
+    assert link.startswith("/en/")
+    petition = reverse("campaigns:petition", args=[world.petition.slug])
+    assert "0 signatures" in client.get(petition).content.decode()
     assert "Confirm my signature" in client.get(link).content.decode()
     assert Signature.objects.get().status == Signature.Status.PENDING
     client.post(link)
-    page = client.get(f"/petitions/{world.petition.slug}/").content.decode()
+    page = client.get(petition).content.decode()
     assert "1 signature" in page
     assert "Anna Berg" in page
     assert DBTaskResult.objects.get().status == "SUCCESSFUL"
@@ -88,6 +90,10 @@ def test_the_email_comes_in_the_language_the_supporter_chose(
     [message] = mailbox.to("olga@example.org")
     assert mailbox.subject(message) == "Подтвердите, пожалуйста, подпись: Свободу Наталье Соколовой"
     assert "Спасибо, что подписали" in mailbox.body(message)
+    # The link opens the confirmation page in Russian, whatever language the signer browsed in.
+    link = _link(mailbox.body(message))
+    assert link.startswith("/ru/petitions/confirm/")
+    assert 'lang="ru"' in client.get(link).content.decode()
 
 
 def test_signing_twice_mails_the_signer_instead_of_counting_twice(
@@ -158,10 +164,11 @@ def test_updates_and_closure_go_to_everyone_who_took_part_and_agreed(
     [english] = mailbox.to("anna@example.org")
     assert mailbox.subject(english) == "UA 3/12 closed: Lawyer jailed for defending strikers"
     assert "stop writing" in mailbox.body(english)
-    assert "http://testserver/urgent-actions/ua-3-12/" in mailbox.body(english)
+    assert "http://testserver/en/urgent-actions/ua-3-12/" in mailbox.body(english)
     [russian] = mailbox.to("olga@example.org")
     assert mailbox.subject(russian) == "UA 3/12 закрыта: Юрист осуждена за защиту бастующих"
     assert "Наталья Соколова освобождена" in mailbox.body(russian)
+    assert "http://testserver/ru/urgent-actions/ua-3-12/" in mailbox.body(russian)
     update = UrgentActionUpdate.objects.get()
     assert update.sent_at is not None and update.recipients == 2
     page = client.get(reverse("campaigns:urgent_action", args=[ua.slug])).content.decode()

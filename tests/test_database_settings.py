@@ -13,7 +13,7 @@ from django.db import connection
 PROBE = (
     "from django.db import connection\n"
     "with connection.cursor() as c:\n"
-    "    for pragma in ('journal_mode', 'synchronous', 'foreign_keys'):\n"
+    "    for pragma in ('journal_mode', 'synchronous', 'foreign_keys', 'secure_delete'):\n"
     "        c.execute('PRAGMA ' + pragma)\n"
     "        print(pragma, c.fetchone()[0])\n"
 )
@@ -35,5 +35,6 @@ def test_sqlite_runs_in_wal_mode_with_full_sync(tmp_path: Path) -> None:
     assert "journal_mode wal" in out
     assert "synchronous 2" in out  # 2 = FULL
     assert "foreign_keys 1" in out
+    assert "secure_delete 1" in out
     assert (tmp_path / "solidarity.sqlite3").exists()
     assert (tmp_path / "secret_key").stat().st_mode & 0o777 == 0o600

@@ -15,12 +15,18 @@ from django.core.checks import Tags, run_checks
 from pytest_django import Settings
 
 from solidarity.accounts.checks import CSP_MIDDLEWARE, OTP_MIDDLEWARE
+from solidarity.core.models import Section
+from solidarity.documentation.models import Person
+from solidarity.safety.crypto import write_keyring
 
 # The checks read settings.DATABASES only; no connection is opened to the added alias.
 OVERRIDES_DATABASES = pytest.mark.filterwarnings("ignore:Overriding setting DATABASES")
 
 
 def production_env(data_dir: Path, **extra: str) -> dict[str, str]:
+    # The keyring lives apart from the data, as on a tmpfs in production (it need not exist
+    # while the database holds nothing encrypted).
+    keyring = data_dir.with_name(f"{data_dir.name}-tmpfs") / "keyring.json"
     env = {
         key: value
         for key, value in os.environ.items()
@@ -33,6 +39,7 @@ def production_env(data_dir: Path, **extra: str) -> dict[str, str]:
         "SOLIDARITY_SECRET_KEY": secrets.token_urlsafe(50),
         "SOLIDARITY_ALLOWED_HOSTS": "solidarity.example.org",
         "SOLIDARITY_TRUSTED_PROXIES": "1",
+        "SOLIDARITY_KEYRING_FILE": str(keyring),
         **extra,
     }
 
@@ -77,7 +84,20 @@ def test_a_client_address_header_satisfies_the_proxy_check(settings: Settings) -
     assert "accounts.W001" not in _ours()
 
 
-def test_the_test_settings_pass_our_checks(settings: Settings) -> None:
+@pytest.fixture
+def keyring_apart(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A keyring of mode 0600 outside everything that is copied with the data."""
+    return place_keyring(tmp_path / "tmpfs" / "keyring.json", monkeypatch)
+
+
+def place_keyring(path: Path, monkeypatch: pytest.MonkeyPatch, mode: int = 0o600) -> Path:
+    write_keyring(path, "k1", {"k1": bytes(32)}, bytes(32))
+    path.chmod(mode)
+    monkeypatch.setenv("SOLIDARITY_KEYRING_FILE", str(path))
+    return path
+
+
+def test_the_test_settings_pass_our_checks(settings: Settings, keyring_apart: Path) -> None:
     """With production-like values our checks are all silent."""
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.Argon2PasswordHasher"]
     settings.SECURE_PROXY_SSL_HEADER = None
@@ -165,3 +185,64 @@ def test_an_unsupported_database_is_refused(settings: Settings) -> None:
     database = {"ENGINE": "django.db.backends.mysql", "NAME": "solidarity"}
     settings.DATABASES = {**settings.DATABASES, "extra": database}
     assert "accounts.E006" in _ours()
+
+
+# -- The keyring ---------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("place", ["DATA_DIR", "MEDIA_ROOT", "STATIC_ROOT"])
+def test_a_keyring_copied_with_the_data_is_refused(
+    settings: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, place: str
+) -> None:
+    """Inside the data directory, the media or the static files, the keyring would travel
+    with every copy of the data it protects."""
+    setattr(settings, place, tmp_path / place.lower())
+    place_keyring(tmp_path / place.lower() / "sub" / "keyring.json", monkeypatch)
+    assert "accounts.E009" in _ours()
+
+
+@OVERRIDES_DATABASES
+def test_a_keyring_beside_the_sqlite_database_is_refused(
+    settings: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Beside the SQLite file it is on the database's own volume, in every disk image of it."""
+    database = {"ENGINE": "django.db.backends.sqlite3", "NAME": str(tmp_path / "db" / "x.db")}
+    settings.DATABASES = {**settings.DATABASES, "extra": database}
+    place_keyring(tmp_path / "db" / "keyring.json", monkeypatch)
+    assert "accounts.E009" in _ours()
+
+
+def test_a_keyring_others_can_read_is_refused(
+    settings: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Group- or world-readable, any other account on the host reads every key."""
+    place_keyring(tmp_path / "tmpfs" / "keyring.json", monkeypatch, mode=0o640)
+    assert "accounts.E010" in _ours()
+    place_keyring(tmp_path / "tmpfs" / "keyring.json", monkeypatch, mode=0o600)
+    assert "accounts.E010" not in _ours()
+
+
+def test_a_missing_keyring_is_refused_once_encrypted_values_exist(
+    section: Section, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Missing on a fresh database is fine; missing while contacts are encrypted under it is
+    an error, since nothing of them could be read."""
+    keyring = place_keyring(tmp_path / "tmpfs" / "keyring.json", monkeypatch)
+    Person.objects.create(
+        section=section, slug="p", given_name="A", family_name="B", contact="+7 701 000 0000"
+    )
+    assert "accounts.E011" not in _ours()
+    keyring.unlink()
+    assert "accounts.E011" in _ours()
+    Person.objects.all().delete()
+    assert "accounts.E011" not in _ours()
+
+
+def test_the_deploy_check_refuses_a_keyring_in_the_data_directory(tmp_path: Path) -> None:
+    """Through the command line: production settings with the keyring in the data directory
+    fail `solidarity check --deploy`."""
+    keyring = tmp_path / "keyring.json"
+    write_keyring(keyring, "k1", {"k1": bytes(32)}, bytes(32))
+    result = check(production_env(tmp_path, SOLIDARITY_KEYRING_FILE=str(keyring)))
+    assert result.returncode != 0
+    assert "accounts.E009" in result.stdout + result.stderr

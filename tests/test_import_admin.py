@@ -6,12 +6,14 @@ from __future__ import annotations
 import html
 import re
 
+import pytest
 from django.contrib.auth.models import Permission, User
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 
 from solidarity.core.models import Section
 from solidarity.documentation.models import Person
+from solidarity.safety.models import Role
 from tests.conftest import verified_login
 
 URL = "/admin/import/"
@@ -19,6 +21,16 @@ GOOD = "slug,given_name,family_name,name_ru,section,is_public\n" + (
     "ainur-kurmanov,Ainur,Kurmanov,Айнур Курманов,home,true\n"
 )
 BAD = GOOD + "bad slug!,Ivan,Petrov,,nowhere,true\n"
+
+
+@pytest.fixture
+def staff_client(staff_client: Client, section: Section) -> Client:
+    """The back office's superuser, a coordinator of the section imported into: an import
+    writes only where the user's role may (solidarity.api.importers.refusals)."""
+    Role.objects.create(
+        user=User.objects.get(username="staff"), section=section, role="coordinator"
+    )
+    return staff_client
 
 
 def upload(client: Client, text: str, *, only_good: bool = False, kind: str = "people") -> str:
@@ -92,6 +104,9 @@ def test_it_needs_the_permissions_of_what_it_imports(section: Section) -> None:
     user.user_permissions.add(
         *Permission.objects.filter(codename__in=["add_person", "change_person"])
     )
+    client = verified_login(Client(), User.objects.get(pk=user.pk))
+    assert "no section &#x27;home&#x27;" in upload(client, GOOD)  # no role in it yet
+    Role.objects.create(user=user, section=section, role="researcher")
     client = verified_login(Client(), User.objects.get(pk=user.pk))
     assert "would give: 1 new" in upload(client, GOOD)
 

@@ -14,26 +14,40 @@ import dataclasses
 import datetime as dt
 import itertools
 import json
+import logging
 import re
+import signal
+import socket
 from collections import deque
 from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from email.message import EmailMessage as ParsedMessage
 from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode, urljoin, urlsplit
 
 import pytest
+from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import SMTP, Envelope, Session
 from django.apps import apps
 from django.contrib.auth import get_user_model
 from django.contrib.contenttypes.models import ContentType
-from django.db import IntegrityError, models, transaction
+from django.core.management import call_command
+from django.db import IntegrityError, OperationalError, models, transaction
 from django.db.models.manager import BaseManager
 from django.http import HttpResponseBase
 from django.template import Context
 from django.test import Client
 from django.test.utils import ContextList, override_settings
+from django.urls import reverse
 from django.utils import timezone
+from django_tasks_db.models import DBTaskResult
+from pytest_django.fixtures import Settings
 
+from solidarity.api.exports import CSV_KINDS, POPOLO_KINDS
+from solidarity.campaigns import tasks as campaign_tasks
+from solidarity.campaigns.models import Petition, Signature
 from solidarity.core.classification import CLASSIFICATION, FieldClass
 from solidarity.core.fields import PartialDateField
 from solidarity.core.models import Section
@@ -55,9 +69,11 @@ from solidarity.documentation.models import (
     Prosecution,
     Recognition,
     Source,
+    SourceFile,
 )
 from solidarity.safety.keys import setup_user_key
 from solidarity.safety.models import Role
+from tests.test_campaigns_support import Mailbox
 
 PUBLIC_PACKAGE = Path(__file__).resolve().parent.parent / "solidarity" / "public"
 # Fields set by the framework, not by people: nothing to plant in them.
@@ -207,6 +223,8 @@ class World:
             return False
         if isinstance(field, models.IntegerField | models.DecimalField | models.FloatField):
             return 1
+        if isinstance(field, models.BinaryField):
+            return f"shown {n}".encode()
         raise AssertionError(f"no ordinary value for {field}")
 
     def cite(self, fact: models.Model, source: Source, *, hidden: bool) -> Citation:
@@ -236,6 +254,13 @@ def build_world(section: Section) -> World:
         Source, hidden=False, slug="public-source", title="A public source", published="2012-06"
     )
     hidden_source = w.make(Source, hidden=True, kind="article")
+    # Files kept with a public and a hidden source: internal either way, so neither caption
+    # nor stored name may appear anywhere public. Named directly (not uploaded): nothing is
+    # written to the disk, and the proof is about addresses and text, not the file's bytes.
+    for kept_with in (source, hidden_source):
+        stored_name = f"canary-{next(w.counter):03d}-sourcefile-file"
+        w.make(SourceFile, hidden=False, source=kept_with, file=f"documentation/{stored_name}.pdf")
+        w.canaries[stored_name] = "shown documentation.SourceFile.file"
 
     org = w.make(
         Organisation,
@@ -429,7 +454,9 @@ class LinkParser(HTMLParser):
             self.resources.append(a["href"])
         elif tag in {"img", "iframe", "embed", "source", "audio", "video"} and "src" in a:
             self.resources.append(a["src"])
-        elif tag == "script":
+        elif tag == "script" and a.get("type") != "application/ld+json":
+            # A JSON-LD block is data the browser never runs (solidarity/public/structured.py);
+            # its text is part of the body that the canary check reads.
             self.scripts += 1
         elif tag == "form":
             self.form_action = a.get("action", "")
@@ -539,9 +566,59 @@ def test_every_classified_model_has_canaried_records(world: World) -> None:
                 assert f"{key}.{name}" in planted_in, f"no canary in {key}.{name}"
 
 
-def test_no_canary_reaches_any_public_response(client: Client, world: World) -> None:
-    """Crawling the whole site and probing hidden records shows no canary anywhere."""
-    pages = crawl(client, ["/en/", *(f"/en/events/?year={y}" for y in range(2000, 2016))])
+@pytest.mark.django_db(transaction=True)  # the real task worker commits, as in production
+def test_no_canary_reaches_any_public_response(
+    client: Client,
+    world: World,
+    refusing_mailbox: Mailbox,
+    settings: Settings,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Crawling the whole site (pages, feeds, API exports), probing hidden records, signing a
+    petition through its confirmation e-mail, a refused delivery and a server error with DEBUG
+    off show no canary in any response, in any log record (tracebacks included) or in any
+    e-mail sent — and a signer's own details only in the e-mail to that signer."""
+    settings.DEBUG = False
+    settings.EMAIL_BACKEND = PRODUCTION_SMTP_BACKEND
+    # Django's debug records put whole template contexts (a signer's name in an e-mail's
+    # context) and SQL parameters into their text: the settings must never let them out.
+    for name in ("django.template", "django.db.backends"):
+        assert not logging.getLogger(name).isEnabledFor(logging.DEBUG), name
+    with captured_logs() as logs:
+        _crawl_probe_and_search(client, world)
+        failed_tasks = _sign_confirm_refuse_and_fail(client, world, refusing_mailbox, monkeypatch)
+
+    canaries = {**world.canaries, **dict.fromkeys(SIGNER_DETAILS, "a signer's detail")}
+    assert logs.records, "the log capture saw nothing: it is blind"
+    log_text = "\n".join(logs.records)
+    for expected in ("Not Found", "Internal Server Error", "Traceback", "state=SUCCESSFUL"):
+        assert expected in log_text, f"no {expected!r} among the captured records: blind?"
+    for record in logs.records:
+        leaked = [f"{c} ({label})" for c, label in canaries.items() if shows(c, masked(record))]
+        assert not leaked, f"a log record leaks {leaked}: {record[:2000]}"
+    for traceback in failed_tasks:
+        leaked = [c for c in canaries if shows(c, masked(traceback))]
+        assert not leaked, f"the task table keeps {leaked} in a traceback: {traceback}"
+
+    mails = refusing_mailbox.messages
+    assert len(mails) == 1, [m["To"] for m in mails]  # the signer's; the refused one got none
+    for message in mails:
+        text = mail_text(refusing_mailbox, message)
+        leaked = [f"{c} ({label})" for c, label in world.canaries.items() if shows(c, text)]
+        assert not leaked, f"an e-mail to {message['To']} leaks {leaked}"
+        others = [v for v in SIGNER_DETAILS if v not in SIGNER.values() and v in text]
+        assert not others, f"an e-mail to {message['To']} names other signers: {others}"
+
+
+def _crawl_probe_and_search(client: Client, world: World) -> None:
+    """Every public page, feed and export, the hidden records' addresses and the search box:
+    no canary in any response, no model instance in any template context."""
+    exports = [
+        reverse("api:popolo_all"),
+        *(reverse(f"api:popolo_{kind}") for kind in POPOLO_KINDS),
+        *(reverse(f"api:csv_{kind}") for kind in CSV_KINDS),
+    ]
+    pages = crawl(client, ["/en/", *(f"/en/events/?year={y}" for y in range(2000, 2016)), *exports])
     probes: dict[str, HttpResponseBase] = {}
     detail_urls = {
         Person: "/en/people/{}/",
@@ -607,6 +684,169 @@ def test_no_canary_reaches_any_public_response(client: Client, world: World) -> 
         assert "No person on this site matches" in body_of(probes[url]).decode()
 
 
+# -- Logs and e-mail -----------------------------------------------------------------------------
+
+# What production sends mail through when SOLIDARITY_EMAIL_HOST is set (solidarity/settings.py).
+PRODUCTION_SMTP_BACKEND = "solidarity.safety.mail.EmailBackend"
+SIGNER = {
+    "name": "Cnrysigner Anna",
+    "email": "cnry-signer@example.org",
+    "country": "Cnrycountry",
+    "comment": "cnry-signer-comment",
+}
+REFUSED = "cnry-refused@example.org"  # the SMTP server rejects it, echoing it in its reply
+CRASHED = "cnry-crashed@example.org"  # signing fails with a server error
+SIGNER_DETAILS = [*SIGNER.values(), REFUSED, CRASHED]
+# aiosmtpd's logger: the test's SMTP server stands for the recipient's provider, outside us.
+OUTSIDE_LOGGERS = ("mail.log",)
+_RECORD_ATTRIBUTES = set(vars(logging.makeLogRecord({}))) | {"message", "asctime", "taskName"}
+
+
+class LogCapture(logging.Handler):
+    """Every record as a log file or an error tracker would keep it: the message, the
+    traceback, the arguments and any extra attributes. The path of a request is what the client
+    sent, so it is blanked out: a client asking for an address is not a leak."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.DEBUG)
+        self.setFormatter(logging.Formatter("%(levelname)s %(name)s %(message)s"))
+        self.records: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if record.name.startswith(OUTSIDE_LOGGERS):
+            return
+        extras = {k: v for k, v in vars(record).items() if k not in _RECORD_ATTRIBUTES}
+        text = f"{self.format(record)} args={record.args!r} extra={extras!r}"
+        path = getattr(getattr(record, "request", None), "path", None)
+        if path:
+            text = text.replace(path, "<path as requested>")
+        self.records.append(text)
+
+
+@contextmanager
+def captured_logs() -> Iterator[LogCapture]:
+    """A handler on the root logger and on every logger that does not propagate to it, with
+    the levels the settings configure, except the root's: down to DEBUG, so that every record
+    of our own code and of libraries without a level of their own is seen."""
+    handler = LogCapture()
+    loggers = [logging.root] + [
+        logger
+        for logger in logging.root.manager.loggerDict.values()
+        if isinstance(logger, logging.Logger) and not logger.propagate
+    ]
+    root_level = logging.root.level
+    logging.root.setLevel(logging.DEBUG)
+    for logger in loggers:
+        logger.addHandler(handler)
+    try:
+        yield handler
+    finally:
+        logging.root.setLevel(root_level)
+        for logger in loggers:
+            logger.removeHandler(handler)
+
+
+def masked(text: str) -> str:
+    """`text` without the numbers that are not data: source line numbers of tracebacks and
+    task ids, either of which could pass for a numeric canary (a year such as 1515)."""
+    text = re.sub(r"\bline \d+", "line N", text)
+    return re.sub(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", "<uuid>", text)
+
+
+def mail_text(mailbox: Mailbox, message: ParsedMessage) -> str:
+    # The Message-ID holds the sending process's id and the Date a time: numbers, not data.
+    headers = [f"{k}: {v}" for k, v in message.items() if k.lower() not in {"message-id", "date"}]
+    return "\n".join([*headers, mailbox.body(message)])
+
+
+class RefusingMailbox(Mailbox):
+    """Refuses recipients whose address contains "refused", echoing the address in its reply
+    as Postfix does ("550 5.1.1 <…>: Recipient address rejected")."""
+
+    async def handle_RCPT(
+        self, server: SMTP, session: Session, envelope: Envelope, address: str, options: list[str]
+    ) -> str:
+        if "refused" in address:
+            return f"550 5.1.1 <{address}>: Recipient address rejected: User unknown"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+
+@pytest.fixture
+def refusing_mailbox(settings: Settings) -> Iterator[RefusingMailbox]:
+    box = RefusingMailbox()
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+    controller = Controller(box, hostname="127.0.0.1", port=port)
+    controller.start()
+    settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", controller.port
+    settings.EMAIL_USE_TLS, settings.EMAIL_HOST_USER, settings.EMAIL_HOST_PASSWORD = False, "", ""
+    try:
+        yield box
+    finally:
+        controller.stop()
+
+
+def _run_worker() -> None:
+    """The real database worker until the queue is empty, logging as `solidarity serve` runs
+    it (verbosity 1: every task started, finished or failed)."""
+    saved = {sig: signal.getsignal(sig) for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGQUIT)}
+    try:
+        call_command("db_worker", "--batch", "--no-startup-delay", "--no-reload", verbosity=1)
+    finally:
+        for sig, handler in saved.items():
+            signal.signal(sig, handler)
+
+
+def _sign(client: Client, petition: Any, email: str) -> HttpResponseBase:
+    return client.post(
+        reverse("campaigns:petition", args=[petition.slug]),
+        {
+            **SIGNER,
+            "email": email,
+            "language": "en",
+            "processing_consent": "on",
+            "public_name_consent": "on",
+        },
+    )
+
+
+class _Crash:
+    def enqueue(self, *args: Any) -> None:
+        raise OperationalError("database is locked")
+
+
+def _sign_confirm_refuse_and_fail(
+    client: Client, world: World, mailbox: Mailbox, monkeypatch: pytest.MonkeyPatch
+) -> list[str]:
+    """Sign and confirm through the e-mail, have a delivery refused, and crash a signing;
+    returns the tracebacks that the task table keeps of failed tasks."""
+    petition = Petition.objects.filter(is_public=True, accepting=True).first()
+    assert petition is not None
+    assert _sign(client, petition, SIGNER["email"]).status_code == 302
+    _run_worker()
+    [message] = mailbox.to(SIGNER["email"])
+    link = re.search(r"http://testserver(/\S+/confirm/\S+/)", mailbox.body(message))
+    assert link, mailbox.body(message)
+    assert client.get(link.group(1)).status_code == 200
+    assert client.post(link.group(1)).status_code == 200
+    assert Signature.objects.filter(status=Signature.Status.CONFIRMED).count() == 1
+
+    assert _sign(client, petition, REFUSED).status_code == 302
+    _run_worker()
+    failed = list(DBTaskResult.objects.filter(status="FAILED").values_list("traceback", flat=True))
+    assert len(failed) == 1, "the refused delivery should fail its task"
+
+    monkeypatch.setattr(campaign_tasks, "send_signature_confirmation", _Crash())
+    crashing = Client(raise_request_exception=False)
+    crashed = _sign(crashing, petition, CRASHED)
+    assert crashed.status_code == 500
+    body = body_of(crashed).decode()
+    assert not [v for v in SIGNER_DETAILS if v in body], "the error page shows the form"
+    return failed
+
+
 def test_only_the_data_module_touches_models() -> None:
     """Views, forms and template tags import no model, ORM or domain module; only data.py does."""
     forbidden = (
@@ -639,9 +879,19 @@ def test_only_the_data_module_touches_models() -> None:
     assert "views.py" in checked
 
 
+# Only the login reads it; its TOTP parameters (step, digits…) are words a public template may
+# well use for something else.
+LOGIN_MACHINERY = {"accounts.AppDevice"}
+
+
 def test_templates_only_render_plain_data() -> None:
     """Templates load only our own tags and never name a non-public field or a manager."""
-    classes = [(name, cls) for fields in CLASSIFICATION.values() for name, cls in fields.items()]
+    classes = [
+        (name, cls)
+        for label, fields in CLASSIFICATION.items()
+        if label not in LOGIN_MACHINERY
+        for name, cls in fields.items()
+    ]
     # Names that are public in no model at all (internal_notes, whereabouts, contact…).
     never_public = {n for n, c in classes if c is not FieldClass.PUBLIC} - {
         n for n, c in classes if c is FieldClass.PUBLIC

@@ -5,13 +5,23 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from django.contrib.auth.models import User
 from django.test import Client
 from django.urls import reverse
 
 from solidarity.core.models import Section
 from solidarity.publishing.models import Article
+from solidarity.safety.models import Role
 
 from .test_publishing_pages import Newspaper, build_newspaper, jpeg
+
+
+@pytest.fixture
+def staff_client(staff_client: Client, section: Section) -> Client:
+    """The back office's superuser, an editor of the newspaper's section: being a superuser
+    alone grants no section's articles (solidarity.safety.policy)."""
+    Role.objects.create(user=User.objects.get(username="staff"), section=section, role="editor")
+    return staff_client
 
 
 @pytest.fixture

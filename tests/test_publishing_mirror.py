@@ -5,17 +5,23 @@ from __future__ import annotations
 import io
 import json
 import os
+import posixpath
 import re
 from html.parser import HTMLParser
 from pathlib import Path
-from urllib.parse import unquote, urlsplit
+from urllib.parse import quote, unquote, urlsplit
 
 import feedparser
 import pytest
 from django.core.management import CommandError, call_command
 from django.test import Client
+from django.utils import translation
 
+from solidarity.core import buildcache
 from solidarity.core.models import Section
+from solidarity.documentation.models import Person
+from solidarity.publishing import mirror as mirror_module
+from solidarity.publishing import public_data
 from solidarity.publishing.mirror import MANIFEST, file_for
 from solidarity.publishing.models import Article
 
@@ -266,3 +272,105 @@ def test_files_are_written_atomically(paper: Newspaper, tmp_path: Path) -> None:
     mirror(dest, "-q")
     assert not list(dest.rglob(".tmp-*"))
     assert all(os.stat(p).st_mode & 0o004 for p in files_of(dest).values())
+
+
+def test_a_changed_title_reaches_every_page_that_shows_it(paper: Newspaper, tmp_path: Path) -> None:
+    """Lists, topic, author, issue, month, feeds and search index all show the new title."""
+    dest = tmp_path / "mirror"
+    mirror(dest, "-q")
+    Article.objects.filter(pk=paper.en.pk).update(title="Sokolova is free")
+    mirror(dest, "-q")
+    showing = [
+        "en/newspaper/index.html",
+        "ru/newspaper/index.html",
+        "en/newspaper/language/en/index.html",
+        "en/newspaper/topics/prisoners/index.html",
+        "kk/newspaper/topics/prisoners/index.html",
+        "en/newspaper/authors/a-zhaksylyk/index.html",
+        "en/newspaper/issues/2012-12/index.html",
+        "en/newspaper/articles/free-natalya/index.html",
+        "en/feeds/newspaper/en.atom",
+        "ru/feeds/topics/prisoners.atom",
+        "search-index.json",
+    ]
+    for name in showing:
+        text = (dest / name).read_text()
+        assert "Sokolova is free" in text, name
+    months = list(dest.glob("en/newspaper/archive/*/*/index.html"))
+    assert any("Sokolova is free" in p.read_text() for p in months)
+
+
+def test_a_record_made_non_public_leaves_the_mirror(paper: Newspaper, tmp_path: Path) -> None:
+    """A person withdrawn from the public site: their pages, timeline, search entry and every
+    link to them are gone after the next run."""
+    dest = tmp_path / "mirror"
+    mirror(dest, "-q")
+    person_files = [f"{lang}/people/natalya-sokolova/index.html" for lang in LANGS]
+    assert all((dest / name).exists() for name in person_files)
+    index = json.loads((dest / "search-index.json").read_text())
+    assert "Natalya Sokolova" in {entry["title"] for entry in index}
+    article = dest / "en/newspaper/articles/free-natalya/index.html"
+    assert "people/natalya-sokolova" in article.read_text()
+
+    Person.objects.filter(slug="natalya-sokolova").update(is_public=False)
+    mirror(dest, "-q")
+    files = files_of(dest)
+    assert not any("natalya-sokolova" in name for name in files), [
+        name for name in files if "natalya-sokolova" in name
+    ]
+    index = json.loads((dest / "search-index.json").read_text())
+    assert "Natalya Sokolova" not in {entry["title"] for entry in index}
+    for name, path in files.items():
+        if name.endswith((".html", ".atom")):
+            assert "people/natalya-sokolova" not in path.read_text(), name
+
+
+def _squares_in(batch: list[int]) -> list[tuple[int, int]]:
+    return [(n * n, os.getpid()) for n in batch]
+
+
+def test_work_is_shared_between_worker_processes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With workers, batches run in forked processes and come back in order."""
+    monkeypatch.setattr(mirror_module, "_can_fork", lambda: True)
+    builder = mirror_module.Mirror(tmp_path, workers=2)
+    results = list(builder._parallel(_squares_in, [[1, 2], [3], [4, 5], [6]]))
+    assert [value for batch in results for value, _pid in batch] == [1, 4, 9, 16, 25, 36]
+    assert os.getpid() not in {pid for batch in results for _value, pid in batch}
+
+
+def test_no_workers_inside_a_transaction(db: None) -> None:
+    """A child process would not see uncommitted rows (nor an in-memory test database)."""
+    assert not mirror_module._can_fork()
+
+
+def test_the_build_cache_lives_only_during_a_build(paper: Newspaper) -> None:
+    """The live site always reads fresh data; a build asks each question once per language."""
+    before = public_data.languages()
+    Article.objects.filter(language="kk").update(is_public=False)
+    assert public_data.languages() != before  # no cache outside a build
+    with buildcache.active():
+        first = public_data.languages()
+        Article.objects.filter(language="kk").update(is_public=True)
+        assert public_data.languages() is first
+        with translation.override("ru"):
+            assert public_data.languages() is not first
+    assert public_data.languages() == before
+
+
+def test_relative_links_match_posixpath() -> None:
+    """The fast relative path is the one os.path would compute, quoted."""
+    names = [
+        "index.html",
+        "en/index.html",
+        "en/events/index--type-strike.html",
+        "en/newspaper/articles/free-natalya/index.html",
+        "ru/newspaper/articles/свободу/index.html",
+        "static/public/site.css",
+        "en/events/index.html",
+    ]
+    for source in names:
+        for target in names:
+            expected = quote(posixpath.relpath(target, posixpath.dirname(source) or "."))
+            assert mirror_module._relative(source, target) == expected, (source, target)

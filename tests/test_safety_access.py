@@ -34,6 +34,7 @@ from solidarity.documentation.models import (
     Recognition,
     Source,
 )
+from solidarity.documentation.models import Testimony as SealedTestimony
 from solidarity.safety import policy
 from solidarity.safety.access import get_for_user, scoped, sections_for
 from solidarity.safety.models import Role
@@ -106,6 +107,9 @@ def build_section(slug: str) -> tuple[Section, dict[type[models.Model], models.M
         Detention: Detention.objects.create(**common, person=person, facility=facility),
         Recognition: Recognition.objects.create(**common, person=person, recognised_by=org),
         PaceCriterion: PaceCriterion.objects.order_by("pk").first() or PaceCriterion(),
+        SealedTestimony: SealedTestimony.objects.create(
+            **common, reference=f"T-{slug}", person=person, event=event
+        ),
     }
     return section, objects
 
@@ -408,7 +412,7 @@ def test_campaign_rows_follow_their_petitions_section(world: World) -> None:
         Signature.objects.create(
             petition=petition,
             supporter=supporter,
-            email_hash=where,
+            email_index=where,
             token_hash=where,
             processing_consent=True,
         )

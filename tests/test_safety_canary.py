@@ -18,17 +18,21 @@ from pytest_django.fixtures import Settings
 
 from solidarity.core.models import Section
 from solidarity.documentation.models import Person
+from solidarity.documentation.models import Testimony as SealedTestimony
 from solidarity.safety.keys import read_sealed, setup_user_key, unlock_private_key
 from solidarity.safety.models import Role
 
 CONTACT = "CNRY-CONTACT-3f9a1c"
 WHEREABOUTS = "CNRY-WHEREABOUTS-7d2e4b"
+WITNESS = "CNRY-WITNESS-5b81f0"
+ACCOUNT = "CNRY-ACCOUNT-e4c27a"
+CANARIES = (CONTACT, WHEREABOUTS, WITNESS, ACCOUNT)
 PASSWORD = "coordinator long passphrase"
 
 WRITE = f"""
 from django.contrib.auth.models import User
 from solidarity.core.models import Section
-from solidarity.documentation.models import Person
+from solidarity.documentation.models import Person, Testimony
 from solidarity.safety.keys import setup_user_key
 from solidarity.safety.models import Role
 from django.conf import settings
@@ -41,12 +45,15 @@ Person.objects.create(
     section=section, slug="canary", given_name="Canary", family_name="Person",
     contact="{CONTACT}", whereabouts="{WHEREABOUTS}",
 )
+Testimony.objects.create(
+    section=section, reference="T-1", witness="{WITNESS}", account="{ACCOUNT}",
+)
 # While this connection is still open the write-ahead log holds the newest pages.
 database = settings.DATABASES["default"]["NAME"]
 for path in (database, database + "-wal"):
     if os.path.exists(path):
         data = open(path, "rb").read()
-        for canary in ("{CONTACT}", "{WHEREABOUTS}"):
+        for canary in {CANARIES!r}:
             if canary.encode() in data:
                 print("LEAK", canary, "in", path)
         print("CHECKED", path, len(data))
@@ -54,7 +61,7 @@ for path in (database, database + "-wal"):
 
 READ = f"""
 from django.contrib.auth.models import User
-from solidarity.documentation.models import Person
+from solidarity.documentation.models import Person, Testimony
 from solidarity.safety.keys import read_sealed, unlock_private_key
 
 user = User.objects.get(username="alia")
@@ -62,6 +69,9 @@ person = Person.objects.get(slug="canary")
 print("CONTACT", person.contact)
 key = unlock_private_key(user, "{PASSWORD}")
 print("WHEREABOUTS", read_sealed(user, person, "whereabouts", key))
+testimony = Testimony.objects.get(reference="T-1")
+print("WITNESS", read_sealed(user, testimony, "witness", key))
+print("ACCOUNT", read_sealed(user, testimony, "account", key))
 """
 
 
@@ -86,8 +96,8 @@ def _cli(data_dir: Path, code: str) -> str:
 
 
 def test_the_sqlite_file_and_its_wal_hold_no_canary(tmp_path: Path) -> None:
-    """Grepping the database file and the WAL of a real instance finds neither the contact nor
-    the whereabouts, which the application still reads back with its keys."""
+    """Grepping the database file and the WAL of a real instance finds neither the contact, the
+    whereabouts nor a testimony, which the application still reads back with its keys."""
     data_dir = tmp_path / "instance"
     env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
     env["SOLIDARITY_DATA_DIR"] = str(data_dir)
@@ -104,11 +114,13 @@ def test_the_sqlite_file_and_its_wal_hold_no_canary(tmp_path: Path) -> None:
     for path in (database, Path(f"{database}-wal"), data_dir / "keyring.json"):
         if path.exists():
             data = path.read_bytes()
-            assert CONTACT.encode() not in data, path
-            assert WHEREABOUTS.encode() not in data, path
+            for canary in CANARIES:
+                assert canary.encode() not in data, (canary, path)
     read = _cli(data_dir, READ)
-    assert f"CONTACT {CONTACT}" in read
-    assert f"WHEREABOUTS {WHEREABOUTS}" in read
+    for name, canary in zip(
+        ("CONTACT", "WHEREABOUTS", "WITNESS", "ACCOUNT"), CANARIES, strict=True
+    ):
+        assert f"{name} {canary}" in read
 
 
 def test_no_column_of_any_table_holds_a_canary(section: Section, settings: Settings) -> None:
@@ -128,6 +140,9 @@ def test_no_column_of_any_table_holds_a_canary(section: Section, settings: Setti
         contact=CONTACT,
         whereabouts=WHEREABOUTS,
     )
+    testimony = SealedTestimony.objects.create(
+        section=section, reference="T-1", witness=WITNESS, account=ACCOUNT
+    )
     hits = []
     with connection.cursor() as cursor:
         for table in connection.introspection.table_names(cursor):
@@ -137,12 +152,14 @@ def test_no_column_of_any_table_holds_a_canary(section: Section, settings: Setti
                     bytes(v).decode("latin-1") if isinstance(v, bytes | memoryview) else str(v)
                     for v in row
                 )
-                hits += [(table, c) for c in (CONTACT, WHEREABOUTS) if c in text]
+                hits += [(table, c) for c in CANARIES if c in text]
     assert hits == []
     fresh = Person.objects.get(pk=person.pk)
     assert fresh.contact == CONTACT
     key = unlock_private_key(user, PASSWORD)
     assert read_sealed(user, fresh, "whereabouts", key) == WHEREABOUTS
+    stored = SealedTestimony.objects.get(pk=testimony.pk)
+    assert read_sealed(user, stored, "account", key) == ACCOUNT
 
 
 @pytest.mark.parametrize("value", [CONTACT])

@@ -211,3 +211,32 @@ def test_the_blind_index_is_keyed_and_separated_by_purpose(keyring_file: Path) -
     assert "signer" not in first and len(first) == 64
     write_keyring(keyring_file, "k-other", {"k-other": random(crypto.KEY_BYTES)}, random(32))
     assert crypto.blind_index("signer@example.org", "supporter-email") != first
+
+
+def test_threads_creating_the_keyring_together_end_with_one(
+    tmp_path: Path, settings: SettingsWrapper
+) -> None:
+    # A fresh server's threads all need the keyring on their first request; each used to write
+    # the same draft file name, and the loser's rename found it gone and crashed the request.
+    import threading
+
+    settings.DATA_DIR = tmp_path
+    start = threading.Barrier(8)
+    found: list[bytes] = []
+    errors: list[BaseException] = []
+
+    def first_use() -> None:
+        start.wait()
+        try:
+            found.append(load_keyring().server_secret)
+        except BaseException as error:  # collected, asserted below
+            errors.append(error)
+
+    threads = [threading.Thread(target=first_use) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    assert len(found) == 8 and len(set(found)) == 1
+    assert [p.name for p in tmp_path.iterdir()] == ["keyring.json"]

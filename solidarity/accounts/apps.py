@@ -20,7 +20,16 @@ class AccountsConfig(AppConfig):
 
     def ready(self) -> None:
         # Registers the system checks (no "*" host, Argon2 first, CSP, durable database).
+        from django.contrib import admin
+        from django_otp.plugins.otp_totp.models import TOTPDevice
+
         from solidarity.accounts import checks  # noqa: F401
+
+        # django-otp's TOTP model is replaced by AppDevice, whose secret is encrypted; its admin
+        # pages would create devices with a plaintext secret and show any device's secret as a
+        # QR code to whoever holds the admin. The model stays installed for the migration only.
+        if admin.site.is_registered(TOTPDevice):
+            admin.site.unregister(TOTPDevice)
 
 
 class SolidarityAdminConfig(admin_apps.AdminConfig):

@@ -9,13 +9,15 @@ live durability settings from the database server.
 from __future__ import annotations
 
 import re
+import stat
 from collections.abc import Iterable, Sequence
+from pathlib import Path
 from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.hashers import Argon2PasswordHasher
 from django.core.checks import CheckMessage, Error, Tags, Warning, register
-from django.db import connections
+from django.db import DatabaseError, connections
 from django.utils.module_loading import import_string
 
 CSP_MIDDLEWARE = "csp.middleware.CSPMiddleware"
@@ -227,3 +229,129 @@ def check_proxy_addresses(app_configs: Any = None, **kwargs: Any) -> list[CheckM
             )
         ]
     return []
+
+
+# -- The keyring (threat model D3, M18) --------------------------------------------------------
+#
+# Threat addressed: a seized disk image or a copied backup that holds the keyring together with
+# the database gives the adversary every personal value in plaintext and the server secret that
+# stands between a wrapped private key and offline password guessing. The keyring must therefore
+# live apart from everything that is copied with the data (tmpfs filled after boot, in
+# production), be readable by the server's own user only, and be present whenever encrypted
+# values exist, or the server would refuse to read them (or, outside production, invent a new
+# keyring that cannot read them either).
+
+
+def _copied_with_the_data() -> list[tuple[str, Path]]:
+    """Directories whose content a backup, a copy of the data directory or a disk image of
+    the database volume takes along."""
+    places = [
+        ("the data directory (SOLIDARITY_DATA_DIR)", getattr(settings, "DATA_DIR", None)),
+        ("MEDIA_ROOT", getattr(settings, "MEDIA_ROOT", None)),
+        ("STATIC_ROOT", getattr(settings, "STATIC_ROOT", None)),
+    ]
+    for alias, config in settings.DATABASES.items():
+        if config.get("ENGINE") == "django.db.backends.sqlite3" and config.get("NAME"):
+            places.append((f"the directory of database {alias!r}", Path(config["NAME"]).parent))
+    return [(name, Path(place).resolve()) for name, place in places if place]
+
+
+def _encrypted_data_exists() -> bool:
+    """Whether any value exists that needs the keyring: a personal ciphertext, or a user key
+    (wrapped under the keyring's server secret; sealed values open only through one)."""
+    from django.db.models.functions import Length
+
+    from solidarity.safety.models import UserKey
+    from solidarity.safety.rotation import encrypted_fields
+
+    if UserKey.objects.exists():
+        return True
+    for model, fields in encrypted_fields():
+        for field in fields:
+            rows = model._base_manager.annotate(_stored_length=Length(field.attname))
+            if rows.filter(_stored_length__gt=0).exists():
+                return True
+    return False
+
+
+@register(Tags.security, deploy=True)
+def check_keyring(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
+    from solidarity.safety.crypto import keyring_path
+
+    path = keyring_path().resolve()
+    hint = (
+        "Keep the keyring on a tmpfs filled after boot (e.g. /run/solidarity/keyring.json), "
+        "owned by the server's user with mode 0600, and point SOLIDARITY_KEYRING_FILE at it; "
+        "back it up separately, encrypted (docs/threat-model.md, D3)."
+    )
+    errors: list[CheckMessage] = []
+    for name, directory in _copied_with_the_data():
+        if path.is_relative_to(directory):
+            errors.append(
+                Error(
+                    f"The keyring {path} is inside {name}: a copy of the data or a seized disk "
+                    "would hold the keys beside the values they protect.",
+                    hint=hint,
+                    id="accounts.E009",
+                )
+            )
+    if path.exists():
+        mode = stat.S_IMODE(path.stat().st_mode)
+        if mode & 0o077:
+            errors.append(
+                Error(
+                    f"The keyring {path} has mode {mode:04o}: other users of the host can read "
+                    "the keys to every personal value.",
+                    hint=f"chmod 600 {path}",
+                    id="accounts.E010",
+                )
+            )
+        return errors
+    try:
+        needed = _encrypted_data_exists()
+    except DatabaseError:  # not migrated yet: nothing can be encrypted
+        needed = False
+    if needed:
+        errors.append(
+            Error(
+                f"The keyring {path} does not exist, but the database holds encrypted values "
+                "and keys: nothing of them could be read.",
+                hint=hint + " Restore the keyring from its own backup before starting.",
+                id="accounts.E011",
+            )
+        )
+    return errors
+
+
+@register(Tags.security)
+def check_webauthn_roles(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
+    from solidarity.safety.policy import RoleName
+
+    roles: list[str] = list(getattr(settings, "SOLIDARITY_WEBAUTHN_REQUIRED_ROLES", []))
+    unknown = sorted(set(roles) - set(RoleName.values))
+    if unknown:
+        return [
+            Error(
+                f"SOLIDARITY_WEBAUTHN_REQUIRED_ROLES names no such role: {', '.join(unknown)}. "
+                "A misspelt role would silently let its holders log in without a security key.",
+                hint=f"Use role names from: {', '.join(RoleName.values)} (or 'none').",
+                id="accounts.E012",
+            )
+        ]
+    return []
+
+
+@register(Tags.security, deploy=True)
+def check_webauthn_required(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
+    # Only a site served over HTTPS is production; the demo runs on plain http with TOTP.
+    if not getattr(settings, "HTTPS", False) or settings.SOLIDARITY_WEBAUTHN_REQUIRED_ROLES:
+        return []
+    return [
+        Warning(
+            "No role must log in with a security key: a phishing site can relay a "
+            "coordinator's password and authenticator code in real time (threat model, A3).",
+            hint="Leave SOLIDARITY_WEBAUTHN_REQUIRED_ROLES unset in production (coordinators) "
+            "or name the roles.",
+            id="accounts.W002",
+        )
+    ]

@@ -16,7 +16,9 @@ from django.utils.safestring import SafeString, mark_safe
 from django_otp import devices_for_user, user_has_device
 from django_otp.models import Device
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
-from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from solidarity.accounts.models import AppDevice
+from solidarity.safety.crypto import blind_index
 
 APP_DEVICE_NAME = "Authenticator app"
 BACKUP_DEVICE_NAME = "Backup codes"
@@ -27,7 +29,7 @@ def has_second_factor(user: AbstractBaseUser) -> bool:
     return bool(user_has_device(user, confirmed=True))
 
 
-def pending_app_device(user: AbstractBaseUser, device_id: object) -> TOTPDevice:
+def pending_app_device(user: AbstractBaseUser, device_id: object) -> AppDevice:
     """The unconfirmed authenticator of this enrolment (`device_id`, kept in the session), or a
     new one.
 
@@ -35,15 +37,17 @@ def pending_app_device(user: AbstractBaseUser, device_id: object) -> TOTPDevice:
     enrolment deletes any other unconfirmed device of the user: a secret shown to someone else
     who once had the password (and abandoned the enrolment) must not become the real one.
     """
-    unconfirmed = TOTPDevice.objects.filter(user=user, confirmed=False)
-    device = unconfirmed.filter(pk=device_id).first() if isinstance(device_id, int) else None
+    unconfirmed = AppDevice.objects.filter(user=user, confirmed=False)
+    device: AppDevice | None = (
+        unconfirmed.filter(pk=device_id).first() if isinstance(device_id, int) else None
+    )
     if device is None:
         unconfirmed.delete()
-        device = TOTPDevice.objects.create(user=user, name=APP_DEVICE_NAME, confirmed=False)
+        device = AppDevice.objects.create(user=user, name=APP_DEVICE_NAME, confirmed=False)
     return device
 
 
-def qr_svg(device: TOTPDevice) -> SafeString:
+def qr_svg(device: AppDevice) -> SafeString:
     """The otpauth:// URL as an inline SVG drawn here: no image service sees the secret."""
     image = qrcode.make(
         device.config_url, image_factory=qrcode.image.svg.SvgPathImage, box_size=10, border=4
@@ -53,20 +57,20 @@ def qr_svg(device: TOTPDevice) -> SafeString:
     return mark_safe(svg)  # noqa: S308
 
 
-def base32_secret(device: TOTPDevice) -> str:
+def base32_secret(device: AppDevice) -> str:
     """The secret in the form authenticator apps accept for manual entry, in groups of 4."""
     text = b32encode(device.bin_key).decode("ascii").rstrip("=")
     return " ".join(text[i : i + 4] for i in range(0, len(text), 4))
 
 
-def confirm_app_device(device: TOTPDevice, token: str) -> list[str] | None:
+def confirm_app_device(device: AppDevice, token: str) -> list[str] | None:
     """Confirm the authenticator with a code from it; then issue fresh backup codes.
 
-    Returns the backup codes (to be shown once, never stored in clear anywhere else than
-    django-otp's table) or None if the code was wrong.
+    Returns the backup codes (to be shown once; only their hashes are stored) or None if the
+    code was wrong.
     """
     with transaction.atomic():
-        locked = TOTPDevice.objects.select_for_update().get(pk=device.pk)
+        locked = AppDevice.objects.select_for_update().get(pk=device.pk)
         code = token.strip().replace(" ", "")
         if locked.confirmed or not code.isdigit() or not locked.verify_token(code):
             return None
@@ -75,32 +79,53 @@ def confirm_app_device(device: TOTPDevice, token: str) -> list[str] | None:
         return new_backup_codes(locked.user)
 
 
+def backup_code_digest(device: StaticDevice, code: str) -> str:
+    """What is stored of a backup code: a keyed hash, bound to its device.
+
+    Threat addressed: django-otp keeps backup codes as they are, so a database dump or a seized
+    disk would hand over a working second factor for every staff account. The hash is keyed with
+    the keyring's server secret, which is not in the database: eight base32 characters are only
+    40 bits, and an unkeyed hash of them would be reversed in minutes. Bound to the device, a
+    hash copied to another account's device matches nothing. 16 hex characters (64 bits) is what
+    django-otp's column holds.
+    """
+    return blind_index(f"{device.pk}:{code}", "backup-code")[:16]
+
+
 def new_backup_codes(user: AbstractBaseUser) -> list[str]:
-    """Replace the user's backup codes with ten new ones."""
+    """Replace the user's backup codes with ten new ones; only their hashes are stored."""
     device, _ = StaticDevice.objects.get_or_create(
         user=user, name=BACKUP_DEVICE_NAME, defaults={"confirmed": True}
     )
     device.token_set.all().delete()
     codes = [StaticToken.random_token() for _ in range(BACKUP_CODE_COUNT)]
-    StaticToken.objects.bulk_create([StaticToken(device=device, token=code) for code in codes])
+    StaticToken.objects.bulk_create(
+        [StaticToken(device=device, token=backup_code_digest(device, code)) for code in codes]
+    )
     return codes
 
 
-def verify_code(user: AbstractBaseUser, code: str) -> Device | None:
+def verify_code(user: AbstractBaseUser, code: str, *, allow_app: bool = True) -> Device | None:
     """The confirmed device that accepts this code (authenticator or backup code), if any.
 
     A TOTP code is accepted once only (django-otp remembers the last time step), and a backup
-    code is deleted when used.
+    code is deleted when used. With `allow_app=False` (a user whose second factor is a security
+    key) only backup codes are accepted: a relayed authenticator code must not log them in.
     """
     code = code.strip().replace(" ", "").replace("-", "").lower()
     if not code:
         return None
     # A 6-digit code goes to the authenticator, anything else to the backup codes, so a typo
     # in one kind does not count against the other's back-off.
-    wanted = TOTPDevice if code.isdigit() and len(code) == 6 else StaticDevice
+    wanted = AppDevice if code.isdigit() and len(code) == 6 else StaticDevice
+    if wanted is AppDevice and not allow_app:
+        return None
     with transaction.atomic():
         for device in devices_for_user(user, confirmed=True, for_verify=True):
-            if isinstance(device, wanted) and device.verify_token(code):
+            if not isinstance(device, wanted):
+                continue
+            given = backup_code_digest(device, code) if isinstance(device, StaticDevice) else code
+            if device.verify_token(given):
                 found: Device = device
                 return found
     return None

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
@@ -23,11 +25,20 @@ class CodeForm(forms.Form):
     code = forms.CharField(
         label=_("Code"),
         max_length=32,
+        required=False,
         help_text=_("The 6-digit code from your authenticator app, or one of your backup codes."),
         widget=forms.TextInput(
             attrs={"autofocus": True, "autocomplete": "one-time-code", "inputmode": "text"}
         ),
     )
+    # Filled by accounts/webauthn.js with the security key's answer (JSON).
+    assertion = forms.CharField(required=False, max_length=20000, widget=forms.HiddenInput)
+
+    def clean(self) -> dict[str, object]:
+        data = super().clean() or {}
+        if not data.get("code") and not data.get("assertion"):
+            self.add_error("code", _("Type a code, or use your security key."))
+        return data
 
 
 class EnrolForm(forms.Form):
@@ -41,10 +52,27 @@ class EnrolForm(forms.Form):
     )
 
 
-class ReauthForm(forms.Form):
+class ReauthForm(CodeForm):
     password = forms.CharField(
         label=_("Password"),
         strip=False,
         widget=forms.PasswordInput(attrs={"autofocus": True, "autocomplete": "current-password"}),
     )
-    code = CodeForm.base_fields["code"]
+    field_order = ["password", "code", "assertion"]
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # The password field has the focus here, not the code.
+        self.fields["code"].widget.attrs.pop("autofocus", None)
+
+
+class KeyNameForm(forms.Form):
+    """Registration of a security key: a name to tell keys apart, and the key's answer."""
+
+    name = forms.CharField(
+        label=_("Name of the key"),
+        max_length=64,
+        required=False,
+        help_text=_("For example “blue key on my keyring”, to tell your keys apart."),
+    )
+    credential = forms.CharField(max_length=20000, widget=forms.HiddenInput)

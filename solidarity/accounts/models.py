@@ -1,10 +1,18 @@
 """Failed login attempts, kept in the database so that every app server behind a load balancer
-sees the same count (no process memory), and only for the length of the throttling window."""
+sees the same count (no process memory), and only for the length of the throttling window; and
+the authenticator apps of staff, with their secrets encrypted."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from django_otp.models import Device, ThrottlingMixin, TimestampMixin
+from django_otp.plugins.otp_totp import models as totp_models
+
+from solidarity.safety.fields import EncryptedTextField, row_nonce_field
 
 
 class LoginFailure(models.Model):
@@ -16,15 +24,94 @@ class LoginFailure(models.Model):
     """
 
     class Scope(models.TextChoices):
-        USERNAME = "user", "username"
-        CLIENT = "ip", "client address"
+        USERNAME = "user", _("username")
+        CLIENT = "ip", _("client address")
 
-    scope = models.CharField(max_length=4, choices=Scope.choices)
-    key = models.CharField(max_length=64)
-    at = models.DateTimeField(default=timezone.now)
+    scope = models.CharField(_("scope"), max_length=4, choices=Scope.choices)
+    key = models.CharField(_("key"), max_length=64)
+    at = models.DateTimeField(_("time"), default=timezone.now)
 
     class Meta:
         indexes = [models.Index(fields=["scope", "key", "at"], name="accounts_failure_lookup")]
+        verbose_name = _("login failure")
+        verbose_name_plural = _("login failures")
 
     def __str__(self) -> str:
         return f"{self.get_scope_display()} failure at {self.at:%Y-%m-%d %H:%M:%S}"
+
+
+# django-otp ships no type information: its bases are Any to mypy.
+class AppDevice(TimestampMixin, ThrottlingMixin, Device):  # type: ignore[misc]
+    """An authenticator app (TOTP), as django-otp's TOTPDevice, with the secret encrypted.
+
+    Threat addressed: django-otp stores the TOTP secret as plain hex, so a seized disk, a backup
+    opened with its key or a database dump would give the adversary every staff account's second
+    factor for as long as the accounts exist; with one phished password, that is a login. Here
+    the secret is encrypted with the keyring (kept off the database disk) and bound to its row,
+    like personal data, and `solidarity rotate-keys` re-encrypts it with the rest. The code is
+    checked by django-otp's own TOTP verification (replay refused, drift tracked, throttled).
+    """
+
+    key = EncryptedTextField(_("secret key"), default=totp_models.default_key)
+    step: models.PositiveSmallIntegerField[Any, Any] = models.PositiveSmallIntegerField(
+        _("time step (seconds)"), default=30
+    )
+    t0: models.BigIntegerField[Any, Any] = models.BigIntegerField(
+        _("start of counting (Unix time)"), default=0
+    )
+    digits: models.PositiveSmallIntegerField[Any, Any] = models.PositiveSmallIntegerField(
+        _("digits"), choices=[(6, 6), (8, 8)], default=6
+    )
+    tolerance: models.PositiveSmallIntegerField[Any, Any] = models.PositiveSmallIntegerField(
+        _("tolerance (time steps)"), default=1
+    )
+    drift: models.SmallIntegerField[Any, Any] = models.SmallIntegerField(
+        _("drift (time steps)"), default=0
+    )
+    last_t: models.BigIntegerField[Any, Any] = models.BigIntegerField(
+        _("last time step used"), default=-1
+    )
+    row_nonce = row_nonce_field()
+
+    class Meta(Device.Meta):  # type: ignore[misc]
+        verbose_name = _("authenticator app")
+        verbose_name_plural = _("authenticator apps")
+
+    # django-otp's TOTP behaviour, which reads only the attributes above (`bin_key` decodes the
+    # decrypted hex secret).
+    bin_key = totp_models.TOTPDevice.bin_key
+    verify_token = totp_models.TOTPDevice.verify_token
+    get_throttle_factor = totp_models.TOTPDevice.get_throttle_factor
+    config_url = totp_models.TOTPDevice.config_url
+    _read_str_from_settings = totp_models.TOTPDevice._read_str_from_settings
+
+
+class WebAuthnCredential(TimestampMixin, Device):  # type: ignore[misc]
+    """A security key (WebAuthn public-key credential) registered by a user.
+
+    Threat addressed: a password and a TOTP code can be relayed by a phishing site in real time
+    (docs/threat-model.md, A3). A WebAuthn assertion is signed over our origin and RP ID, so one
+    obtained on a look-alike domain fails here. Only the public key is stored: a seized disk
+    yields nothing that signs. It is a django-otp device so that the session's "verified" state
+    (OTPMiddleware) works for it as for the authenticator app; it has no token to verify.
+    """
+
+    # base64url of the authenticator's credential id (at most 1023 bytes by the specification).
+    credential_id: models.CharField[str, str] = models.CharField(
+        _("credential ID"), max_length=1400, unique=True
+    )
+    public_key: models.BinaryField[bytes, bytes] = models.BinaryField(_("public key (COSE)"))
+    sign_count: models.PositiveBigIntegerField[int, int] = models.PositiveBigIntegerField(
+        _("signature counter"), default=0
+    )
+    transports: models.JSONField[list[str], list[str]] = models.JSONField(
+        _("transports"), default=list, blank=True
+    )
+
+    class Meta(Device.Meta):  # type: ignore[misc]
+        verbose_name = _("security key")
+        verbose_name_plural = _("security keys")
+
+    def verify_token(self, token: object) -> bool:
+        # A security key answers a challenge (accounts/webauthn.py), never a typed code.
+        return False

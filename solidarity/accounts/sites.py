@@ -19,7 +19,12 @@ from django.urls import reverse
 class SolidarityAdminSite(admin.AdminSite):
     def has_permission(self, request: HttpRequest) -> bool:
         verified = getattr(request.user, "is_verified", None)
-        return super().has_permission(request) and callable(verified) and bool(verified())
+        return (
+            super().has_permission(request)
+            and callable(verified)
+            and bool(verified())
+            and not _lacks_required_key(request)
+        )
 
     def login(
         self, request: HttpRequest, extra_context: dict[str, Any] | None = None
@@ -27,4 +32,19 @@ class SolidarityAdminSite(admin.AdminSite):
         target = request.GET.get(REDIRECT_FIELD_NAME) or reverse(
             "admin:index", current_app=self.name
         )
+        if request.user.is_authenticated and _lacks_required_key(request):
+            # A session that began before the user's role required a key (the login itself
+            # sends such a user to register one): register it before the back office opens.
+            return redirect_to_login(target, reverse("accounts:key_add"))
         return redirect_to_login(target, reverse("accounts:login"))
+
+
+def _lacks_required_key(request: HttpRequest) -> bool:
+    from solidarity.accounts import security_keys
+
+    user = request.user
+    return bool(
+        user.is_authenticated
+        and security_keys.required_for(user)
+        and not security_keys.has_key(user)
+    )

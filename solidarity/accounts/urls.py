@@ -11,4 +11,8 @@ urlpatterns = [
     path("reauth/", views.reauth, name="reauth"),
     path("logout/", views.logout, name="logout"),
     path("backup-codes/", views.backup_codes, name="backup_codes"),
+    path("keys/", views.keys, name="keys"),
+    path("keys/add/", views.key_add, name="key_add"),
+    path("keys/<int:pk>/remove/", views.key_remove, name="key_remove"),
+    path("keys/enrol/", views.key_enrol, name="key_enrol"),
 ]

@@ -21,7 +21,7 @@ from django.contrib.auth import login as auth_login
 from django.contrib.auth import logout as auth_logout
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
-from django.shortcuts import render
+from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -34,9 +34,10 @@ from django.views.decorators.http import require_http_methods, require_POST
 from django_otp import login as otp_login
 from django_otp.models import Device
 
-from solidarity.accounts import factors, throttle
+from solidarity.accounts import factors, security_keys, throttle
 from solidarity.accounts.decorators import require_recent_auth
-from solidarity.accounts.forms import CodeForm, EnrolForm, PasswordForm, ReauthForm
+from solidarity.accounts.forms import CodeForm, EnrolForm, KeyNameForm, PasswordForm, ReauthForm
+from solidarity.accounts.models import WebAuthnCredential
 from solidarity.accounts.sessions import (
     PENDING,
     PENDING_LIMIT,
@@ -184,17 +185,18 @@ def login(request: HttpRequest) -> HttpResponse:
     return _page(request, "accounts/login.html", {"form": form, "title": gettext("Log in")}, status)
 
 
-@sensitive_post_parameters("code")
+@sensitive_post_parameters("code", "assertion")
 @csrf_protect
 @never_cache
 @require_http_methods(["GET", "POST"])
 def verify(request: HttpRequest) -> HttpResponse:
-    """Step 2: a code from the authenticator app, or a backup code."""
+    """Step 2: the security key, a code from the authenticator app, or a backup code."""
     user = _pending_user(request)
     if user is None:
         return _restart(request)
     if not factors.has_second_factor(user):
         return HttpResponseRedirect(_with_next("accounts:enrol", _next_url(request)))
+    key_only = security_keys.key_is_second_factor(user)
     form = CodeForm(request.POST if request.method == "POST" else None)
     status = 200
     if form.is_valid():
@@ -203,15 +205,71 @@ def verify(request: HttpRequest) -> HttpResponse:
             form.add_error(None, waiting.message)
             status = 429
         else:
-            device = factors.verify_code(user, form.cleaned_data["code"])
+            device, error = _second_factor(request, user, form, allow_app=not key_only)
             if device is None:
                 throttle.record_failure(request, user.get_username())
-                form.add_error(None, _code_error(user))
+                form.add_error(None, error)
             else:
-                _complete_login(request, user, device)
-                return HttpResponseRedirect(_next_url(request))
-    context = {"form": form, "title": gettext("Second step"), "username": user.get_username()}
+                return _after_second_factor(request, user, device)
+    context = {
+        "form": form,
+        "title": gettext("Second step"),
+        "username": user.get_username(),
+        "key_only": key_only,
+        **_key_options(request, user),
+    }
     return _page(request, "accounts/verify.html", context, status)
+
+
+def _second_factor(
+    request: HttpRequest, user: AbstractBaseUser, form: CodeForm, *, allow_app: bool
+) -> tuple[Device | None, str]:
+    """The device that the posted assertion or code proves, or None and the error to show."""
+    assertion = form.cleaned_data["assertion"]
+    if assertion:
+        try:
+            return security_keys.authenticate(request, user, assertion), ""
+        except security_keys.SecurityKeyError as exc:
+            return None, str(exc)
+    device = factors.verify_code(user, form.cleaned_data["code"], allow_app=allow_app)
+    if device is None and not allow_app:
+        return None, gettext(
+            "Your second step is your security key. Use it, or one of your backup codes."
+        )
+    return device, _code_error(user) if device is None else ""
+
+
+def _key_options(request: HttpRequest, user: AbstractBaseUser) -> dict[str, Any]:
+    """A fresh challenge for the user's security keys, if they have any, for the page's JS."""
+    if not security_keys.has_key(user):
+        return {}
+    return {"webauthn_get": security_keys.authentication_options(request, user)}
+
+
+def _after_second_factor(request: HttpRequest, user: Any, device: Device) -> HttpResponse:
+    """Log in, unless the user must have a security key and has none yet: then registering one
+    is the only page they can reach (the session stays unauthenticated until they do)."""
+    if security_keys.required_for(user) and not security_keys.has_key(user):
+        _await_key(request, device)
+        return HttpResponseRedirect(_with_next("accounts:key_enrol", _next_url(request)))
+    _complete_login(request, user, device)
+    return HttpResponseRedirect(_next_url(request))
+
+
+def _await_key(request: HttpRequest, device: Device) -> None:
+    pending = request.session[PENDING]
+    # The 5 minutes start again for the registration of the key.
+    request.session[PENDING] = {**pending, "factor": device.persistent_id, "at": now()}
+
+
+def _proved_factor(request: HttpRequest, user: AbstractBaseUser) -> Device | None:
+    """The device that proved the second factor of the pending login, if one did."""
+    pending = request.session.get(PENDING)
+    persistent_id = pending.get("factor") if isinstance(pending, dict) else None
+    if not isinstance(persistent_id, str):
+        return None
+    device = Device.from_persistent_id(persistent_id)
+    return device if device is not None and device.user_id == user.pk else None
 
 
 @sensitive_post_parameters("code")
@@ -241,6 +299,10 @@ def enrol(request: HttpRequest) -> HttpResponse:
                 form.add_error("code", _code_error(user))
             else:
                 device.refresh_from_db()
+                if security_keys.required_for(user):
+                    _await_key(request, device)
+                    then = _with_next("accounts:key_enrol", _next_url(request))
+                    return _backup_codes_page(request, codes, first_time=True, then=then)
                 _complete_login(request, user, device)
                 return _backup_codes_page(request, codes, first_time=True)
     context = {
@@ -254,22 +316,32 @@ def enrol(request: HttpRequest) -> HttpResponse:
     return _page(request, "accounts/enrol.html", context, status)
 
 
-def _backup_codes_page(request: HttpRequest, codes: list[str], *, first_time: bool) -> HttpResponse:
+def _backup_codes_page(
+    request: HttpRequest, codes: list[str], *, first_time: bool, then: str | None = None
+) -> HttpResponse:
     # Rendered straight from the request that made the codes, never stored in the session:
     # they exist in clear only in this response (sent with Cache-Control: no-store).
-    context = {"codes": codes, "first_time": first_time, "title": gettext("Your backup codes")}
+    context = {
+        "codes": codes,
+        "first_time": first_time,
+        "title": gettext("Your backup codes"),
+        "then": then,
+    }
     return _page(request, "accounts/backup_codes.html", context)
 
 
-@sensitive_post_parameters("password", "code")
+@sensitive_post_parameters("password", "code", "assertion")
 @csrf_protect
 @never_cache
 @require_http_methods(["GET", "POST"])
 def reauth(request: HttpRequest) -> HttpResponse:
-    """Password and code again, before sealed reads and exports; opens a 5-minute window."""
+    """Password and second factor again, before sealed reads and exports; opens a 5-minute
+    window. A user whose second factor is a security key confirms with the key (or a backup
+    code), never with an authenticator code alone."""
     user = request.user
     if not user.is_authenticated:
         return HttpResponseRedirect(_with_next("accounts:login", _next_url(request)))
+    key_only = security_keys.key_is_second_factor(user)
     form = ReauthForm(request.POST if request.method == "POST" else None)
     status = 200
     if form.is_valid():
@@ -281,7 +353,7 @@ def reauth(request: HttpRequest) -> HttpResponse:
         else:
             again = authenticate(request, username=username, password=form.cleaned_data["password"])
             # Both factors are always checked, so the answer does not say which one was wrong.
-            device = factors.verify_code(user, form.cleaned_data["code"])
+            device, _error = _second_factor(request, user, form, allow_app=not key_only)
             if again is None or again.pk != user.pk or device is None:
                 throttle.record_failure(request, username)
                 form.add_error(None, BAD_REAUTH)
@@ -290,7 +362,13 @@ def reauth(request: HttpRequest) -> HttpResponse:
                 otp_login(request, device)
                 stamp_reauth(request.session)
                 return HttpResponseRedirect(_next_url(request))
-    context = {"form": form, "title": gettext("Confirm it is you"), "username": user.get_username()}
+    context = {
+        "form": form,
+        "title": gettext("Confirm it is you"),
+        "username": user.get_username(),
+        "key_only": key_only,
+        **_key_options(request, user),
+    }
     return _page(request, "accounts/reauth.html", context, status)
 
 
@@ -317,3 +395,107 @@ def backup_codes(request: HttpRequest) -> HttpResponse:
             first_time=False,
         )
     return _page(request, "accounts/new_backup_codes.html", {"title": gettext("New backup codes")})
+
+
+# -- Security keys ----------------------------------------------------------------------------
+
+
+@csrf_protect
+@never_cache
+@require_http_methods(["GET", "POST"])
+def key_enrol(request: HttpRequest) -> HttpResponse:
+    """A user who must have a security key registers one before the login completes."""
+    user = _pending_user(request)
+    if user is None:
+        return _restart(request)
+    device = _proved_factor(request, user)
+    if device is None or security_keys.has_key(user):
+        return HttpResponseRedirect(_with_next("accounts:verify", _next_url(request)))
+    form = KeyNameForm(request.POST if request.method == "POST" else None)
+    if form.is_valid():
+        key = _register_key(request, user, form)
+        if key is not None:
+            _complete_login(request, user, key)
+            messages.success(request, gettext("Your security key is registered."))
+            return HttpResponseRedirect(_next_url(request))
+    return _key_page(request, user, form, first_time=True)
+
+
+@csrf_protect
+@never_cache
+@require_http_methods(["GET", "POST"])
+@require_recent_auth
+def key_add(request: HttpRequest) -> HttpResponse:
+    """Register another security key (after re-authentication)."""
+    user = cast(AbstractBaseUser, request.user)
+    form = KeyNameForm(request.POST if request.method == "POST" else None)
+    if form.is_valid() and _register_key(request, user, form) is not None:
+        messages.success(request, gettext("Your security key is registered."))
+        return HttpResponseRedirect(reverse("accounts:keys"))
+    return _key_page(request, user, form, first_time=False)
+
+
+def _register_key(request: HttpRequest, user: AbstractBaseUser, form: KeyNameForm) -> Any | None:
+    try:
+        return security_keys.register(
+            request, user, form.cleaned_data["credential"], form.cleaned_data["name"]
+        )
+    except security_keys.SecurityKeyError as exc:
+        form.add_error(None, str(exc))
+        return None
+
+
+def _key_page(
+    request: HttpRequest, user: AbstractBaseUser, form: KeyNameForm, *, first_time: bool
+) -> HttpResponse:
+    context = {
+        "form": form,
+        "title": gettext("Register a security key"),
+        "first_time": first_time,
+        "webauthn_create": security_keys.registration_options(request, user),
+    }
+    status = 400 if form.is_bound else 200
+    return _page(request, "accounts/key_register.html", context, status)
+
+
+@never_cache
+@require_http_methods(["GET"])
+def keys(request: HttpRequest) -> HttpResponse:
+    """One's own security keys, with links to add and remove."""
+    if not _is_verified(request.user):
+        return HttpResponseRedirect(_with_next("accounts:login", request.get_full_path()))
+    user = cast(AbstractBaseUser, request.user)
+    context = {
+        "title": gettext("Your security keys"),
+        "keys": security_keys.keys_of(user),
+        "required": security_keys.required_for(user),
+    }
+    return _page(request, "accounts/keys.html", context)
+
+
+@csrf_protect
+@never_cache
+@require_http_methods(["GET", "POST"])
+@require_recent_auth
+def key_remove(request: HttpRequest, pk: int) -> HttpResponse:
+    """Remove one of one's own keys, after a confirmation (someone else's key is a 404)."""
+    user = cast(AbstractBaseUser, request.user)
+    key = get_object_or_404(WebAuthnCredential, pk=pk, user_id=user.pk)
+    last_required = security_keys.required_for(user) and len(security_keys.keys_of(user)) == 1
+    if request.method == "POST" and not last_required:
+        key.delete()
+        messages.success(
+            request, gettext("The security key “%(name)s” is removed.") % {"name": key.name}
+        )
+        return HttpResponseRedirect(reverse("accounts:keys"))
+    context = {
+        "title": gettext("Remove a security key"),
+        "key": key,
+        "last_required": last_required,
+    }
+    return _page(
+        request,
+        "accounts/key_remove.html",
+        context,
+        409 if last_required and request.method == "POST" else 200,
+    )

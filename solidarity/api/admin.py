@@ -8,6 +8,7 @@ from typing import Any
 from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
+from django.utils.translation import gettext_lazy, ngettext
 
 from .models import ApiToken
 from .tokens import revoke_token
@@ -28,7 +29,8 @@ class ApiTokenAdmin(admin.ModelAdmin[ApiToken]):
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
 
-    @admin.action(description="Revoke the selected tokens", permissions=["delete"])
+    @admin.action(description=gettext_lazy("Revoke the selected tokens"), permissions=["delete"])
     def revoke(self, request: HttpRequest, queryset: QuerySet[ApiToken]) -> None:
         revoked = sum(revoke_token(token) for token in queryset)
-        self.message_user(request, f"Revoked {revoked} token(s).", messages.SUCCESS)
+        message = ngettext("Revoked %(count)d token.", "Revoked %(count)d tokens.", revoked)
+        self.message_user(request, message % {"count": revoked}, messages.SUCCESS)

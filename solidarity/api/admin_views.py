@@ -78,6 +78,7 @@ def import_csv(request: HttpRequest) -> HttpResponse:
                 dry_run=False,
                 only_good=confirm.cleaned_data["only_good"],
                 base_url=request.build_absolute_uri("/").rstrip("/"),
+                user=user,
             )
             context["report"] = report
         else:
@@ -89,7 +90,7 @@ def import_csv(request: HttpRequest) -> HttpResponse:
             _check_permission(user, kind)
             text = upload.cleaned_data["file"]
             only_good = upload.cleaned_data["only_good"]
-            report = importers.run(kind, text, dry_run=True, only_good=only_good)
+            report = importers.run(kind, text, dry_run=True, only_good=only_good, user=user)
             context["report"] = report
             importable = report.created + report.updated + report.unchanged > 0
             if importable and (only_good or not report.errors):

@@ -26,11 +26,12 @@ from django.db import DatabaseError, transaction
 
 from solidarity.campaigns import services
 from solidarity.campaigns.forms import SignForm
-from solidarity.campaigns.models import Petition, Signature, email_hash
+from solidarity.campaigns.models import Petition, Signature, email_index
 from solidarity.core.models import Section
 from solidarity.core.partialdate import PartialDate
 from solidarity.documentation.models import Citation, Event, Person, PersonName, Place, Source
 from solidarity.documentation.vocabularies import EventType, NameKind, NameScript
+from solidarity.safety.access import scoped, writable_sections
 
 KINDS = ("people", "events", "signatures")
 TRUE = {"1", "true", "yes", "y", "on"}
@@ -393,7 +394,7 @@ def check_signature(row: Row) -> SignaturePlan:
 
 def apply_signature(plan: SignaturePlan, base_url: str) -> str:
     data = plan.form.cleaned_data
-    if Signature.objects.filter(petition=plan.petition, email_hash=email_hash(data["email"])):
+    if Signature.objects.filter(petition=plan.petition, email_index=email_index(data["email"])):
         # Signed already: a second import must not mail the signer again.
         return "unchanged"
     services.sign_petition(
@@ -406,6 +407,42 @@ def apply_signature(plan: SignaturePlan, base_url: str) -> str:
         base_url=base_url,
     )
     return "created"
+
+
+# -- Who may import what ---------------------------------------------------------------------------
+
+
+def refusals(plan: Any, user: Any) -> list[tuple[str, str]]:
+    """Why `user` may not write what `plan` would, through `solidarity.safety.access`.
+
+    An insider of one section must not create, overwrite or move another section's records by
+    import, nor cite its sources or places, nor sign into its petitions (threat model D6). What
+    they may not reach is reported as a missing one is, so an import tells nobody what another
+    section holds; an existing slug they may not change is "taken", which the global uniqueness
+    of slugs already tells anyone (a known gap in the threat model).
+    """
+    if isinstance(plan, SignaturePlan):
+        if scoped(Petition.objects.filter(pk=plan.petition.pk), user, "add").exists():
+            return []
+        return [("petition", f"no petition {plan.petition.slug!r}")]
+    record: Person | Event = plan.person if isinstance(plan, PersonPlan) else plan.event
+    model = type(record)
+    problems: list[tuple[str, str]] = []
+    if record.pk is not None and not scoped(
+        model._default_manager.filter(pk=record.pk), user, "change"
+    ):
+        problems.append(("slug", f"the slug {record.slug!r} is taken"))
+    if record.section_id not in writable_sections(user, model):
+        problems.append(("section", f"no section {record.section.slug!r}"))
+    if isinstance(plan, EventPlan):
+        place = plan.event.place
+        if place is not None and not scoped(Place.objects.filter(pk=place.pk), user, "view"):
+            problems.append(("place", f"no place {place.slug!r}"))
+        visible = set(scoped(Source.objects.all(), user, "view").values_list("pk", flat=True))
+        problems += [
+            ("sources", f"no source {s.slug!r}") for s in plan.sources if s.pk not in visible
+        ]
+    return problems
 
 
 # -- Running an import ----------------------------------------------------------------------------
@@ -458,8 +495,20 @@ def _rows(text: str) -> tuple[list[str], Iterator[tuple[int, Row]]]:
     return header, rows()
 
 
-def run(kind: str, text: str, *, dry_run: bool, only_good: bool, base_url: str = "") -> Report:
-    """Check every row of `text` (a CSV file), then import the rows as described above."""
+def run(
+    kind: str,
+    text: str,
+    *,
+    dry_run: bool,
+    only_good: bool,
+    base_url: str = "",
+    user: Any = None,
+) -> Report:
+    """Check every row of `text` (a CSV file), then import the rows as described above.
+
+    With `user` (the back office), each row must also be one the user may write (`refusals`);
+    without (the command line, run by whoever operates the server), every section is open.
+    """
     importer = IMPORTERS[kind]
     report = Report(kind, dry_run=dry_run, only_good=only_good)
     header, rows = _rows(text)
@@ -492,7 +541,11 @@ def run(kind: str, text: str, *, dry_run: bool, only_good: bool, base_url: str =
             continue
         first_seen[key] = line
         try:
-            plans.append((line, importer.check(row)))
+            plan = importer.check(row)
+            refused = refusals(plan, user) if user is not None else []
+            if refused:
+                raise BadRow(refused)
+            plans.append((line, plan))
         except BadRow as bad:
             report.errors += [RowError(line, column, reason) for column, reason in bad.errors]
     if report.rows == 0:

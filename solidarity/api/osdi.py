@@ -7,6 +7,8 @@ Solidarity's organising records map onto OSDI resources this way:
     osdi:signatures   campaigns.Signature
     osdi:events       campaigns.Action (protests, letter-writing evenings, delegations…)
     osdi:attendances  campaigns.Rsvp
+    osdi:tags         campaigns.Tag (a section's label)
+    osdi:taggings     campaigns.Tagging (a label on one supporter row)
 
 Each submission keeps its own Supporter row (see campaigns.models), so a person here is all
 the rows of one address, shown through the newest; any of its rows' ids reaches it. Fields
@@ -25,7 +27,7 @@ from django.db.models import QuerySet
 from rest_framework.exceptions import ParseError
 from rest_framework.request import Request
 
-from solidarity.campaigns.models import Action, Petition, Rsvp, Signature, Supporter
+from solidarity.campaigns.models import Action, Petition, Rsvp, Signature, Supporter, Tag, Tagging
 from solidarity.core.translation import tr
 
 JSON = dict[str, Any]
@@ -119,6 +121,7 @@ def entry_point(request: Request) -> JSON:
             "osdi:people": {**link(request, "/api/v2/people/"), "title": "People"},
             "osdi:petitions": {**link(request, "/api/v2/petitions/"), "title": "Petitions"},
             "osdi:events": {**link(request, "/api/v2/events/"), "title": "Events"},
+            "osdi:tags": {**link(request, "/api/v2/tags/"), "title": "Tags"},
             "curies": CURIES,
         },
     }
@@ -221,6 +224,25 @@ def signature(request: Request, item: Signature) -> JSON:
     }
 
 
+SIGNATURE_RECEIVED_MESSAGE = (
+    "Received. If this address has not signed this petition yet, a confirmation e-mail is on "
+    "its way and the signature counts once its link is followed; if it has, the e-mail says so."
+)
+
+
+def signature_received(request: Request, item: Petition) -> JSON:
+    """The record-signature helper's answer: the same for a new and a repeated address."""
+    return {
+        "origin_system": ORIGIN_SYSTEM,
+        "solidarity:status": "received",
+        "message": SIGNATURE_RECEIVED_MESSAGE,
+        "_links": {
+            "osdi:petition": link(request, f"/api/v2/petitions/{item.pk}/"),
+            "curies": CURIES,
+        },
+    }
+
+
 # -- Events and attendances -----------------------------------------------------------------------
 
 
@@ -278,6 +300,43 @@ def attendance(request: Request, item: Rsvp) -> JSON:
         ),
         "action_network:event_id": str(item.action_id),
         "_links": links,
+    }
+
+
+# -- Tags and taggings ---------------------------------------------------------------------------
+
+
+def tag(request: Request, item: Tag) -> JSON:
+    base = f"/api/v2/tags/{item.pk}/"
+    return {
+        "identifiers": [f"solidarity:{item.pk}"],
+        "origin_system": ORIGIN_SYSTEM,
+        "created_date": iso(item.created_at),
+        "modified_date": iso(item.created_at),
+        "name": item.name,
+        "solidarity:section": item.section.slug,
+        "_links": {
+            "self": link(request, base),
+            "osdi:taggings": link(request, base + "taggings/"),
+            "curies": CURIES,
+        },
+    }
+
+
+def tagging(request: Request, item: Tagging) -> JSON:
+    return {
+        "identifiers": [f"solidarity:{item.pk}"],
+        "origin_system": ORIGIN_SYSTEM,
+        "created_date": iso(item.created_at),
+        "modified_date": iso(item.created_at),
+        "action_network:person_id": str(item.supporter_id),
+        "action_network:tag_id": str(item.tag_id),
+        "_links": {
+            "self": link(request, f"/api/v2/tags/{item.tag_id}/taggings/{item.pk}/"),
+            "osdi:tag": link(request, f"/api/v2/tags/{item.tag_id}/"),
+            "osdi:person": link(request, f"/api/v2/people/{item.supporter_id}/"),
+            "curies": CURIES,
+        },
     }
 
 
@@ -378,6 +437,16 @@ SIGNATURE_SCHEMA = _resource_schema(
     },
     _links_schema("self", "osdi:petition", optional=("osdi:person",)),
 )
+SIGNATURE_RECEIVED_SCHEMA: JSON = {
+    "type": "object",
+    "properties": {
+        "origin_system": STRING,
+        "solidarity:status": {"type": "string", "enum": ["received"]},
+        "message": STRING,
+        "_links": _links_schema("osdi:petition"),
+    },
+    "required": ["origin_system", "solidarity:status", "message", "_links"],
+}
 EVENT_SCHEMA = _resource_schema(
     {
         "name": STRING,
@@ -406,6 +475,39 @@ ATTENDANCE_SCHEMA = _resource_schema(
     },
     _links_schema("self", "osdi:event", optional=("osdi:person",)),
 )
+TAG_SCHEMA = _resource_schema(
+    {"name": STRING, "solidarity:section": STRING},
+    _links_schema("self", "osdi:taggings"),
+)
+TAGGING_SCHEMA = _resource_schema(
+    {"action_network:person_id": STRING, "action_network:tag_id": STRING},
+    _links_schema("self", "osdi:tag", "osdi:person"),
+)
+CREATE_TAG_SCHEMA: JSON = {
+    "type": "object",
+    "properties": {
+        "name": STRING,
+        "solidarity:section": {
+            "type": "string",
+            "description": (
+                "The slug of the section the tag belongs to; needed only when the token's user "
+                "may make tags in more than one section."
+            ),
+        },
+    },
+    "required": ["name"],
+}
+CREATE_TAGGING_SCHEMA: JSON = {
+    "type": "object",
+    "properties": {
+        "_links": {
+            "type": "object",
+            "properties": {"osdi:person": LINK_SCHEMA},
+            "required": ["osdi:person"],
+        }
+    },
+    "required": ["_links"],
+}
 ENTRY_POINT_SCHEMA: JSON = {
     "type": "object",
     "properties": {
@@ -414,7 +516,9 @@ ENTRY_POINT_SCHEMA: JSON = {
         "vendor_name": STRING,
         "product_name": STRING,
         "osdi_version": STRING,
-        "_links": _links_schema("self", "docs", "osdi:people", "osdi:petitions", "osdi:events"),
+        "_links": _links_schema(
+            "self", "docs", "osdi:people", "osdi:petitions", "osdi:events", "osdi:tags"
+        ),
     },
     "required": ["motd", "max_page_size", "vendor_name", "product_name", "_links"],
 }

@@ -17,6 +17,8 @@ SCOPES: dict[str, tuple[str, str]] = {
     "signatures:write": ("campaigns.add_signature", "record signatures on public petitions"),
     "events:read": ("campaigns.view_action", "read actions (OSDI events)"),
     "attendances:read": ("campaigns.view_rsvp", "read RSVPs to actions (OSDI attendances)"),
+    "tags:read": ("campaigns.view_tag", "read tags and who carries them"),
+    "tags:write": ("campaigns.add_tagging", "make tags and put them on people"),
 }
 
 

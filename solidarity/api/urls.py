@@ -63,6 +63,14 @@ urlpatterns = [
         views.AttendanceView.as_view(),
         name="attendance",
     ),
+    path("v2/tags/", views.TagsView.as_view(), name="tags"),
+    path("v2/tags/<id:pk>/", views.TagView.as_view(), name="tag"),
+    path("v2/tags/<id:pk>/taggings/", views.TagTaggingsView.as_view(), name="taggings"),
+    path(
+        "v2/tags/<id:pk>/taggings/<id:tagging_pk>/",
+        views.TaggingView.as_view(),
+        name="tagging",
+    ),
     path("popolo/all.json", exports.PopoloAllView.as_view(), name="popolo_all"),
     *(
         path(f"popolo/{kind}.json", exports.popolo_view(kind), name=f"popolo_{kind}")

@@ -1,5 +1,13 @@
 """The OSDI endpoints under /api/v2/: thin adapters over the campaigns domain.
 
+A token acts for its user, never beyond: every row is read through `solidarity.safety.access`
+with the token user's roles, so a token sees only its user's sections (an insider's token
+reaches no other section's supporters; another section's petition, signature or event answers
+404, as a missing one does: threat model D6). Supporters' names, addresses and comments are
+personal data: people, signatures and attendances come only from sections where the user's
+role reads personal fields (`scoped_reading`). The token's scopes then say which resources it
+may touch at all (`auth.HasScopes`).
+
 Reading is plain queries; the one write, the record-signature helper, goes through
 `campaigns.services.sign_petition` after the public form's own validation (`SignForm`), so a
 signature that arrives by API obeys exactly the rules of one typed into the public page:
@@ -8,15 +16,16 @@ consent, confirmation by e-mail, one signature per address.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable
 from typing import Any, ClassVar, TypeVar
 
 from django.core.exceptions import ValidationError
-from django.db.models import Count, Max, Q, QuerySet
+from django.db.models import Count, Max, Model, Q, QuerySet
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import status
-from rest_framework.exceptions import ParseError
+from rest_framework.exceptions import ParseError, PermissionDenied
 from rest_framework.parsers import JSONParser
 from rest_framework.permissions import AllowAny
 from rest_framework.renderers import JSONRenderer
@@ -24,7 +33,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView, exception_handler
 
-from solidarity.campaigns import services
+from solidarity.campaigns import services, tags
 from solidarity.campaigns.forms import SignForm
 from solidarity.campaigns.models import (
     Action,
@@ -32,11 +41,34 @@ from solidarity.campaigns.models import (
     Rsvp,
     Signature,
     Supporter,
-    email_hash,
+    Tag,
+    Tagging,
 )
+from solidarity.core.classification import FieldClass
+from solidarity.core.models import Section
+from solidarity.safety.access import (
+    MULTI_PARENT_PATHS,
+    get_for_user,
+    scoped,
+    scoped_reading,
+    sections_for,
+)
+from solidarity.safety.policy import Kind
 
 from . import osdi
 from .osdi import JSON
+
+M = TypeVar("M", bound=Model)
+
+
+def _visible(request: Request, queryset: QuerySet[M]) -> QuerySet[M]:
+    """Rows the token's user may view in their sections."""
+    return scoped(queryset, request.user, "view")
+
+
+def _personal(request: Request, queryset: QuerySet[M]) -> QuerySet[M]:
+    """Rows the token's user may view together with their personal fields."""
+    return scoped_reading(queryset, request.user, FieldClass.PERSONAL)
 
 
 class HalJSONRenderer(JSONRenderer):
@@ -120,24 +152,33 @@ class EntryPointView(OsdiView):
 # -- People ---------------------------------------------------------------------------------------
 
 
-def _subscribed_hashes(hashes: Iterable[str]) -> set[str]:
-    """Addresses that agreed, on some submission, to hear from us again."""
+def _subscribed_indexes(request: Request, indexes: Iterable[str]) -> set[str]:
+    """Addresses that agreed, on some submission the user may see, to hear from us again (a
+    consent given to another section is that section's business)."""
     return set(
-        Signature.objects.filter(
-            supporter__email_hash__in=set(hashes), contact_consent=True
-        ).values_list("supporter__email_hash", flat=True)
+        _personal(request, Signature.objects.all())
+        .filter(supporter__email_index__in=set(indexes), contact_consent=True)
+        .values_list("supporter__email_index", flat=True)
     )
 
 
 def _people(request: Request, supporters: list[Supporter]) -> list[JSON]:
-    subscribed = _subscribed_hashes(s.email_hash for s in supporters)
-    return [osdi.person(request, s, subscribed=s.email_hash in subscribed) for s in supporters]
+    subscribed = _subscribed_indexes(request, (s.email_index for s in supporters))
+    return [osdi.person(request, s, subscribed=s.email_index in subscribed) for s in supporters]
 
 
-def _newest_of_group(supporter_id: int) -> Supporter:
-    """The newest row of the address that row `supporter_id` belongs to."""
-    row = get_object_or_404(Supporter, pk=supporter_id)
-    newest = Supporter.objects.filter(email_hash=row.email_hash).order_by("-id").first()
+def _supporters(request: Request) -> QuerySet[Supporter]:
+    # Through a list of ids: the scoped query joins to the submissions and is distinct, which
+    # does not mix with grouping.
+    visible = _personal(request, Supporter.objects.all()).values("pk")
+    return Supporter.objects.filter(pk__in=visible)
+
+
+def _newest_of_group(request: Request, supporter_id: int) -> Supporter:
+    """The newest row the user may see of the address that row `supporter_id` belongs to."""
+    supporters = _supporters(request)
+    row = get_object_or_404(supporters, pk=supporter_id)
+    newest = supporters.filter(email_index=row.email_index).order_by("-id").first()
     return newest or row
 
 
@@ -150,7 +191,10 @@ class PeopleView(OsdiView):
     def get(self, request: Request) -> Response:
         # One row per address, named by its newest Supporter row, newest first.
         newest = (
-            Supporter.objects.values("email_hash").annotate(newest=Max("id")).order_by("-newest")
+            _supporters(request)
+            .values("email_index")
+            .annotate(newest=Max("id"))
+            .order_by("-newest")
         )
 
         def represent(groups: list[dict[str, Any]]) -> list[JSON]:
@@ -166,7 +210,7 @@ class PersonView(OsdiView):
 
     @_documented(osdi.PERSON_SCHEMA, "person_get")
     def get(self, request: Request, pk: int) -> Response:
-        return Response(_people(request, [_newest_of_group(pk)])[0])
+        return Response(_people(request, [_newest_of_group(request, pk)])[0])
 
 
 class PersonSignaturesView(OsdiView):
@@ -178,8 +222,12 @@ class PersonSignaturesView(OsdiView):
         paged=True,
     )
     def get(self, request: Request, pk: int) -> Response:
-        person = _newest_of_group(pk)
-        queryset = Signature.objects.filter(supporter__email_hash=person.email_hash).order_by("id")
+        person = _newest_of_group(request, pk)
+        queryset = (
+            _personal(request, Signature.objects.all())
+            .filter(supporter__email_index=person.email_index)
+            .order_by("id")
+        )
         return _page(
             request,
             queryset,
@@ -197,8 +245,12 @@ class PersonAttendancesView(OsdiView):
         paged=True,
     )
     def get(self, request: Request, pk: int) -> Response:
-        person = _newest_of_group(pk)
-        queryset = Rsvp.objects.filter(supporter__email_hash=person.email_hash).order_by("id")
+        person = _newest_of_group(request, pk)
+        queryset = (
+            _personal(request, Rsvp.objects.all())
+            .filter(supporter__email_index=person.email_index)
+            .order_by("id")
+        )
         return _page(
             request,
             queryset,
@@ -210,10 +262,10 @@ class PersonAttendancesView(OsdiView):
 # -- Petitions and signatures ---------------------------------------------------------------------
 
 
-def _petitions() -> QuerySet[Petition]:
+def _petitions(request: Request) -> QuerySet[Petition]:
     confirmed = Q(signatures__status=Signature.Status.CONFIRMED)
     return (
-        Petition.objects.select_related("campaign", "target")
+        _visible(request, Petition.objects.select_related("campaign", "target"))
         .annotate(confirmed=Count("signatures", filter=confirmed))
         .order_by("id")
     )
@@ -228,7 +280,7 @@ class PetitionsView(OsdiView):
     def get(self, request: Request) -> Response:
         return _page(
             request,
-            _petitions(),
+            _petitions(request),
             "osdi:petitions",
             lambda items: [osdi.petition(request, p, _annotated(p, "confirmed")) for p in items],
         )
@@ -239,7 +291,7 @@ class PetitionView(OsdiView):
 
     @_documented(osdi.PETITION_SCHEMA, "petition_get")
     def get(self, request: Request, pk: int) -> Response:
-        item = get_object_or_404(_petitions(), pk=pk)
+        item = get_object_or_404(_petitions(request), pk=pk)
         return Response(osdi.petition(request, item, _annotated(item, "confirmed")))
 
 
@@ -314,8 +366,8 @@ class PetitionSignaturesView(OsdiView):
         paged=True,
     )
     def get(self, request: Request, pk: int) -> Response:
-        item = get_object_or_404(Petition, pk=pk)
-        queryset = Signature.objects.filter(petition=item).order_by("id")
+        item = get_for_user(Petition, request.user, pk, "view")
+        queryset = _personal(request, Signature.objects.filter(petition=item)).order_by("id")
         return _page(
             request,
             queryset,
@@ -329,16 +381,18 @@ class PetitionSignaturesView(OsdiView):
             "application/json": osdi.RECORD_SIGNATURE_SCHEMA,
             "application/hal+json": osdi.RECORD_SIGNATURE_SCHEMA,
         },
-        responses={200: osdi.SIGNATURE_SCHEMA, **ERRORS},
+        responses={202: osdi.SIGNATURE_RECEIVED_SCHEMA, **ERRORS},
         summary="Record signature helper",
         description=(
             "Records a signature as the public form does: the signer's consent to processing "
             "is required, the signature counts only once its e-mail link is followed, and an "
-            "address signs once (a repeat matches the earlier signature by e-mail)."
+            "address signs once. The answer is the same whether or not the address had signed "
+            "before; the signer learns it from the e-mail."
         ),
     )
     def post(self, request: Request, pk: int) -> Response:
-        item = get_object_or_404(Petition.objects.select_related("campaign", "target"), pk=pk)
+        # Recording adds to the petition's section: only where the user may add campaigns data.
+        item = get_for_user(Petition, request.user, pk, "add")
         form = _sign_form(request.data)
         if not form.is_valid():
             return _errors((f, [str(m) for m in msgs]) for f, msgs in form.errors.items())
@@ -354,10 +408,10 @@ class PetitionSignaturesView(OsdiView):
             )
         except ValidationError as error:
             return _errors([("__all__", [str(m) for m in error.messages])])
-        recorded = Signature.objects.get(
-            petition=item, email_hash=email_hash(form.cleaned_data["email"])
-        )
-        return Response(osdi.signature(request, recorded))
+        # Not the signature itself: an earlier one (its id, dates, status) would tell whoever
+        # holds the token, or anyone who can make it submit an address, that the address has
+        # signed before. The public form answers "check your e-mail" either way; so does this.
+        return Response(osdi.signature_received(request, item), status=status.HTTP_202_ACCEPTED)
 
 
 class SignatureView(OsdiView):
@@ -365,16 +419,18 @@ class SignatureView(OsdiView):
 
     @_documented(osdi.SIGNATURE_SCHEMA, "signature_get")
     def get(self, request: Request, pk: int, signature_pk: int) -> Response:
-        item = get_object_or_404(Signature, pk=signature_pk, petition_id=pk)
+        item = get_object_or_404(
+            _personal(request, Signature.objects.all()), pk=signature_pk, petition_id=pk
+        )
         return Response(osdi.signature(request, item))
 
 
 # -- Events and attendances ------------------------------------------------------------------------
 
 
-def _events() -> QuerySet[Action]:
+def _events(request: Request) -> QuerySet[Action]:
     return (
-        Action.objects.select_related("campaign", "place")
+        _visible(request, Action.objects.select_related("campaign", "place"))
         .annotate(accepted=Count("rsvps"))
         .order_by("starts_at", "id")
     )
@@ -389,7 +445,7 @@ class EventsView(OsdiView):
     def get(self, request: Request) -> Response:
         return _page(
             request,
-            _events(),
+            _events(request),
             "osdi:events",
             lambda items: [osdi.event(request, a, _annotated(a, "accepted")) for a in items],
         )
@@ -400,7 +456,7 @@ class EventView(OsdiView):
 
     @_documented(osdi.EVENT_SCHEMA, "event_get")
     def get(self, request: Request, pk: int) -> Response:
-        item = get_object_or_404(_events(), pk=pk)
+        item = get_object_or_404(_events(request), pk=pk)
         return Response(osdi.event(request, item, _annotated(item, "accepted")))
 
 
@@ -413,10 +469,10 @@ class EventAttendancesView(OsdiView):
         paged=True,
     )
     def get(self, request: Request, pk: int) -> Response:
-        item = get_object_or_404(Action, pk=pk)
+        item = get_for_user(Action, request.user, pk, "view")
         return _page(
             request,
-            Rsvp.objects.filter(action=item).order_by("id"),
+            _personal(request, Rsvp.objects.filter(action=item)).order_by("id"),
             "osdi:attendances",
             lambda items: [osdi.attendance(request, r) for r in items],
         )
@@ -427,5 +483,149 @@ class AttendanceView(OsdiView):
 
     @_documented(osdi.ATTENDANCE_SCHEMA, "attendance_get")
     def get(self, request: Request, pk: int, attendance_pk: int) -> Response:
-        item = get_object_or_404(Rsvp, pk=attendance_pk, action_id=pk)
+        item = get_object_or_404(
+            _personal(request, Rsvp.objects.all()), pk=attendance_pk, action_id=pk
+        )
         return Response(osdi.attendance(request, item))
+
+
+# -- Tags and taggings -----------------------------------------------------------------------------
+
+
+def _tags(request: Request, perm: str = "view") -> QuerySet[Tag]:
+    return scoped(Tag.objects.select_related("section"), request.user, perm).order_by("id")
+
+
+def _section_for_new_tag(request: Request, body: dict[str, Any]) -> Section:
+    """The section named in the body, or the only one the user may add tags in."""
+    allowed = Section.objects.filter(pk__in=sections_for(request.user, "add", Kind.CAMPAIGNS))
+    if not allowed.exists():
+        raise PermissionDenied("The token's user has no role that makes tags in any section.")
+    slug = body.get("solidarity:section")
+    if slug is None and allowed.count() == 1:
+        return allowed.get()
+    if slug is None:
+        raise ParseError("Name the tag's section in 'solidarity:section' (its slug).")
+    section = allowed.filter(slug=slug).first() if isinstance(slug, str) else None
+    if section is None:
+        # The same words for a section that does not exist and one the user has no role in.
+        raise ParseError(f"solidarity:section: no section {slug!r} you may add tags to.")
+    return section
+
+
+class TagsView(OsdiView):
+    """GET lists the tags of the token user's sections; POST makes one (or returns the
+    section's tag of that name)."""
+
+    required_scopes: ClassVar[dict[str, str]] = {"GET": "tags:read", "POST": "tags:write"}
+
+    @_documented(osdi.collection_schema("osdi:tags", osdi.TAG_SCHEMA), "tags_list", paged=True)
+    def get(self, request: Request) -> Response:
+        return _page(
+            request,
+            _tags(request),
+            "osdi:tags",
+            lambda items: [osdi.tag(request, t) for t in items],
+        )
+
+    @extend_schema(
+        operation_id="tag_create",
+        request={
+            "application/json": osdi.CREATE_TAG_SCHEMA,
+            "application/hal+json": osdi.CREATE_TAG_SCHEMA,
+        },
+        responses={200: osdi.TAG_SCHEMA, 201: osdi.TAG_SCHEMA, **ERRORS},
+        description="Makes a tag; a name the section already has returns that tag (200).",
+    )
+    def post(self, request: Request) -> Response:
+        body = request.data
+        if not isinstance(body, dict):
+            raise ParseError("The body must be a JSON object with a 'name'.")
+        section = _section_for_new_tag(request, body)
+        try:
+            item, made = tags.create_tag(section, body.get("name"))
+        except ValidationError as error:
+            return _errors([("name", [str(m) for m in error.messages])])
+        answer = status.HTTP_201_CREATED if made else status.HTTP_200_OK
+        return Response(osdi.tag(request, item), status=answer)
+
+
+class TagView(OsdiView):
+    required_scopes: ClassVar[dict[str, str]] = {"GET": "tags:read"}
+
+    @_documented(osdi.TAG_SCHEMA, "tag_get")
+    def get(self, request: Request, pk: int) -> Response:
+        return Response(osdi.tag(request, get_object_or_404(_tags(request), pk=pk)))
+
+
+def _taggings(request: Request) -> QuerySet[Tagging]:
+    # Who carries a tag is personal: only roles reading personal data see taggings.
+    return _personal(request, Tagging.objects.all()).order_by("id")
+
+
+_PERSON_HREF = re.compile(r"/api/v2/people/([1-9][0-9]{0,17})/?$")
+
+
+def _person_to_tag(request: Request, tag: Tag, body: Any) -> Supporter:
+    """The supporter the body's `osdi:person` link names, if they took part in the tag's
+    section and the user may read them; a ParseError otherwise, the same for every reason."""
+    links = body.get("_links") if isinstance(body, dict) else None
+    person = links.get("osdi:person") if isinstance(links, dict) else None
+    href = person.get("href") if isinstance(person, dict) else None
+    found = _PERSON_HREF.search(href) if isinstance(href, str) else None
+    in_section = Q(pk__in=[])
+    for child_path in MULTI_PARENT_PATHS["campaigns.Supporter"]:
+        in_section |= Q(**{child_path: tag.section_id})
+    supporter = (
+        _supporters(request).filter(in_section, pk=int(found.group(1))).first() if found else None
+    )
+    if supporter is None:
+        raise ParseError(
+            "_links.osdi:person: give the link of a person of the tag's section, "
+            "e.g. {'_links': {'osdi:person': {'href': '.../api/v2/people/12/'}}}."
+        )
+    return supporter
+
+
+class TagTaggingsView(OsdiView):
+    """GET lists who carries a tag; POST puts it on a person."""
+
+    required_scopes: ClassVar[dict[str, str]] = {"GET": "tags:read", "POST": "tags:write"}
+
+    @_documented(
+        osdi.collection_schema("osdi:taggings", osdi.TAGGING_SCHEMA), "taggings_list", paged=True
+    )
+    def get(self, request: Request, pk: int) -> Response:
+        item = get_object_or_404(_tags(request), pk=pk)
+        return _page(
+            request,
+            _taggings(request).filter(tag=item),
+            "osdi:taggings",
+            lambda items: [osdi.tagging(request, t) for t in items],
+        )
+
+    @extend_schema(
+        operation_id="tagging_create",
+        request={
+            "application/json": osdi.CREATE_TAGGING_SCHEMA,
+            "application/hal+json": osdi.CREATE_TAGGING_SCHEMA,
+        },
+        responses={200: osdi.TAGGING_SCHEMA, 201: osdi.TAGGING_SCHEMA, **ERRORS},
+        description="Puts the tag on a person; tagging them again returns the tagging (200).",
+    )
+    def post(self, request: Request, pk: int) -> Response:
+        # Tagging adds to the tag's section: only where the user may add campaigns data.
+        item = get_object_or_404(_tags(request, "add"), pk=pk)
+        supporter = _person_to_tag(request, item, request.data)
+        tagging, made = tags.tag_supporter(item, supporter)
+        answer = status.HTTP_201_CREATED if made else status.HTTP_200_OK
+        return Response(osdi.tagging(request, tagging), status=answer)
+
+
+class TaggingView(OsdiView):
+    required_scopes: ClassVar[dict[str, str]] = {"GET": "tags:read"}
+
+    @_documented(osdi.TAGGING_SCHEMA, "tagging_get")
+    def get(self, request: Request, pk: int, tagging_pk: int) -> Response:
+        item = get_object_or_404(_taggings(request), pk=tagging_pk, tag_id=pk)
+        return Response(osdi.tagging(request, item))

@@ -7,7 +7,8 @@ class AuditConfig(AppConfig):
     verbose_name = "Audit log"
 
     def ready(self) -> None:
-        from . import context, signals
+        from . import bulk, context, signals
 
         signals.connect()
+        bulk.install()
         context.attribute_management_commands()

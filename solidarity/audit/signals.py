@@ -17,7 +17,7 @@ from django.apps import apps as global_apps
 from django.db import models
 from django.db.models.signals import m2m_changed, post_delete, post_save, pre_save
 
-from . import services
+from . import batch, services
 from .context import is_suspended
 
 _OLD = "_audit_old_values"
@@ -36,8 +36,9 @@ def is_audited(model: type[models.Model]) -> bool:
 
 
 # Accounts are where an administrator's compromise shows (threat model A5): who was made a
-# superuser, given a group or a permission, and when each account last logged in.
-ALSO_AUDITED = {"django.contrib.auth"}
+# superuser, given a group or a permission, and when each account last logged in; and whose
+# backup codes were replaced or second factor removed (names only: codes are never logged).
+ALSO_AUDITED = {"django.contrib.auth", "django_otp.plugins.otp_static"}
 
 
 def _is_published(instance: models.Model) -> bool:
@@ -66,6 +67,18 @@ def _stored_row(model: type[models.Model], pk: Any) -> dict[str, Any] | None:
     return model._base_manager.filter(pk=pk).values(*attnames).first()
 
 
+def _append(
+    action: str,
+    model: str,
+    object_pk: object,
+    fields: list[str] | None = None,
+    values: dict[str, Any] | None = None,
+) -> None:
+    # Inside a group commit the entry is appended with the batch's others (batch.py).
+    if not batch.defer(action, model, object_pk, fields or (), values):
+        services.append(action, model, object_pk, fields or (), values)
+
+
 def before_save(sender: type[models.Model], instance: models.Model, **kwargs: Any) -> None:
     if is_suspended() or not is_audited(sender) or instance._state.adding or instance.pk is None:
         return
@@ -89,7 +102,7 @@ def after_save(
         if all(getattr(f, "auto_now", False) for f in changed):
             return
     public = services.public_names(sender) if _is_published(instance) else set()
-    services.append(
+    _append(
         action,
         services.model_label(sender),
         instance.pk,
@@ -101,7 +114,7 @@ def after_save(
 def after_delete(sender: type[models.Model], instance: models.Model, **kwargs: Any) -> None:
     if is_suspended() or not is_audited(sender):
         return
-    services.append("delete", services.model_label(sender), instance.pk)
+    _append("delete", services.model_label(sender), instance.pk)
 
 
 _M2M_ACTIONS = {"post_add": "m2m_add", "post_remove": "m2m_remove", "post_clear": "m2m_clear"}
@@ -127,7 +140,7 @@ def after_m2m(
     values: dict[str, Any] = {}
     if pk_set and _is_published(instance) and field.name in services.public_names(forward_model):
         values[name] = sorted(pk_set, key=str)
-    services.append(_M2M_ACTIONS[action], services.model_label(owner), instance.pk, [name], values)
+    _append(_M2M_ACTIONS[action], services.model_label(owner), instance.pk, [name], values)
 
 
 def connect() -> None:

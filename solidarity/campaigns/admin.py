@@ -5,20 +5,28 @@ Changes with consequences go through `services`: an outcome is added through
 `publish_update` (which e-mails everyone who took part), exports through
 `export_signatures_csv` (logged), erasure through `erase_supporter` (logged). Supporters'
 submissions are read-only here: nobody edits what a supporter said.
+
+Who sees what is decided by `solidarity.safety`, as in the documentation back office (whose
+scoped admin and inline these classes reuse): every list goes through `scoped`, every
+permission through the policy's campaigns kind, every choice of section or parent through
+`choices_for`, and another section's object answers 404. A superuser without a role sees no
+campaign, supporter or signature (threat model D5, D6).
 """
 
 from __future__ import annotations
 
+import dataclasses
+from collections.abc import Iterable
 from typing import Any
 
 from django import forms
+from django.apps import apps
 from django.contrib import admin, messages
 from django.contrib.auth.models import User
 from django.contrib.contenttypes.admin import GenericTabularInline
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import QuerySet
+from django.db.models import Model, Q, QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
-from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
 from django.utils import timezone
@@ -26,7 +34,20 @@ from django.utils.html import format_html
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from solidarity.core.classification import FieldClass
+from solidarity.core.models import Section
+from solidarity.documentation.admin import DocumentationAdmin, ScopedInline
 from solidarity.documentation.models import Citation, Person
+from solidarity.safety.access import (
+    MULTI_PARENT_PATHS,
+    get_for_user,
+    readable_classes,
+    scoped,
+    sections_for,
+    sections_reading,
+)
+from solidarity.safety.policy import Kind
+from solidarity.safety.scoped_admin import SectionChoices
 
 from . import services
 from .models import (
@@ -45,6 +66,7 @@ from .models import (
     Target,
     UrgentAction,
     UrgentActionUpdate,
+    email_index,
 )
 
 
@@ -60,7 +82,11 @@ def _staff(request: HttpRequest) -> User:
     return user
 
 
-class ReadOnlyAdmin(admin.ModelAdmin[Any]):
+class CampaignsAdmin(SectionChoices, DocumentationAdmin):
+    """A campaigns page scoped to the user's sections, with the policy's campaigns rights."""
+
+
+class ReadOnlyAdmin(CampaignsAdmin):
     """Records that only services write: they can be looked at, not added or changed."""
 
     def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
@@ -76,7 +102,7 @@ class ReadOnlyAdmin(admin.ModelAdmin[Any]):
 # -- Campaigns, demands, outcomes -------------------------------------------------------------
 
 
-class DemandInline(admin.StackedInline[Demand, Campaign]):
+class DemandInline(SectionChoices, ScopedInline, admin.StackedInline[Any, Any]):
     model = Demand
     extra = 0
     fields = [
@@ -98,7 +124,7 @@ class DemandInline(admin.StackedInline[Demand, Campaign]):
 
 
 @admin.register(Campaign)
-class CampaignAdmin(admin.ModelAdmin[Campaign]):
+class CampaignAdmin(CampaignsAdmin):
     list_display = ["title_en", "section", "started", "ended", "is_public", "dashboard_link"]
     list_filter = ["is_public", "section"]
     search_fields = ["title_en", "title_ru", "title_kk", "slug"]
@@ -128,19 +154,18 @@ class CampaignAdmin(admin.ModelAdmin[Campaign]):
         return extra + super().get_urls()
 
     def dashboard_view(self, request: HttpRequest, pk: int) -> HttpResponse:
-        campaign = get_object_or_404(Campaign, pk=pk)
-        if not self.has_view_permission(request, campaign):
-            raise PermissionDenied
-        board = services.campaign_dashboard(campaign)
+        # Another section's campaign is not found, as on its change page (D6).
+        campaign = get_for_user(Campaign, request.user, pk, "view")
+        board = _visible_board(request, services.campaign_dashboard(campaign))
         person: Person | None = None
         timeline: list[services.TimelineEntry] = []
         chosen = request.GET.get("person", "")
         if chosen.isdigit():
-            person = get_object_or_404(Person, pk=int(chosen))
+            person = get_for_user(Person, request.user, int(chosen), "view")
         elif len(board.people) == 1:
             person = board.people[0]
         if person is not None:
-            timeline = services.impact_timeline(person)
+            timeline = _visible_entries(request, services.impact_timeline(person))
         most_actions = max((m.count for m in board.actions_by_month), default=0)
         most_signatures = max((m.count for m in board.signatures_by_month), default=0)
         context = {
@@ -163,7 +188,42 @@ class CampaignAdmin(admin.ModelAdmin[Campaign]):
         return TemplateResponse(request, "campaigns/admin/dashboard.html", context)
 
 
-class OutcomeInline(admin.TabularInline[Outcome, Demand]):
+def _visible_ids(request: HttpRequest, model: type[Model], ids: Iterable[Any]) -> set[Any]:
+    rows = model._default_manager.filter(pk__in=set(ids))
+    return set(scoped(rows, request.user, "view").values_list("pk", flat=True))
+
+
+def _visible_board(request: HttpRequest, board: services.Dashboard) -> services.Dashboard:
+    """The dashboard without the petitions, urgent actions and people of sections the user has
+    no role in: a campaign's rows may belong to other sections than the campaign (D6). The
+    monthly counts stay whole: they name nothing."""
+    petitions = _visible_ids(request, Petition, (p.pk for p, _c, _p in board.petitions))
+    urgent = _visible_ids(request, UrgentAction, (u.pk for u, _n in board.urgent_actions))
+    people = _visible_ids(request, Person, (p.pk for p in board.people))
+    return dataclasses.replace(
+        board,
+        petitions=[row for row in board.petitions if row[0].pk in petitions],
+        urgent_actions=[row for row in board.urgent_actions if row[0].pk in urgent],
+        people=[p for p in board.people if p.pk in people],
+    )
+
+
+def _visible_entries(
+    request: HttpRequest, entries: list[services.TimelineEntry]
+) -> list[services.TimelineEntry]:
+    """The timeline entries whose record (named by its admin page) the user may view."""
+    by_page: dict[str, set[Any]] = {}
+    for entry in entries:
+        by_page.setdefault(entry.admin_url_name, set()).add(entry.object_id)
+    visible: set[tuple[str, Any]] = set()
+    for page, ids in by_page.items():
+        app_label, _sep, rest = page.removeprefix("admin:").partition("_")
+        model = apps.get_model(app_label, rest.removesuffix("_change"))
+        visible |= {(page, pk) for pk in _visible_ids(request, model, ids)}
+    return [e for e in entries if (e.admin_url_name, e.object_id) in visible]
+
+
+class OutcomeInline(ScopedInline, admin.TabularInline[Any, Any]):
     model = Outcome
     extra = 0
     fields = ("state", "event", "date", "note", "recorded_at", "recorded_by")
@@ -175,7 +235,7 @@ class OutcomeInline(admin.TabularInline[Outcome, Demand]):
 
 
 @admin.register(Demand)
-class DemandAdmin(admin.ModelAdmin[Demand]):
+class DemandAdmin(CampaignsAdmin):
     list_display = ["__str__", "campaign", "kind", "person", "demanded_on", "state"]
     list_filter = ["state", "kind", "campaign"]
     search_fields = ["text_en", "text_ru", "text_kk", "person__family_name", "address"]
@@ -201,7 +261,7 @@ class OutcomeForm(forms.ModelForm[Outcome]):
 
 
 @admin.register(Outcome)
-class OutcomeAdmin(admin.ModelAdmin[Outcome]):
+class OutcomeAdmin(CampaignsAdmin):
     """Adding an outcome is how a demand's state changes; outcomes are history, not edited."""
 
     form = OutcomeForm
@@ -232,7 +292,7 @@ class OutcomeAdmin(admin.ModelAdmin[Outcome]):
 
 
 @admin.register(Target)
-class TargetAdmin(admin.ModelAdmin[Target]):
+class TargetAdmin(CampaignsAdmin):
     list_display = ["name", "kind", "holder", "country", "city", "language", "is_public"]
     list_filter = ["kind", "country", "language", "is_public"]
     search_fields = ["name", "holder", "city", "country"]
@@ -252,12 +312,47 @@ class EraseForm(forms.Form):
     )
 
 
+def _reads_personal_data(request: HttpRequest, supporter: Supporter | None) -> bool:
+    """May the user read a supporter's contact details: a role reading personal data in a
+    section where this supporter signed, reported letters or replied (in any, for the list)."""
+    sections = sections_reading(request.user, FieldClass.PERSONAL)
+    if supporter is None or not sections:
+        return bool(sections)
+    condition = Q(pk__in=[])
+    for child_path in MULTI_PARENT_PATHS["campaigns.Supporter"]:
+        condition |= Q(**{f"{child_path}__in": sections})
+    return Supporter.objects.filter(condition, pk=supporter.pk).exists()
+
+
 @admin.register(Supporter)
 class SupporterAdmin(ReadOnlyAdmin):
-    list_display = ["name", "country", "language", "created_at"]
-    search_fields = ["email", "name"]
-    readonly_fields = ["email", "name", "country", "language", "created_at"]
-    exclude = ["email_hash"]
+    list_display = ("name", "country", "language", "created_at", "unsubscribed_at")
+    # Address, name and country are encrypted: a supporter is found by the keyed index of the
+    # exact address, never by LIKE over a column (which would match nothing but ciphertext).
+    search_fields = ["email_index"]
+    search_help_text = _("A whole e-mail address (found only if typed in full).")
+    readonly_fields = ("email", "name", "country", "language", "created_at", "unsubscribed_at")
+    exclude = ["email_index"]
+
+    def get_fields(self, request: HttpRequest, obj: Any = None) -> tuple[str, ...]:
+        # Editors and read-only roles do not read personal data (safety.policy.FIELD_CLASSES).
+        if _reads_personal_data(request, obj):
+            return self.readonly_fields
+        return ("language", "created_at", "unsubscribed_at")
+
+    def get_list_display(self, request: HttpRequest) -> tuple[str, ...]:
+        if _reads_personal_data(request, None):
+            return self.list_display
+        return ("pk", "language", "created_at", "unsubscribed_at")
+
+    def get_search_results(
+        self, request: HttpRequest, queryset: QuerySet[Supporter], search_term: str
+    ) -> tuple[QuerySet[Supporter], bool]:
+        if not search_term.strip():
+            return queryset, False
+        if "@" in search_term and _reads_personal_data(request, None):
+            return queryset.filter(email_index=email_index(search_term)), False
+        return queryset.none(), False
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         # Deleting a supporter row alone would leave their name on the signature's public
@@ -276,7 +371,7 @@ class SupporterAdmin(ReadOnlyAdmin):
 
     def erase_view(self, request: HttpRequest) -> HttpResponse:
         user = _staff(request)
-        if not user.has_perm("campaigns.delete_supporter"):
+        if not user.has_perm("campaigns.delete_supporter") or not may_erase(user):
             raise PermissionDenied
         form = EraseForm(request.POST or None)
         if request.method == "POST" and form.is_valid():
@@ -308,6 +403,15 @@ class SupporterAdmin(ReadOnlyAdmin):
         return TemplateResponse(request, "campaigns/admin/erase.html", context)
 
 
+def may_erase(user: User) -> bool:
+    """Erasure wipes an address in every section at once, as the person asked: only someone who
+    may delete campaigns data in every section may do it. Anyone less could destroy another
+    section's supporters, and the counts the page reports would tell them whether an address
+    signed there (threat model D6)."""
+    everywhere = set(Section.objects.values_list("pk", flat=True))
+    return bool(everywhere) and everywhere <= sections_for(user, "delete", Kind.CAMPAIGNS)
+
+
 # -- Petitions ----------------------------------------------------------------------------------
 
 
@@ -321,8 +425,16 @@ def export_signatures(
             request, gettext("Export one petition at a time."), level=messages.WARNING
         )
         return None
+    petition = queryset.get()
+    # The queryset is the changelist's, so scoped; the names and comments are personal data,
+    # which a read-only or editor role may not read.
+    if FieldClass.PERSONAL not in readable_classes(user, petition):
+        modeladmin.message_user(
+            request, gettext("You may not export signatures."), level=messages.ERROR
+        )
+        return None
     try:
-        text, log = services.export_signatures_csv(queryset.get(), user)
+        text, log = services.export_signatures_csv(petition, user)
     except PermissionError as error:
         modeladmin.message_user(request, str(error), level=messages.ERROR)
         return None
@@ -333,7 +445,7 @@ def export_signatures(
 
 
 @admin.register(Petition)
-class PetitionAdmin(admin.ModelAdmin[Petition]):
+class PetitionAdmin(CampaignsAdmin):
     list_display = ["title_en", "campaign", "confirmed", "goal", "accepting", "is_public"]
     list_filter = ["accepting", "is_public", "campaign"]
     search_fields = ["title_en", "title_ru", "title_kk", "slug"]
@@ -369,6 +481,13 @@ class SignatureAdmin(ReadOnlyAdmin):
         "erased",
     ]
 
+    def get_fields(self, request: HttpRequest, obj: Any = None) -> Any:
+        # The comment is personal data: only roles reading it in the petition's section see
+        # it, decrypted (editors and read-only roles do not; safety.policy.FIELD_CLASSES).
+        if obj is not None and FieldClass.PERSONAL in readable_classes(request.user, obj.petition):
+            return self.fields
+        return [name for name in self.fields if name != "comment"]
+
 
 @admin.register(ExportLog)
 class ExportLogAdmin(ReadOnlyAdmin):
@@ -384,7 +503,7 @@ class ErasureLogAdmin(ReadOnlyAdmin):
 # -- Urgent actions -----------------------------------------------------------------------------
 
 
-class UpdateInline(admin.TabularInline[UrgentActionUpdate, UrgentAction]):
+class UpdateInline(ScopedInline, admin.TabularInline[Any, Any]):
     model = UrgentActionUpdate
     extra = 0
     fields = ("date", "text_en", "is_closure", "sent_at", "recipients")
@@ -396,7 +515,7 @@ class UpdateInline(admin.TabularInline[UrgentActionUpdate, UrgentAction]):
 
 
 @admin.register(UrgentAction)
-class UrgentActionAdmin(admin.ModelAdmin[UrgentAction]):
+class UrgentActionAdmin(CampaignsAdmin):
     list_display = ["number", "title_en", "campaign", "deadline", "status", "letters"]
     list_filter = ["status", "campaign"]
     search_fields = ["number", "title_en", "title_ru", "title_kk"]
@@ -427,7 +546,7 @@ class UrgentActionAdmin(admin.ModelAdmin[UrgentAction]):
 
 
 @admin.register(UrgentActionUpdate)
-class UrgentActionUpdateAdmin(admin.ModelAdmin[UrgentActionUpdate]):
+class UrgentActionUpdateAdmin(CampaignsAdmin):
     """Publishing an update e-mails it to everyone who took part, so it is never edited."""
 
     list_display = ["urgent_action", "date", "is_closure", "sent_at", "recipients"]
@@ -466,7 +585,7 @@ class LetterReportAdmin(ReadOnlyAdmin):
 # -- Actions ------------------------------------------------------------------------------------
 
 
-class CitationInline(GenericTabularInline):
+class CitationInline(SectionChoices, ScopedInline, GenericTabularInline):
     model = Citation
     extra = 0
     fields = ["source", "reliability", "quote", "locator"]
@@ -476,7 +595,7 @@ class CitationInline(GenericTabularInline):
 
 
 @admin.register(ActionSeries)
-class ActionSeriesAdmin(admin.ModelAdmin[ActionSeries]):
+class ActionSeriesAdmin(CampaignsAdmin):
     list_display = ["title_en", "campaign", "is_public"]
     search_fields = ["title_en", "title_ru", "title_kk"]
     prepopulated_fields = {"slug": ["title_en"]}
@@ -484,7 +603,7 @@ class ActionSeriesAdmin(admin.ModelAdmin[ActionSeries]):
 
 
 @admin.register(Action)
-class ActionAdmin(admin.ModelAdmin[Action]):
+class ActionAdmin(CampaignsAdmin):
     list_display = [
         "title_en",
         "kind",

@@ -11,7 +11,9 @@ write is committed, so a "thank you" still means the signature is on disk.
 A write that fails rolls back its own savepoint only, and its caller gets the exception; if the
 commit itself fails, every caller in the batch gets that error (none was acknowledged). Each
 write runs in a copy of its caller's context, so context variables such as the audit log's actor
-are the caller's even when another thread commits for it.
+are the caller's even when another thread commits for it. The audit entries of a batch's writes
+are chained together just before the commit (solidarity/audit/batch.py): one read of the
+chain's head and one insert for the batch instead of two statements per entry.
 """
 
 from __future__ import annotations
@@ -22,6 +24,8 @@ from collections.abc import Callable
 from typing import Any, Generic, TypeVar
 
 from django.db import connection, transaction
+
+from solidarity.audit import batch as audit_batch
 
 T = TypeVar("T")
 
@@ -68,15 +72,23 @@ def write(function: Callable[[], T]) -> T:
     return job.result  # type: ignore[return-value]
 
 
+def _collected(function: Callable[[], T], pending: list[audit_batch.Pending]) -> T:
+    with audit_batch.collecting(pending):
+        return function()
+
+
 def _run(batch: list[_Write[Any]]) -> None:
+    pending: list[audit_batch.Pending] = []
     try:
         with transaction.atomic():
             for job in batch:
                 try:
                     with transaction.atomic():
-                        job.result = job.context.run(job.function)
+                        job.result = job.context.run(_collected, job.function, pending)
                 except Exception as error:  # handed to its own caller, re-raised there
                     job.error = error
+            # The batch's audit entries, chained in one go before the one commit.
+            audit_batch.flush(pending)
     except BaseException as error:
         for job in batch:
             job.result = None

@@ -11,11 +11,14 @@ Supporters have no account. Each submission (a signature, a letter report, an RS
 own Supporter row with the contact details given then: a shared row per e-mail address would
 let anyone who types someone else's address overwrite that person's name. Field classes live
 in `solidarity.core.classification`, as for every model.
+
+A supporter's e-mail address, name and country, and a signature's comment and public name, are
+stored encrypted (bound to their row, keys in the keyring outside the database); an address is
+found by `email_index`, a keyed hash; see `email_index()` for why not a digest.
 """
 
 from __future__ import annotations
 
-import hashlib
 from typing import Any
 
 from django.conf import settings
@@ -27,6 +30,8 @@ from solidarity.core.fields import PartialDateField
 from solidarity.core.models import Record
 from solidarity.core.translation import Translated, tr
 from solidarity.documentation.models import Event, Organisation, Person, Place, Sourced
+from solidarity.safety.crypto import blind_index
+from solidarity.safety.fields import Ciphertext, EncryptedTextField, row_nonce_field
 
 LANGUAGE_CHOICES = [("en", "English"), ("ru", "Русский"), ("kk", "Қазақша")]
 
@@ -40,17 +45,26 @@ def normalise_email(email: str) -> str:
     return email.strip().lower()
 
 
-def email_hash(email: str) -> str:
-    # A plain digest, not a keyed one: it is only a uniqueness key stored beside the address
-    # itself and wiped with it on erasure, and it must survive a change of SECRET_KEY.
-    return hashlib.sha256(normalise_email(email).encode()).hexdigest()
+EMAIL_INDEX_PURPOSE = "supporter-email"
+
+
+def email_index(email: str) -> str:
+    """The key under which an address signs once, is mailed once, and is found for erasure.
+
+    A keyed hash (the keyring's server secret, `blind_index`), not a plain SHA-256: whoever holds
+    a copy of the database (threat model A1) could hash a guessed address and learn whether that
+    person signed.
+    Rotating the personal keys (`solidarity rotate-keys`) leaves the server secret, and so every
+    index, unchanged.
+    """
+    return blind_index(normalise_email(email), EMAIL_INDEX_PURPOSE)
 
 
 # -- Campaigns and demands --------------------------------------------------------------------
 
 
 class Campaign(Record):
-    slug = models.SlugField(unique=True)
+    slug = models.SlugField(_("slug"), unique=True)
     title_en = models.CharField(_("title (en)"), max_length=300)
     title_ru = models.CharField(_("title (ru)"), max_length=300, blank=True)
     title_kk = models.CharField(_("title (kk)"), max_length=300, blank=True)
@@ -58,7 +72,12 @@ class Campaign(Record):
     summary_ru = models.TextField(_("summary (ru)"), blank=True)
     summary_kk = models.TextField(_("summary (kk)"), blank=True)
     organiser = models.ForeignKey(
-        Organisation, on_delete=models.PROTECT, null=True, blank=True, related_name="campaigns"
+        Organisation,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="campaigns",
+        verbose_name=_("organiser"),
     )
     hide_organiser = models.BooleanField(
         _("hide the organiser on public pages"),
@@ -69,6 +88,8 @@ class Campaign(Record):
     ended = PartialDateField(_("ended"), blank=True)
 
     class Meta:
+        verbose_name = _("campaign")
+        verbose_name_plural = _("campaigns")
         ordering = ["title_en"]
 
     def __str__(self) -> str:
@@ -103,8 +124,10 @@ STATES_NEEDING_EVENT = frozenset({DemandState.WON, DemandState.PARTLY_WON, Deman
 
 
 class Demand(models.Model):
-    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="demands")
-    kind = models.CharField(max_length=20, choices=DemandKind.choices)
+    campaign = models.ForeignKey(
+        Campaign, on_delete=models.CASCADE, related_name="demands", verbose_name=_("campaign")
+    )
+    kind = models.CharField(_("kind"), max_length=20, choices=DemandKind.choices)
     person = models.ForeignKey(
         Person,
         on_delete=models.PROTECT,
@@ -112,9 +135,13 @@ class Demand(models.Model):
         blank=True,
         related_name="demands",
         help_text=_("Required for the release of a person."),
+        verbose_name=_("person"),
     )
     address = models.CharField(
-        max_length=300, blank=True, help_text=_("Required for the stop of an eviction.")
+        _("address"),
+        max_length=300,
+        blank=True,
+        help_text=_("Required for the stop of an eviction."),
     )
     text_en = models.TextField(_("demand (en)"))
     text_ru = models.TextField(_("demand (ru)"), blank=True)
@@ -122,10 +149,16 @@ class Demand(models.Model):
     demanded_on = PartialDateField(_("demanded on"), blank=True)
     # Written only by services.record_outcome, which keeps the Outcome history beside it.
     state = models.CharField(
-        max_length=20, choices=DemandState.choices, default=DemandState.OPEN, editable=False
+        _("state"),
+        max_length=20,
+        choices=DemandState.choices,
+        default=DemandState.OPEN,
+        editable=False,
     )
 
     class Meta:
+        verbose_name = _("demand")
+        verbose_name_plural = _("demands")
         ordering = ["campaign", "id"]
 
     def __str__(self) -> str:
@@ -145,8 +178,10 @@ class Demand(models.Model):
 class Outcome(models.Model):
     """What settled a demand (or moved it), tied to the event that shows it."""
 
-    demand = models.ForeignKey(Demand, on_delete=models.CASCADE, related_name="outcomes")
-    state = models.CharField(max_length=20, choices=DemandState.choices)
+    demand = models.ForeignKey(
+        Demand, on_delete=models.CASCADE, related_name="outcomes", verbose_name=_("demand")
+    )
+    state = models.CharField(_("state"), max_length=20, choices=DemandState.choices)
     event = models.ForeignKey(
         Event,
         on_delete=models.PROTECT,
@@ -154,15 +189,25 @@ class Outcome(models.Model):
         blank=True,
         related_name="campaign_outcomes",
         help_text=_("The documented event that settled the demand, e.g. the release."),
+        verbose_name=_("event"),
     )
     date = PartialDateField(_("date"), blank=True, help_text=_("Leave empty: the event's date."))
-    note = models.TextField(blank=True, help_text=_("Internal: not shown on public pages."))
-    recorded_at = models.DateTimeField(auto_now_add=True)
+    note = models.TextField(
+        _("note"), blank=True, help_text=_("Internal: not shown on public pages.")
+    )
+    recorded_at = models.DateTimeField(_("recorded at"), auto_now_add=True)
     recorded_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("recorded by"),
     )
 
     class Meta:
+        verbose_name = _("outcome")
+        verbose_name_plural = _("outcomes")
         ordering = ["demand", "recorded_at", "id"]
 
     def __str__(self) -> str:
@@ -182,25 +227,33 @@ class Target(Record):
         OFFICIAL = "official", _("official")
         OTHER = "other", _("other")
 
-    kind = models.CharField(max_length=20, choices=Kind.choices)
+    kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
     name = models.CharField(
+        _("name of the body or post"),
         max_length=300,
         help_text=_("E.g. 'Embassy of Kazakhstan in London' or 'Prosecutor General'."),
     )
     holder = models.CharField(
-        max_length=300, blank=True, help_text=_("Who holds the post now, if it is a person.")
+        _("holder of the post"),
+        max_length=300,
+        blank=True,
+        help_text=_("Who holds the post now, if it is a person."),
     )
     country = models.CharField(_("country (ISO 3166 code)"), max_length=2)
-    city = models.CharField(max_length=200, blank=True)
-    postal_address = models.TextField(blank=True)
-    email = models.EmailField(blank=True)
-    salutation = models.CharField(max_length=200, help_text=_("E.g. 'Dear Ambassador'."))
+    city = models.CharField(_("city"), max_length=200, blank=True)
+    postal_address = models.TextField(_("postal address"), blank=True)
+    email = models.EmailField(_("e-mail address"), blank=True)
+    salutation = models.CharField(
+        _("salutation"), max_length=200, help_text=_("E.g. 'Dear Ambassador'.")
+    )
     language = models.CharField(
         _("language to write in"), max_length=2, choices=LANGUAGE_CHOICES, default="ru"
     )
-    internal_notes = models.TextField(blank=True)
+    internal_notes = models.TextField(_("internal notes"), blank=True)
 
     class Meta:
+        verbose_name = _("target")
+        verbose_name_plural = _("targets")
         ordering = ["country", "name"]
 
     def __str__(self) -> str:
@@ -220,22 +273,38 @@ class Target(Record):
 class Supporter(models.Model):
     """Contact details given with one submission; deleted on erasure."""
 
-    email = models.EmailField(max_length=254)
-    email_hash = models.CharField(max_length=64, db_index=True, editable=False)
-    name = models.CharField(max_length=200)
-    country = models.CharField(max_length=100, blank=True)
-    language = models.CharField(max_length=2, choices=LANGUAGE_CHOICES, default="en")
-    created_at = models.DateTimeField(auto_now_add=True)
+    # Encrypted with the keyring key, bound to this row (row_nonce): a disk image or a database
+    # dump taken without the keyring shows no address (threat model A1).
+    email = EncryptedTextField(_("e-mail address"))
+    email_index = models.CharField(_("e-mail index"), max_length=64, db_index=True, editable=False)
+    row_nonce = row_nonce_field()
+    # Encrypted like the address: a list of who signed what is what a seized disk must not
+    # give (A1). The public form caps their lengths (forms.NAME_MAX, COUNTRY_MAX).
+    name = EncryptedTextField(_("name"))
+    country = EncryptedTextField(_("country"), blank=True)
+    language = models.CharField(_("language"), max_length=2, choices=LANGUAGE_CHOICES, default="en")
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    # Set by services.unsubscribe on every row of the address: no mail goes to this row again.
+    unsubscribed_at = models.DateTimeField(
+        _("unsubscribed at"), null=True, blank=True, editable=False
+    )
 
     class Meta:
+        verbose_name = _("supporter")
+        verbose_name_plural = _("supporters")
         ordering = ["-created_at"]
 
     def __str__(self) -> str:
-        return self.name
+        # Not the name: a representation ends up in page titles, breadcrumbs and the admin log,
+        # where roles that may not read personal data would see it.
+        return _("supporter %(id)s") % {"id": self.pk}
 
     def save(self, *args: Any, **kwargs: Any) -> None:
-        self.email = normalise_email(self.email)
-        self.email_hash = email_hash(self.email)
+        stored = self.__dict__.get("email")
+        if stored is not None and not isinstance(stored, Ciphertext):
+            # A new or changed address (a loaded one stays ciphertext until read).
+            self.email = normalise_email(stored)
+            self.email_index = email_index(self.email)
         super().save(*args, **kwargs)
 
 
@@ -249,9 +318,16 @@ class UrgentAction(Record):
         OPEN = "open", _("open: please write")
         CLOSED = "closed", _("closed: no further action")
 
-    campaign = models.ForeignKey(Campaign, on_delete=models.PROTECT, related_name="urgent_actions")
-    number = models.CharField(max_length=20, unique=True, help_text=_("E.g. 'UA 3/12'."))
-    slug = models.SlugField(unique=True)
+    campaign = models.ForeignKey(
+        Campaign,
+        on_delete=models.PROTECT,
+        related_name="urgent_actions",
+        verbose_name=_("campaign"),
+    )
+    number = models.CharField(
+        _("number"), max_length=20, unique=True, help_text=_("E.g. 'UA 3/12'.")
+    )
+    slug = models.SlugField(_("slug"), unique=True)
     person = models.ForeignKey(
         Person,
         on_delete=models.PROTECT,
@@ -259,10 +335,13 @@ class UrgentAction(Record):
         blank=True,
         related_name="urgent_actions",
         help_text=_("The person the appeal is for, if it is about one person."),
+        verbose_name=_("person"),
     )
-    issued_on = models.DateField()
-    deadline = models.DateField(help_text=_("Send appeals before this date."))
-    status = models.CharField(max_length=10, choices=Status.choices, default=Status.OPEN)
+    issued_on = models.DateField(_("issued on"))
+    deadline = models.DateField(_("deadline"), help_text=_("Send appeals before this date."))
+    status = models.CharField(
+        _("status"), max_length=10, choices=Status.choices, default=Status.OPEN
+    )
     title_en = models.CharField(_("title (en)"), max_length=300)
     title_ru = models.CharField(_("title (ru)"), max_length=300, blank=True)
     title_kk = models.CharField(_("title (kk)"), max_length=300, blank=True)
@@ -274,9 +353,13 @@ class UrgentAction(Record):
     )
     recommended_points_ru = models.TextField(_("recommended points (ru)"), blank=True)
     recommended_points_kk = models.TextField(_("recommended points (kk)"), blank=True)
-    targets = models.ManyToManyField(Target, related_name="urgent_actions")
+    targets = models.ManyToManyField(
+        Target, related_name="urgent_actions", verbose_name=_("targets")
+    )
 
     class Meta:
+        verbose_name = _("urgent action")
+        verbose_name_plural = _("urgent actions")
         ordering = ["-issued_on", "number"]
 
     def __str__(self) -> str:
@@ -295,20 +378,25 @@ class UrgentActionUpdate(models.Model):
     """Further information on an urgent action; a closure ends it ("released: stop writing")."""
 
     urgent_action = models.ForeignKey(
-        UrgentAction, on_delete=models.CASCADE, related_name="updates"
+        UrgentAction,
+        on_delete=models.CASCADE,
+        related_name="updates",
+        verbose_name=_("urgent action"),
     )
-    date = models.DateField()
+    date = models.DateField(_("date"))
     text_en = models.TextField(_("text (en)"))
     text_ru = models.TextField(_("text (ru)"), blank=True)
     text_kk = models.TextField(_("text (kk)"), blank=True)
     is_closure = models.BooleanField(
         _("closes the urgent action"), default=False, help_text=_("No further action needed.")
     )
-    created_at = models.DateTimeField(auto_now_add=True)
-    sent_at = models.DateTimeField(null=True, blank=True, editable=False)
-    recipients = models.PositiveIntegerField(default=0, editable=False)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    sent_at = models.DateTimeField(_("sent at"), null=True, blank=True, editable=False)
+    recipients = models.PositiveIntegerField(_("recipients"), default=0, editable=False)
 
     class Meta:
+        verbose_name = _("urgent action update")
+        verbose_name_plural = _("urgent action updates")
         ordering = ["urgent_action", "date", "id"]
 
     def __str__(self) -> str:
@@ -319,21 +407,36 @@ class LetterReport(models.Model):
     """A supporter's report of letters posted for an urgent action (self-reported)."""
 
     urgent_action = models.ForeignKey(
-        UrgentAction, on_delete=models.PROTECT, related_name="letter_reports"
+        UrgentAction,
+        on_delete=models.PROTECT,
+        related_name="letter_reports",
+        verbose_name=_("urgent action"),
     )
     target = models.ForeignKey(
-        Target, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+        Target,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("target"),
     )
-    letters = models.PositiveSmallIntegerField(default=1)
+    letters = models.PositiveSmallIntegerField(_("letters"), default=1)
     supporter = models.ForeignKey(
-        Supporter, on_delete=models.SET_NULL, null=True, blank=True, related_name="letter_reports"
+        Supporter,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="letter_reports",
+        verbose_name=_("supporter"),
     )
-    contact_consent = models.BooleanField(default=False)
-    processing_consent = models.BooleanField(default=False)
-    created_at = models.DateTimeField(auto_now_add=True)
-    erased = models.BooleanField(default=False)
+    contact_consent = models.BooleanField(_("consent to be contacted"), default=False)
+    processing_consent = models.BooleanField(_("consent to processing"), default=False)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    erased = models.BooleanField(_("erased"), default=False)
 
     class Meta:
+        verbose_name = _("letter report")
+        verbose_name_plural = _("letter reports")
         ordering = ["-created_at"]
 
     def __str__(self) -> str:
@@ -355,8 +458,10 @@ class ActionKind(models.TextChoices):
 class ActionSeries(Record):
     """One heading over many local actions: "Protest outside the Kazakh embassy"."""
 
-    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="series")
-    slug = models.SlugField(unique=True)
+    campaign = models.ForeignKey(
+        Campaign, on_delete=models.CASCADE, related_name="series", verbose_name=_("campaign")
+    )
+    slug = models.SlugField(_("slug"), unique=True)
     title_en = models.CharField(_("title (en)"), max_length=300)
     title_ru = models.CharField(_("title (ru)"), max_length=300, blank=True)
     title_kk = models.CharField(_("title (kk)"), max_length=300, blank=True)
@@ -365,8 +470,9 @@ class ActionSeries(Record):
     summary_kk = models.TextField(_("summary (kk)"), blank=True)
 
     class Meta:
-        ordering = ["title_en"]
+        verbose_name = _("action series")
         verbose_name_plural = _("action series")
+        ordering = ["title_en"]
 
     def __str__(self) -> str:
         return self.title_en
@@ -381,7 +487,9 @@ class Action(Sourced):
         TENTATIVE = "tentative", _("tentative")
         CANCELLED = "cancelled", _("cancelled")
 
-    campaign = models.ForeignKey(Campaign, on_delete=models.PROTECT, related_name="actions")
+    campaign = models.ForeignKey(
+        Campaign, on_delete=models.PROTECT, related_name="actions", verbose_name=_("campaign")
+    )
     series = models.ForeignKey(
         ActionSeries,
         on_delete=models.SET_NULL,
@@ -389,8 +497,9 @@ class Action(Sourced):
         blank=True,
         related_name="actions",
         help_text=_("The heading of an event campaign this local action belongs to."),
+        verbose_name=_("series"),
     )
-    kind = models.CharField(max_length=20, choices=ActionKind.choices)
+    kind = models.CharField(_("kind"), max_length=20, choices=ActionKind.choices)
     title_en = models.CharField(_("title (en)"), max_length=300)
     title_ru = models.CharField(_("title (ru)"), max_length=300, blank=True)
     title_kk = models.CharField(_("title (kk)"), max_length=300, blank=True)
@@ -401,18 +510,29 @@ class Action(Sourced):
         blank=True,
         related_name="campaign_actions",
         help_text=_("The city."),
+        verbose_name=_("place"),
     )
     address = models.CharField(
-        max_length=300, blank=True, help_text=_("E.g. 'outside the embassy, 125 Pall Mall'.")
+        _("address"),
+        max_length=300,
+        blank=True,
+        help_text=_("E.g. 'outside the embassy, 125 Pall Mall'."),
     )
-    starts_at = models.DateTimeField()
-    ends_at = models.DateTimeField(null=True, blank=True)
-    status = models.CharField(max_length=10, choices=Status.choices, default=Status.CONFIRMED)
+    starts_at = models.DateTimeField(_("starts at"))
+    ends_at = models.DateTimeField(_("ends at"), null=True, blank=True)
+    status = models.CharField(
+        _("status"), max_length=10, choices=Status.choices, default=Status.CONFIRMED
+    )
     participants = models.PositiveIntegerField(
-        null=True, blank=True, help_text=_("How many took part; empty if not known.")
+        _("participants"),
+        null=True,
+        blank=True,
+        help_text=_("How many took part; empty if not known."),
     )
 
     class Meta:
+        verbose_name = _("action")
+        verbose_name_plural = _("actions")
         ordering = ["starts_at", "id"]
 
     def __str__(self) -> str:
@@ -440,23 +560,31 @@ class Action(Sourced):
 class Rsvp(models.Model):
     """A supporter's word that they plan to come to an action."""
 
-    action = models.ForeignKey(Action, on_delete=models.CASCADE, related_name="rsvps")
+    action = models.ForeignKey(
+        Action, on_delete=models.CASCADE, related_name="rsvps", verbose_name=_("action")
+    )
     supporter = models.ForeignKey(
-        Supporter, on_delete=models.SET_NULL, null=True, blank=True, related_name="rsvps"
+        Supporter,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="rsvps",
+        verbose_name=_("supporter"),
     )
     # NULL, not "", once erased: many erased rows must not collide in the unique constraint.
-    email_hash = models.CharField(  # noqa: DJ001
-        max_length=64, null=True, blank=True, editable=False
+    email_index = models.CharField(  # noqa: DJ001
+        _("e-mail index"), max_length=64, null=True, blank=True, editable=False
     )
-    processing_consent = models.BooleanField(default=False)
-    created_at = models.DateTimeField(auto_now_add=True)
-    erased = models.BooleanField(default=False)
+    processing_consent = models.BooleanField(_("consent to processing"), default=False)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    erased = models.BooleanField(_("erased"), default=False)
 
     class Meta:
+        verbose_name = _("RSVP")
+        verbose_name_plural = _("RSVPs")
         ordering = ["action", "created_at"]
-        verbose_name = "RSVP"
         constraints = [
-            models.UniqueConstraint(fields=["action", "email_hash"], name="rsvp_once_per_email")
+            models.UniqueConstraint(fields=["action", "email_index"], name="rsvp_once_per_email")
         ]
 
     def __str__(self) -> str:
@@ -467,8 +595,10 @@ class Rsvp(models.Model):
 
 
 class Petition(Record):
-    campaign = models.ForeignKey(Campaign, on_delete=models.PROTECT, related_name="petitions")
-    slug = models.SlugField(unique=True)
+    campaign = models.ForeignKey(
+        Campaign, on_delete=models.PROTECT, related_name="petitions", verbose_name=_("campaign")
+    )
+    slug = models.SlugField(_("slug"), unique=True)
     title_en = models.CharField(_("title (en)"), max_length=300)
     title_ru = models.CharField(_("title (ru)"), max_length=300, blank=True)
     title_kk = models.CharField(_("title (kk)"), max_length=300, blank=True)
@@ -476,15 +606,22 @@ class Petition(Record):
     text_ru = models.TextField(_("text (ru)"), blank=True)
     text_kk = models.TextField(_("text (kk)"), blank=True)
     target = models.ForeignKey(
-        Target, on_delete=models.PROTECT, null=True, blank=True, related_name="petitions"
+        Target,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="petitions",
+        verbose_name=_("target"),
     )
-    goal = models.PositiveIntegerField(null=True, blank=True)
+    goal = models.PositiveIntegerField(_("goal"), null=True, blank=True)
     hide_count = models.BooleanField(_("hide the number of signatures"), default=False)
     accepting = models.BooleanField(
         _("accepting signatures"), default=True, help_text=_("Untick once delivered.")
     )
 
     class Meta:
+        verbose_name = _("petition")
+        verbose_name_plural = _("petitions")
         ordering = ["title_en"]
         permissions = [("export_signatures", "Can export confirmed signatures")]
 
@@ -501,35 +638,50 @@ class Signature(models.Model):
         PENDING = "pending", _("waiting for e-mail confirmation")
         CONFIRMED = "confirmed", _("confirmed")
 
-    petition = models.ForeignKey(Petition, on_delete=models.PROTECT, related_name="signatures")
+    petition = models.ForeignKey(
+        Petition, on_delete=models.PROTECT, related_name="signatures", verbose_name=_("petition")
+    )
     supporter = models.ForeignKey(
-        Supporter, on_delete=models.SET_NULL, null=True, blank=True, related_name="signatures"
+        Supporter,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="signatures",
+        verbose_name=_("supporter"),
     )
     # NULL (not "") once erased: the key goes with the address it was made from, and many
     # erased rows must not collide in the unique constraint.
-    email_hash = models.CharField(  # noqa: DJ001
-        max_length=64, null=True, blank=True, editable=False
+    email_index = models.CharField(  # noqa: DJ001
+        _("e-mail index"), max_length=64, null=True, blank=True, editable=False
     )
-    comment = models.TextField(blank=True)
+    row_nonce = row_nonce_field()
+    # Encrypted and bound to this row, as the supporter's details are. The public name too:
+    # the page shows only the latest few, and a disk (A1) must not list every signer who ever
+    # agreed to be named. Both are decrypted where they are shown (public_data, the export).
+    comment = EncryptedTextField(_("comment"), blank=True)
     # The name to show publicly: copied from the supporter only with their consent.
-    public_name = models.CharField(max_length=200, blank=True)
-    public_name_consent = models.BooleanField(default=False)
-    contact_consent = models.BooleanField(default=False)
-    processing_consent = models.BooleanField(default=False)
-    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    public_name = EncryptedTextField(_("public name"), blank=True)
+    public_name_consent = models.BooleanField(_("consent to be named publicly"), default=False)
+    contact_consent = models.BooleanField(_("consent to be contacted"), default=False)
+    processing_consent = models.BooleanField(_("consent to processing"), default=False)
+    status = models.CharField(
+        _("status"), max_length=10, choices=Status.choices, default=Status.PENDING
+    )
     # The link's token is HMAC(SECRET_KEY, nonce); only its SHA-256 is stored, so neither a
     # copy of the database nor the task queue (which gets the signature id) can confirm.
-    token_nonce = models.CharField(max_length=32, editable=False)
-    token_hash = models.CharField(max_length=64, db_index=True, editable=False)
-    created_at = models.DateTimeField(auto_now_add=True)
-    confirmed_at = models.DateTimeField(null=True, blank=True)
-    erased = models.BooleanField(default=False)
+    token_nonce = models.CharField(_("token nonce"), max_length=32, editable=False)
+    token_hash = models.CharField(_("token hash"), max_length=64, db_index=True, editable=False)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    confirmed_at = models.DateTimeField(_("confirmed at"), null=True, blank=True)
+    erased = models.BooleanField(_("erased"), default=False)
 
     class Meta:
+        verbose_name = _("signature")
+        verbose_name_plural = _("signatures")
         ordering = ["-created_at"]
         constraints = [
             models.UniqueConstraint(
-                fields=["petition", "email_hash"], name="signature_once_per_email"
+                fields=["petition", "email_index"], name="signature_once_per_email"
             ),
             models.CheckConstraint(
                 condition=models.Q(processing_consent=True),
@@ -548,12 +700,18 @@ class Signature(models.Model):
 class ExportLog(models.Model):
     """Who exported which petition's signatures, when, and how many rows left the system."""
 
-    petition = models.ForeignKey(Petition, on_delete=models.PROTECT, related_name="exports")
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
-    created_at = models.DateTimeField(auto_now_add=True)
-    rows = models.PositiveIntegerField()
+    petition = models.ForeignKey(
+        Petition, on_delete=models.PROTECT, related_name="exports", verbose_name=_("petition")
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("user")
+    )
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    rows = models.PositiveIntegerField(_("rows"))
 
     class Meta:
+        verbose_name = _("signature export")
+        verbose_name_plural = _("signature exports")
         ordering = ["-created_at"]
 
     def __str__(self) -> str:
@@ -563,15 +721,67 @@ class ExportLog(models.Model):
 class ErasureLog(models.Model):
     """That an erasure happened and what it touched; never whose data it was."""
 
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
-    created_at = models.DateTimeField(auto_now_add=True)
-    supporters = models.PositiveIntegerField()
-    signatures = models.PositiveIntegerField()
-    letter_reports = models.PositiveIntegerField()
-    rsvps = models.PositiveIntegerField()
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("user")
+    )
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    supporters = models.PositiveIntegerField(_("supporters"))
+    signatures = models.PositiveIntegerField(_("signatures"))
+    letter_reports = models.PositiveIntegerField(_("letter reports"))
+    rsvps = models.PositiveIntegerField(_("RSVPs"))
 
     class Meta:
+        verbose_name = _("erasure")
+        verbose_name_plural = _("erasures")
         ordering = ["-created_at"]
 
     def __str__(self) -> str:
         return f"Erasure {self.created_at:%Y-%m-%d %H:%M}"
+
+
+class Tag(models.Model):
+    """A label a section puts on supporters ("volunteer", "London"), as OSDI tags are.
+
+    A tag belongs to one section and says something about people, so tags, and who carries
+    them, are that section's internal business (threat model D6).
+    """
+
+    section = models.ForeignKey(
+        "core.Section", on_delete=models.PROTECT, related_name="+", verbose_name=_("section")
+    )
+    name = models.CharField(_("name"), max_length=100)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("tag")
+        verbose_name_plural = _("tags")
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(fields=["section", "name"], name="tag_name_once_per_section")
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Tagging(models.Model):
+    """A tag on one supporter row; erased with the row."""
+
+    tag = models.ForeignKey(
+        Tag, on_delete=models.CASCADE, related_name="taggings", verbose_name=_("tag")
+    )
+    supporter = models.ForeignKey(
+        Supporter, on_delete=models.CASCADE, related_name="taggings", verbose_name=_("supporter")
+    )
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("tagging")
+        verbose_name_plural = _("taggings")
+        ordering = ["id"]
+        constraints = [
+            models.UniqueConstraint(fields=["tag", "supporter"], name="tagging_once_per_supporter")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.tag} → {self.supporter_id}"

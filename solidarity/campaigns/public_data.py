@@ -461,12 +461,14 @@ def petition_detail(slug: str) -> PetitionDetail | None:
         target = _target_info(target_row) if target_row else None
     hidden = Petition.objects.filter(pk=row["id"], hide_count=True).exists()
     confirmed = Signature.objects.filter(petition_id=row["id"], status=Signature.Status.CONFIRMED)
-    names = (
-        confirmed.filter(erased=False)
-        .exclude(public_name="")
+    # Public names are stored encrypted (bound to their row), so they are read as rows and
+    # decrypted here; only the few shown, and the page cache keeps the result a few seconds.
+    named = (
+        confirmed.filter(erased=False, public_name_consent=True)
         .order_by("-confirmed_at", "-id")
-        .values_list("public_name", flat=True)[:PUBLIC_NAMES_SHOWN]
+        .only("id", "row_nonce", "public_name")[:PUBLIC_NAMES_SHOWN]
     )
+    names = [signature.public_name for signature in named if signature.public_name]
     return PetitionDetail(
         id=row["id"],
         slug=row["slug"],

@@ -3,6 +3,7 @@
 from django.urls import path
 
 from . import public_views as views
+from .unsubscribe import unsubscribe
 
 app_name = "campaigns"
 
@@ -19,4 +20,5 @@ urlpatterns = [
     path("petitions/<slug:slug>/", views.petition, name="petition"),
     path("petitions/<slug:slug>/thanks/", views.petition_thanks, name="petition_thanks"),
     path("urgent-actions/<slug:slug>/", views.urgent_action, name="urgent_action"),
+    path("unsubscribe/<str:token>/", unsubscribe, name="unsubscribe"),
 ]

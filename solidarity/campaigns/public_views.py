@@ -10,12 +10,13 @@ from __future__ import annotations
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
-from . import ical, public_data, services, throttle
+from . import ical, page_cache, public_data, services, throttle
 from .forms import LetterReportForm, RsvpForm, SignForm
 
 LANGUAGE_CODES = ("en", "ru", "kk")
@@ -61,18 +62,26 @@ def campaign_detail(request: HttpRequest, slug: str) -> HttpResponse:
 # -- Petitions ----------------------------------------------------------------------------------
 
 
+def _petition_page(request: HttpRequest, slug: str, csrf_token: str) -> str | None:
+    detail = public_data.petition_detail(slug)
+    if detail is None:
+        return None
+    form = SignForm(target_name=detail.target.name if detail.target else "")
+    context = {"petition": detail, "form": form, "csrf_token": csrf_token}
+    return render_to_string("campaigns/petition.html", context, request=request)
+
+
 @require_http_methods(["GET", "HEAD", "POST"])
 def petition(request: HttpRequest, slug: str) -> HttpResponse:
     if request.method != "POST":
-        detail = public_data.petition_detail(slug)
-        if detail is None:
+        # The same for every reader but the CSRF token: rendered once, shared (page_cache).
+        body = page_cache.page(request, lambda token: _petition_page(request, slug, token))
+        if body is None:
             raise Http404
-        target_name = detail.target.name if detail.target else ""
-        form = SignForm(target_name=target_name)
-        return render(request, "campaigns/petition.html", {"petition": detail, "form": form})
+        return HttpResponse(body)
     # A signature is answered without the page's counts and names (a redirect), so they are
     # only read when the form comes back with its messages: it halves the queries per signing.
-    record = public_data.public_petition(slug)
+    record = page_cache.petition_for_signing(slug)
     if record is None:
         raise Http404
     form = SignForm(request.POST, target_name=public_data.petition_target_name(record))

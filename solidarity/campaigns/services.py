@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import hashlib
 import io
 import secrets
 from collections import defaultdict
@@ -26,7 +27,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Count, Q, QuerySet, Sum
 from django.db.models.functions import TruncMonth
 from django.utils import timezone
-from django.utils.crypto import salted_hmac
+from django.utils.crypto import constant_time_compare, salted_hmac
 from django.utils.translation import gettext as _
 
 from solidarity.core.partialdate import PartialDate
@@ -52,12 +53,12 @@ from .models import (
     Target,
     UrgentAction,
     UrgentActionUpdate,
-    email_hash,
-    normalise_email,
+    email_index,
 )
 
-# Not a secret: it separates these HMACs from others made with the same SECRET_KEY.
+# Not secrets: they separate these HMACs from others made with the same SECRET_KEY.
 _TOKEN_SALT = "solidarity.campaigns.signature-confirmation"  # noqa: S105
+_UNSUBSCRIBE_SALT = "solidarity.campaigns.unsubscribe"
 
 
 # -- Demands and outcomes -----------------------------------------------------------------------
@@ -159,7 +160,8 @@ def signature_token(signature: Signature) -> str:
 
 
 def _token_hash(token: str) -> str:
-    return email_hash(token)  # SHA-256 of the (already lower-case hex) token
+    # An unkeyed digest is enough here: the token is a 256-bit HMAC, not a guessable value.
+    return hashlib.sha256(token.encode()).hexdigest()
 
 
 def _new_token(signature: Signature) -> None:
@@ -191,7 +193,7 @@ def sign_petition(
     if not processing_consent:
         raise ValidationError(_("We can only record your signature with your consent."))
     _check_open(petition)
-    key = email_hash(details.email)
+    key = email_index(details.email)
 
     # Run by groupcommit in a transaction (with other signatures when many come at once).
     def write() -> SignResult:
@@ -199,7 +201,7 @@ def sign_petition(
         signature = Signature(
             petition=petition,
             supporter=supporter,
-            email_hash=key,
+            email_index=key,
             comment=comment.strip(),
             public_name=supporter.name if public_name_consent else "",
             public_name_consent=public_name_consent,
@@ -211,9 +213,9 @@ def sign_petition(
             with transaction.atomic():
                 signature.save()
         except IntegrityError:
-            # The unique (petition, email_hash) constraint: this address has signed already.
+            # The unique (petition, email_index) constraint: this address has signed already.
             supporter.delete()
-            existing = Signature.objects.select_for_update().get(petition=petition, email_hash=key)
+            existing = Signature.objects.select_for_update().get(petition=petition, email_index=key)
             if existing.status == Signature.Status.CONFIRMED:
                 tasks.send_already_signed.enqueue(existing.pk, base_url)
                 return SignResult.ALREADY_CONFIRMED
@@ -382,9 +384,12 @@ def publish_update(
 
 
 def update_recipients(urgent_action: UrgentAction) -> list[Supporter]:
-    """One supporter row per address that reported letters and agreed to hear back."""
+    """One supporter row per address that reported letters, agreed to hear back and has not
+    unsubscribed since."""
     reports = (
-        urgent_action.letter_reports.filter(contact_consent=True, erased=False)
+        urgent_action.letter_reports.filter(
+            contact_consent=True, erased=False, supporter__unsubscribed_at=None
+        )
         .exclude(supporter=None)
         .select_related("supporter")
         .order_by("-created_at")
@@ -393,8 +398,8 @@ def update_recipients(urgent_action: UrgentAction) -> list[Supporter]:
     recipients: list[Supporter] = []
     for report in reports:
         supporter = report.supporter
-        if supporter is not None and supporter.email_hash not in seen:
-            seen.add(supporter.email_hash)
+        if supporter is not None and supporter.email_index not in seen:
+            seen.add(supporter.email_index)
             recipients.append(supporter)
     return recipients
 
@@ -422,12 +427,59 @@ def rsvp(action: Action, details: SupporterDetails, *, processing_consent: bool)
                 return Rsvp.objects.create(
                     action=action,
                     supporter=supporter,
-                    email_hash=supporter.email_hash,
+                    email_index=supporter.email_index,
                     processing_consent=True,
                 )
         except IntegrityError:
             supporter.delete()
             raise AlreadyRsvpd from None
+
+
+# -- Unsubscribing ------------------------------------------------------------------------------
+
+
+def unsubscribe_token(supporter: Supporter) -> str:
+    """The secret in a supporter's unsubscribe link: "<id>-<HMAC(SECRET_KEY, id, row nonce)>".
+
+    Derived, not stored, like the confirmation token: neither a copy of the database nor the
+    task queue can forge it, and erasure (which deletes the row) kills the link with it.
+    """
+    mac = salted_hmac(
+        _UNSUBSCRIBE_SALT, f"{supporter.pk}:{supporter.row_nonce}", algorithm="sha256"
+    )
+    return f"{supporter.pk}-{mac.hexdigest()}"
+
+
+def supporter_for_unsubscribe_token(token: str) -> Supporter | None:
+    """The supporter an unsubscribe link belongs to, or None for a forged or stale one."""
+    pk, _dash, _mac = token.partition("-")
+    if not pk.isdigit() or len(token) > 128:
+        return None
+    supporter = Supporter.objects.filter(pk=int(pk)).first()
+    if supporter is None or not constant_time_compare(unsubscribe_token(supporter), token):
+        return None
+    return supporter
+
+
+def may_mail(supporter: Supporter) -> bool:
+    return supporter.unsubscribed_at is None
+
+
+def unsubscribe(supporter: Supporter) -> int:
+    """Stop every mail to every submission this address made so far; return how many rows.
+
+    The whole address, not one list: the person asked for no more mail from us, and a second
+    link to press per petition or urgent action would be a dark pattern. Contact consents are
+    withdrawn too, so the OSDI API reports the address unsubscribed. A later submission is a new
+    request by the person and gets its own confirmation mail (with its own link).
+    """
+    with transaction.atomic():
+        rows = Supporter.objects.filter(email_index=supporter.email_index)
+        count = rows.filter(unsubscribed_at=None).update(unsubscribed_at=timezone.now())
+        ids = rows.values("pk")
+        Signature.objects.filter(supporter__in=ids).update(contact_consent=False)
+        LetterReport.objects.filter(supporter__in=ids).update(contact_consent=False)
+    return count
 
 
 # -- Erasure ------------------------------------------------------------------------------------
@@ -438,18 +490,18 @@ def erase_supporter(email: str, *, user: User) -> ErasureLog:
 
     Signatures stay (erased, still counted if they were confirmed), letters reported stay in
     the totals, RSVPs stay as anonymous replies. Names, addresses, comments, public names and
-    the e-mail's hash go, and so do the Supporter rows. The address may then sign again,
+    the e-mail's index go, and so do the Supporter rows. The address may then sign again,
     because nothing is left to recognise it by; that is the price of real erasure.
     """
     if not user.has_perm("campaigns.delete_supporter"):
         raise PermissionError(_("You may not erase supporters' data."))
-    key = email_hash(normalise_email(email))
+    key = email_index(email)
     with transaction.atomic():
-        supporters = list(Supporter.objects.select_for_update().filter(email_hash=key))
+        supporters = list(Supporter.objects.select_for_update().filter(email_index=key))
         ids = [s.pk for s in supporters]
-        signatures = Signature.objects.filter(Q(supporter_id__in=ids) | Q(email_hash=key)).update(
+        signatures = Signature.objects.filter(Q(supporter_id__in=ids) | Q(email_index=key)).update(
             supporter=None,
-            email_hash=None,
+            email_index=None,
             comment="",
             public_name="",
             token_nonce="",
@@ -459,8 +511,8 @@ def erase_supporter(email: str, *, user: User) -> ErasureLog:
         letters = LetterReport.objects.filter(supporter_id__in=ids).update(
             supporter=None, contact_consent=False, erased=True
         )
-        rsvps = Rsvp.objects.filter(Q(supporter_id__in=ids) | Q(email_hash=key)).update(
-            supporter=None, email_hash=None, erased=True
+        rsvps = Rsvp.objects.filter(Q(supporter_id__in=ids) | Q(email_index=key)).update(
+            supporter=None, email_index=None, erased=True
         )
         Supporter.objects.filter(pk__in=ids).delete()
         return ErasureLog.objects.create(

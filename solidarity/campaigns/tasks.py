@@ -2,10 +2,18 @@
 
 A task gets ids, never personal data or secrets: the task table keeps its arguments after the
 task ran, and an e-mail address or a confirmation token there would outlive an erasure. Each
-task reads the current rows, so a signature erased before the worker reached it gets no mail.
+task reads the current rows, so a signature erased before the worker reached it gets no mail,
+and a supporter who unsubscribed gets none either.
+
+Every message carries the supporter's own unsubscribe link, in the text and in the headers of
+RFC 2369 and RFC 8058 (one-click: the mail client POSTs to the link). Mail providers honour the
+one-click header only on DKIM-signed mail, so the outgoing relay must sign `List-Unsubscribe`
+and `List-Unsubscribe-Post`.
 """
 
 from __future__ import annotations
+
+from typing import Any
 
 from django.conf import settings
 from django.core.mail import EmailMessage, get_connection
@@ -17,24 +25,47 @@ from django_tasks import task
 
 from solidarity.core.translation import tr
 
-from .models import Signature, UrgentActionUpdate
+from .models import Signature, Supporter, UrgentActionUpdate
 
 
-def _send(to: str, subject: str, body: str) -> None:
-    EmailMessage(subject, body, settings.DEFAULT_FROM_EMAIL, [to]).send()
+def _unsubscribe_url(supporter: Supporter, base_url: str) -> str:
+    from .services import unsubscribe_token
+
+    # Reversed in the supporter's language (the caller overrides it): the address carries it.
+    return base_url + reverse(
+        "campaigns:unsubscribe", kwargs={"token": unsubscribe_token(supporter)}
+    )
+
+
+def _message(
+    supporter: Supporter, subject: str, template: str, context: dict[str, Any], base_url: str
+) -> EmailMessage:
+    """One message to one supporter, rendered in the current language, with their own
+    unsubscribe link in the text and the headers."""
+    unsubscribe = _unsubscribe_url(supporter, base_url)
+    body = render_to_string(
+        template, {**context, "name": supporter.name, "unsubscribe_link": unsubscribe}
+    )
+    headers = {
+        "List-Unsubscribe": f"<{unsubscribe}>",
+        "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+    }
+    return EmailMessage(
+        subject, body, settings.DEFAULT_FROM_EMAIL, [supporter.email], headers=headers
+    )
 
 
 @task()
 def send_signature_confirmation(signature_id: int, base_url: str) -> bool:
     """The e-mail with the link that opens the confirmation page. False if nothing to send."""
-    from .services import signature_token
+    from .services import may_mail, signature_token
 
     signature = (
         Signature.objects.select_related("supporter", "petition")
         .filter(pk=signature_id, status=Signature.Status.PENDING, erased=False)
         .first()
     )
-    if signature is None or signature.supporter is None:
+    if signature is None or signature.supporter is None or not may_mail(signature.supporter):
         return False
     supporter = signature.supporter
     with translation.override(supporter.language):
@@ -42,35 +73,43 @@ def send_signature_confirmation(signature_id: int, base_url: str) -> bool:
             "campaigns:confirm_signature", kwargs={"token": signature_token(signature)}
         )
         title = tr(signature.petition, "title").text
-        body = render_to_string(
-            "campaigns/email/confirm_signature.txt",
-            {"name": supporter.name, "petition_title": title, "link": link},
-        )
         subject = _("Please confirm your signature: %(title)s") % {"title": title}
-    _send(supporter.email, subject, body)
+        message = _message(
+            supporter,
+            subject,
+            "campaigns/email/confirm_signature.txt",
+            {"petition_title": title, "link": link},
+            base_url,
+        )
+    message.send()
     return True
 
 
 @task()
 def send_already_signed(signature_id: int, base_url: str) -> bool:
     """Tell an address that tried to sign again that its signature already counts."""
+    from .services import may_mail
+
     signature = (
         Signature.objects.select_related("supporter", "petition")
         .filter(pk=signature_id, status=Signature.Status.CONFIRMED, erased=False)
         .first()
     )
-    if signature is None or signature.supporter is None:
+    if signature is None or signature.supporter is None or not may_mail(signature.supporter):
         return False
     supporter = signature.supporter
     with translation.override(supporter.language):
         title = tr(signature.petition, "title").text
         link = base_url + reverse("campaigns:petition", kwargs={"slug": signature.petition.slug})
-        body = render_to_string(
-            "campaigns/email/already_signed.txt",
-            {"name": supporter.name, "petition_title": title, "link": link},
-        )
         subject = _("You have already signed: %(title)s") % {"title": title}
-    _send(supporter.email, subject, body)
+        message = _message(
+            supporter,
+            subject,
+            "campaigns/email/already_signed.txt",
+            {"petition_title": title, "link": link},
+            base_url,
+        )
+    message.send()
     return True
 
 
@@ -86,29 +125,35 @@ def send_urgent_action_update(update_id: int, base_url: str) -> int:
     if update is None or update.sent_at is not None:
         return 0
     urgent_action = update.urgent_action
-    link = base_url + reverse("campaigns:urgent_action", kwargs={"slug": urgent_action.slug})
     messages: list[EmailMessage] = []
     for supporter in update_recipients(urgent_action):
         with translation.override(supporter.language):
+            # Reversed here, in the supporter's language: the address carries it (/ru/…).
+            slug = urgent_action.slug
+            link = base_url + reverse("campaigns:urgent_action", kwargs={"slug": slug})
             title = tr(urgent_action, "title").text
-            body = render_to_string(
-                "campaigns/email/urgent_action_update.txt",
-                {
-                    "name": supporter.name,
-                    "number": urgent_action.number,
-                    "title": title,
-                    "text": tr(update, "text").text,
-                    "is_closure": update.is_closure,
-                    "date": update.date,
-                    "link": link,
-                },
-            )
             if update.is_closure:
                 subject = _("%(number)s closed: %(title)s")
             else:
                 subject = _("%(number)s update: %(title)s")
             subject = subject % {"number": urgent_action.number, "title": title}
-        messages.append(EmailMessage(subject, body, settings.DEFAULT_FROM_EMAIL, [supporter.email]))
+            context = {
+                "number": urgent_action.number,
+                "title": title,
+                "text": tr(update, "text").text,
+                "is_closure": update.is_closure,
+                "date": update.date,
+                "link": link,
+            }
+            messages.append(
+                _message(
+                    supporter,
+                    subject,
+                    "campaigns/email/urgent_action_update.txt",
+                    context,
+                    base_url,
+                )
+            )
     with get_connection() as connection:
         sent = connection.send_messages(messages) if messages else 0
     UrgentActionUpdate.objects.filter(pk=update.pk).update(

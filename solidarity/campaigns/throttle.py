@@ -27,6 +27,11 @@ from django.core.exceptions import ImproperlyConfigured
 from django.http import HttpRequest
 from django.utils.crypto import salted_hmac
 
+# One reading of the client's address for every limit. The left-most X-Forwarded-For entry is
+# whatever the client chose to send: a flooder who rotates it would get a fresh allowance per
+# request (threat model A6), so only the entries our own proxies appended are believed.
+from solidarity.accounts.throttle import client_address
+
 _SALT = "solidarity.campaigns.throttle"
 
 
@@ -42,13 +47,6 @@ def form_rate() -> tuple[int, int]:
     if count < 1 or seconds < 1:
         raise ImproperlyConfigured(f"SOLIDARITY_FORM_RATE must be positive, not {value!r}")
     return count, seconds
-
-
-def client_address(request: HttpRequest) -> str:
-    header = getattr(settings, "SOLIDARITY_CLIENT_IP_HEADER", "")
-    forwarded = str(request.META.get(header, "")) if header else ""
-    # A proxy appends to X-Forwarded-For: the first entry is the client as the proxy saw it.
-    return forwarded.split(",")[0].strip() or str(request.META.get("REMOTE_ADDR", ""))
 
 
 def allow(request: HttpRequest, form: str) -> bool:

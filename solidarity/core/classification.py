@@ -205,6 +205,32 @@ CLASSIFICATION: dict[str, dict[str, FieldClass]] = {
         "criteria": PUB,
         "reasons": PUB,
     },
+    # Never public, so nothing of it is PUB but its id: no publication flag, no public reader.
+    "documentation.Testimony": {
+        "id": PUB,
+        "section": INT,
+        "reference": INT,
+        "person": INT,
+        "event": INT,
+        "given_on": INT,
+        "witness": SEAL,
+        "account": SEAL,
+        "row_nonce": INT,
+        "created_at": INT,
+        "updated_at": INT,
+    },
+    # Internal whether or not its source is public (this first version publishes no file):
+    # a photo or a scan can show what its caption does not. Served only in the back office.
+    "documentation.SourceFile": {
+        "id": PUB,
+        "section": INT,
+        "source": INT,
+        "file": INT,
+        "media_type": INT,
+        "caption": INT,
+        "uploaded_by": INT,
+        "uploaded_at": INT,
+    },
     # -- campaigns: supporters' contacts are personal, consents and tokens internal --------
     "campaigns.Campaign": {
         **_RECORD,
@@ -252,12 +278,16 @@ CLASSIFICATION: dict[str, dict[str, FieldClass]] = {
     },
     "campaigns.Supporter": {
         "id": INT,
+        # Stored encrypted; its keyed index is personal too (it confirms a guessed address
+        # to whoever holds the server secret).
         "email": PERS,
-        "email_hash": PERS,
+        "email_index": PERS,
+        "row_nonce": INT,
         "name": PERS,
         "country": PERS,
         "language": INT,
         "created_at": INT,
+        "unsubscribed_at": INT,
     },
     "campaigns.UrgentAction": {
         **_RECORD,
@@ -319,7 +349,7 @@ CLASSIFICATION: dict[str, dict[str, FieldClass]] = {
         "id": INT,
         "action": INT,
         "supporter": PERS,
-        "email_hash": PERS,
+        "email_index": PERS,
         "processing_consent": INT,
         "created_at": INT,
         "erased": INT,
@@ -339,7 +369,8 @@ CLASSIFICATION: dict[str, dict[str, FieldClass]] = {
         "id": INT,
         "petition": INT,
         "supporter": PERS,
-        "email_hash": PERS,
+        "email_index": PERS,
+        "row_nonce": INT,
         "comment": PERS,
         # Filled only when the signer agreed to be named publicly, and wiped on erasure.
         "public_name": PUB,
@@ -369,6 +400,10 @@ CLASSIFICATION: dict[str, dict[str, FieldClass]] = {
         "letter_reports": INT,
         "rsvps": INT,
     },
+    # Tags say something about people: the section's internal business; who carries one is
+    # personal, like the supporter themselves.
+    "campaigns.Tag": {"id": INT, "section": INT, "name": INT, "created_at": INT},
+    "campaigns.Tagging": {"id": INT, "tag": INT, "supporter": PERS, "created_at": INT},
     # -- publishing: the newspaper is published as a whole; editors' notes stay internal -----
     "publishing.Topic": {"id": PUB, "slug": PUB, **_tr("name")},
     # A byline is the printed name (often a pseudonym); the real author is never stored.
@@ -466,6 +501,38 @@ CLASSIFICATION: dict[str, dict[str, FieldClass]] = {
     },
     # -- accounts: failed logins, kept 15 minutes; the key is an HMAC of a username or address -
     "accounts.LoginFailure": {"id": INT, "scope": INT, "key": PERS, "at": INT},
+    # An authenticator app's secret is a second factor: encrypted with the keyring (M6).
+    "accounts.AppDevice": {
+        "id": INT,
+        "user": INT,
+        "name": INT,
+        "confirmed": INT,
+        "throttling_failure_timestamp": INT,
+        "throttling_failure_count": INT,
+        "created_at": INT,
+        "last_used_at": INT,
+        "key": PERS,
+        "step": INT,
+        "t0": INT,
+        "digits": INT,
+        "tolerance": INT,
+        "drift": INT,
+        "last_t": INT,
+        "row_nonce": INT,
+    },
+    # A security key: only its public key is stored, which signs nothing (accounts/webauthn.py).
+    "accounts.WebAuthnCredential": {
+        "id": INT,
+        "user": INT,
+        "name": INT,
+        "confirmed": INT,
+        "created_at": INT,
+        "last_used_at": INT,
+        "credential_id": INT,
+        "public_key": INT,
+        "sign_count": INT,
+        "transports": INT,
+    },
     # -- search: the name index is derived from public and private records alike, so it is
     # internal as a whole; the public search reads only rows whose `published` flag is set.
     "search.NameKey": {

@@ -9,10 +9,12 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.models.expressions import Expression
+from django.utils.translation import gettext_lazy as _
 
 from .partialdate import PartialDate
 
-PARTIAL_DATE_HELP = (
+# Translated for the back office; the examples stay as the parser reads them (English words).
+PARTIAL_DATE_HELP = _(
     "E.g. 2011-12-16, 2012-06, 2002, c. 2002, June 2012, 2011/2012, before 2012-03-05"
 )
 

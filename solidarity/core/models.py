@@ -20,15 +20,17 @@ class Section(models.Model):
         NATIONAL = "national", _("national section")
         INTERNATIONAL = "international", _("international")
 
-    slug = models.SlugField(unique=True)
+    slug = models.SlugField(_("slug"), unique=True)
     name_en = models.CharField(_("name (en)"), max_length=200)
     name_ru = models.CharField(_("name (ru)"), max_length=200, blank=True)
     name_kk = models.CharField(_("name (kk)"), max_length=200, blank=True)
-    kind = models.CharField(max_length=20, choices=Kind.choices)
+    kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
     country = models.CharField(_("country (ISO 3166 code)"), max_length=2, blank=True)
 
     class Meta:
         ordering = ["slug"]
+        verbose_name = _("section")
+        verbose_name_plural = _("sections")
 
     def __str__(self) -> str:
         return self.name_en
@@ -45,14 +47,16 @@ class Record(models.Model):
     public in `solidarity.core.classification` go with it.
     """
 
-    section = models.ForeignKey(Section, on_delete=models.PROTECT, related_name="+")
+    section = models.ForeignKey(
+        Section, on_delete=models.PROTECT, related_name="+", verbose_name=_("section")
+    )
     is_public = models.BooleanField(
         _("public"),
         default=False,
         help_text=_("Shown on the public site. Only fields classed public are ever shown."),
     )
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
     class Meta:
         abstract = True

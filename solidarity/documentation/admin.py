@@ -73,8 +73,11 @@ from .models import (
     Prosecution,
     Recognition,
     Source,
+    SourceFile,
+    Testimony,
 )
 from .services import derive_status_timeline, status_timeline
+from .source_files import SourceFileForm, download_link
 from .vocabularies import EventType, PersonStatus
 
 if TYPE_CHECKING:
@@ -173,7 +176,7 @@ def classified_fieldsets(
 
 def partial_date_help(field_help: str) -> str:
     forms_help = str(PARTIAL_DATE_FORMS)
-    if not field_help or str(field_help) == PARTIAL_DATE_HELP:
+    if not field_help or str(field_help) == str(PARTIAL_DATE_HELP):
         return forms_help
     return f"{field_help} {forms_help}"
 
@@ -479,6 +482,27 @@ FACT_FILTERS = (CitedFilter, "is_public", "section")
 # -- Sources and places ------------------------------------------------------------------------
 
 
+class SourceFileInline(TabularInline):
+    """Documents kept with a source (a ruling, a photo, a scan): cleaned of metadata when saved,
+    downloaded only through the back office, never published."""
+
+    model = SourceFile
+    form = SourceFileForm
+    fields = ("file", "caption", "download", "uploaded_by", "uploaded_at")
+    readonly_fields = ("download", "uploaded_by", "uploaded_at")
+    verbose_name = _("file (never published)")
+    verbose_name_plural = _("files (never published; metadata is removed on upload)")
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        # A researcher may add a document to a source, but removing one destroys evidence:
+        # that takes the right to delete the source itself (a coordinator's).
+        return self._parent_may(request, "delete", obj)
+
+    @admin.display(description=_("download"))
+    def download(self, obj: SourceFile) -> SafeString:
+        return download_link(obj)
+
+
 @admin.register(Source)
 class SourceAdmin(RecordAdmin):
     list_display = ("title", "publisher", "kind", "published", "section", "is_public")
@@ -486,6 +510,7 @@ class SourceAdmin(RecordAdmin):
     search_fields = ("title", "author", "publisher", "slug", "url")
     prepopulated_fields = {"slug": ("title",)}
     readonly_fields = ("cited_for",)
+    inlines = (SourceFileInline,)
     fieldsets = classified_fieldsets(
         Source,
         (
@@ -504,6 +529,17 @@ class SourceAdmin(RecordAdmin):
         ),
         (_("Facts citing this source"), ("cited_for",)),
     )
+
+    def save_formset(self, request: HttpRequest, form: Any, formset: Any, change: bool) -> None:
+        if formset.model is SourceFile:
+            for item in formset.save(commit=False):
+                if item.pk is None:
+                    item.uploaded_by = request.user
+                item.save()
+            for item in formset.deleted_objects:
+                item.delete()
+            return
+        super().save_formset(request, form, formset, change)
 
     @admin.display(description=_("cited for"))
     def cited_for(self, obj: Source) -> SafeString:
@@ -1001,3 +1037,68 @@ class RecognitionAdmin(PrisonerRecordAdmin):
     fieldsets = classified_fieldsets(
         Recognition, (None, ("person", "recognised_by", "date", "criteria", "reasons"))
     )
+
+
+# -- Testimony: sealed, read and written only on the sealed-value pages ------------------------
+
+
+def sealed_panel(obj: models.Model, field: str) -> SafeString:
+    """The state of one sealed value for the current user, with the link to its own page.
+
+    The value itself is never shown here: reading it takes the sealed-value page
+    (solidarity.safety.views.sealed_value), behind a fresh password and second factor, and is
+    recorded there.
+    """
+    request = _request.get()
+    context: dict[str, Any] = {"saved": obj.pk is not None}
+    if obj.pk is not None and request is not None and may_read_sealed(request.user, obj):
+        opts = obj._meta
+        context.update(
+            url=reverse("safety:sealed", args=[opts.app_label, opts.model_name, obj.pk, field]),
+            stored=bool(getattr(obj, field)),
+            recipient=is_recipient(request.user, obj, field),
+            key_url=reverse("safety:key"),
+        )
+    return render_to_string("admin/documentation/sealed_field.html", context)
+
+
+@admin.register(Testimony)
+class TestimonyAdmin(RecordAdmin):
+    list_display = ("reference", "person", "event", "given_on", "section")
+    list_filter = ("section",)
+    list_select_related = ("section", "person", "event")
+    search_fields = ("reference",)
+    autocomplete_fields = ("person", "event")
+    readonly_fields = ("witness_sealed", "account_sealed")
+    # Nothing of a testimony is public: its fields are all internal, and the sealed values are
+    # panels that link to their own pages.
+    fieldsets = [
+        (
+            _("Internal"),
+            {
+                "classes": ["collapse"],
+                "fields": ("reference", "section", "person", "event", "given_on"),
+                "description": _("For staff of the owning section only; never published."),
+            },
+        ),
+        (
+            _("Never to be published"),
+            {"fields": ("witness_sealed", "account_sealed"), "description": SENSITIVE_WARNING},
+        ),
+    ]
+
+    def get_fieldsets(self, request: HttpRequest, obj: Testimony | None = None) -> Any:
+        fieldsets = super().get_fieldsets(request, obj)
+        if FieldClass.SEALED in readable_classes(request.user, obj):
+            return fieldsets
+        return [
+            (title, opts) for title, opts in fieldsets if "witness_sealed" not in opts["fields"]
+        ]
+
+    @admin.display(description=_("witness"))
+    def witness_sealed(self, obj: Testimony) -> SafeString:
+        return sealed_panel(obj, "witness")
+
+    @admin.display(description=_("account"))
+    def account_sealed(self, obj: Testimony) -> SafeString:
+        return sealed_panel(obj, "account")

@@ -11,15 +11,19 @@ Person. Every field's class (public, internal, personal, sealed) is declared in
 from __future__ import annotations
 
 from typing import Any
+from uuid import uuid4
 
+from django.conf import settings
 from django.contrib.contenttypes.fields import GenericForeignKey, GenericRelation
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
-from django.db import models
+from django.db import models, transaction
+from django.db.models.signals import post_delete
+from django.dispatch import receiver
 from django.utils.translation import gettext_lazy as _
 
 from solidarity.core.fields import PartialDateField
-from solidarity.core.models import Record
+from solidarity.core.models import Record, Section
 from solidarity.core.partialdate import PartialDate
 from solidarity.core.translation import Translated, tr
 from solidarity.safety.fields import EncryptedTextField, SealedTextField, row_nonce_field
@@ -63,19 +67,21 @@ class Source(Record):
         TESTIMONY = "testimony", _("testimony")
         OTHER = "other", _("other")
 
-    slug = models.SlugField(unique=True)
-    title = models.CharField(max_length=500)
-    author = models.CharField(max_length=300, blank=True)
-    publisher = models.CharField(max_length=300, blank=True)
-    kind = models.CharField(max_length=20, choices=Kind.choices, default=Kind.ARTICLE)
+    slug = models.SlugField(_("slug"), unique=True)
+    title = models.CharField(_("title"), max_length=500)
+    author = models.CharField(_("author"), max_length=300, blank=True)
+    publisher = models.CharField(_("publisher"), max_length=300, blank=True)
+    kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices, default=Kind.ARTICLE)
     published = PartialDateField(_("published"), blank=True)
     accessed = models.DateField(_("accessed"), null=True, blank=True)
-    url = models.URLField(blank=True)
-    language = models.CharField(max_length=10, blank=True)
-    internal_notes = models.TextField(blank=True)
+    url = models.URLField(_("URL"), blank=True)
+    language = models.CharField(_("language"), max_length=10, blank=True)
+    internal_notes = models.TextField(_("internal notes"), blank=True)
 
     class Meta:
         ordering = ["title"]
+        verbose_name = _("source")
+        verbose_name_plural = _("sources")
 
     def __str__(self) -> str:
         return self.title
@@ -84,16 +90,22 @@ class Source(Record):
 class Citation(models.Model):
     """One fact → one source, with how reliable that source is for that fact."""
 
-    content_type = models.ForeignKey(ContentType, on_delete=models.CASCADE)
-    object_id = models.PositiveBigIntegerField()
-    fact = GenericForeignKey("content_type", "object_id")
-    source = models.ForeignKey(Source, on_delete=models.PROTECT, related_name="citations")
-    reliability = models.CharField(
-        max_length=20, choices=Reliability.choices, default=Reliability.UNKNOWN
+    content_type = models.ForeignKey(
+        ContentType, on_delete=models.CASCADE, verbose_name=_("content type")
     )
-    quote = models.TextField(blank=True, help_text=_("The words of the source, if useful."))
+    object_id = models.PositiveBigIntegerField(_("object ID"))
+    fact = GenericForeignKey("content_type", "object_id")
+    source = models.ForeignKey(
+        Source, on_delete=models.PROTECT, related_name="citations", verbose_name=_("source")
+    )
+    reliability = models.CharField(
+        _("reliability"), max_length=20, choices=Reliability.choices, default=Reliability.UNKNOWN
+    )
+    quote = models.TextField(
+        _("quote"), blank=True, help_text=_("The words of the source, if useful.")
+    )
     locator = models.CharField(
-        max_length=100, blank=True, help_text=_("Page, paragraph or footnote.")
+        _("locator"), max_length=100, blank=True, help_text=_("Page, paragraph or footnote.")
     )
 
     class Meta:
@@ -105,6 +117,8 @@ class Citation(models.Model):
             )
         ]
         indexes = [models.Index(fields=["content_type", "object_id"])]
+        verbose_name = _("citation")
+        verbose_name_plural = _("citations")
 
     def __str__(self) -> str:
         return f"{self.source} ({self.get_reliability_display()})"
@@ -113,7 +127,7 @@ class Citation(models.Model):
 class Sourced(Record):
     """A record that states facts, and so must cite at least one source."""
 
-    citations = GenericRelation(Citation)
+    citations = GenericRelation(Citation, verbose_name=_("citations"))
 
     class Meta:
         abstract = True
@@ -129,18 +143,25 @@ class Place(Record):
         CITY = "city", _("city or town")
         SITE = "site", _("site or building")
 
-    slug = models.SlugField(unique=True)
+    slug = models.SlugField(_("slug"), unique=True)
     name_en = models.CharField(_("name (en)"), max_length=200)
     name_ru = models.CharField(_("name (ru)"), max_length=200, blank=True)
     name_kk = models.CharField(_("name (kk)"), max_length=200, blank=True)
-    kind = models.CharField(max_length=20, choices=Kind.choices)
+    kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
     country_code = models.CharField(_("country (ISO 3166)"), max_length=2, blank=True)
     parent = models.ForeignKey(
-        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="children"
+        "self",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="children",
+        verbose_name=_("parent"),
     )
 
     class Meta:
         ordering = ["name_en"]
+        verbose_name = _("place")
+        verbose_name_plural = _("places")
 
     def __str__(self) -> str:
         return self.name_en
@@ -151,29 +172,36 @@ class Place(Record):
 
 
 class Organisation(Sourced):
-    slug = models.SlugField(unique=True)
+    slug = models.SlugField(_("slug"), unique=True)
     name_en = models.CharField(_("name (en)"), max_length=300)
     name_ru = models.CharField(_("name (ru)"), max_length=300, blank=True)
     name_kk = models.CharField(_("name (kk)"), max_length=300, blank=True)
-    abbreviation = models.CharField(max_length=30, blank=True)
-    kind = models.CharField(max_length=20, choices=OrganisationKind.choices)
+    abbreviation = models.CharField(_("abbreviation"), max_length=30, blank=True)
+    kind = models.CharField(_("kind"), max_length=20, choices=OrganisationKind.choices)
     founded = PartialDateField(_("founded"), blank=True)
     dissolved = PartialDateField(_("dissolved"), blank=True)
     country = models.ForeignKey(
-        Place, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+        Place,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("country"),
     )
-    ideology = models.CharField(max_length=300, blank=True)
-    political_position = models.CharField(max_length=100, blank=True)
-    colours = models.CharField(max_length=100, blank=True)
-    website = models.CharField(max_length=200, blank=True)
-    newspaper = models.CharField(max_length=200, blank=True)
+    ideology = models.CharField(_("ideology"), max_length=300, blank=True)
+    political_position = models.CharField(_("political position"), max_length=100, blank=True)
+    colours = models.CharField(_("colours"), max_length=100, blank=True)
+    website = models.CharField(_("website"), max_length=200, blank=True)
+    newspaper = models.CharField(_("newspaper"), max_length=200, blank=True)
     summary_en = models.TextField(_("summary (en)"), blank=True)
     summary_ru = models.TextField(_("summary (ru)"), blank=True)
     summary_kk = models.TextField(_("summary (kk)"), blank=True)
-    internal_notes = models.TextField(blank=True)
+    internal_notes = models.TextField(_("internal notes"), blank=True)
 
     class Meta:
         ordering = ["name_en"]
+        verbose_name = _("organisation")
+        verbose_name_plural = _("organisations")
 
     def __str__(self) -> str:
         return self.name_en
@@ -190,10 +218,18 @@ class OrganisationRelation(Sourced):
     """An affiliation between organisations, e.g. a section of an International."""
 
     organisation = models.ForeignKey(
-        Organisation, on_delete=models.CASCADE, related_name="relations"
+        Organisation,
+        on_delete=models.CASCADE,
+        related_name="relations",
+        verbose_name=_("organisation"),
     )
-    kind = models.CharField(max_length=20, choices=RelationKind.choices)
-    other = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="+")
+    kind = models.CharField(_("kind"), max_length=20, choices=RelationKind.choices)
+    other = models.ForeignKey(
+        Organisation,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("other organisation"),
+    )
     start = PartialDateField(_("from"), blank=True)
     end = PartialDateField(_("until"), blank=True)
 
@@ -205,6 +241,8 @@ class OrganisationRelation(Sourced):
                 violation_error_message=_("This relation is already recorded."),
             )
         ]
+        verbose_name = _("organisation relation")
+        verbose_name_plural = _("organisation relations")
 
     def __str__(self) -> str:
         return f"{self.organisation} {self.get_kind_display()} {self.other}"
@@ -216,11 +254,11 @@ class OrganisationRelation(Sourced):
 
 
 class Person(Sourced):
-    slug = models.SlugField(unique=True)
-    given_name = models.CharField(max_length=100)
-    patronymic = models.CharField(max_length=100, blank=True)
-    family_name = models.CharField(max_length=100)
-    birth_year = models.PositiveSmallIntegerField(null=True, blank=True)
+    slug = models.SlugField(_("slug"), unique=True)
+    given_name = models.CharField(_("given name"), max_length=100)
+    patronymic = models.CharField(_("patronymic"), max_length=100, blank=True)
+    family_name = models.CharField(_("family name"), max_length=100)
+    birth_year = models.PositiveSmallIntegerField(_("birth year"), null=True, blank=True)
     occupation_en = models.CharField(_("occupation (en)"), max_length=300, blank=True)
     occupation_ru = models.CharField(_("occupation (ru)"), max_length=300, blank=True)
     occupation_kk = models.CharField(_("occupation (kk)"), max_length=300, blank=True)
@@ -233,10 +271,11 @@ class Person(Sourced):
     whereabouts = SealedTextField(_("whereabouts"), blank=True)
     contact = EncryptedTextField(_("contact details"), blank=True)
     row_nonce = row_nonce_field()
-    internal_notes = models.TextField(blank=True)
+    internal_notes = models.TextField(_("internal notes"), blank=True)
 
     class Meta:
         ordering = ["family_name", "given_name"]
+        verbose_name = _("person")
         verbose_name_plural = _("people")
 
     def __str__(self) -> str:
@@ -254,13 +293,17 @@ class Person(Sourced):
 class PersonName(models.Model):
     """One way of writing a person's name: every script and spelling the sources use."""
 
-    person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="names")
-    name = models.CharField(max_length=300)
-    language = models.CharField(
-        max_length=10, help_text=_("ru, kk, kk-Latn, en, de, fr…: the language of this form.")
+    person = models.ForeignKey(
+        Person, on_delete=models.CASCADE, related_name="names", verbose_name=_("person")
     )
-    script = models.CharField(max_length=4, choices=NameScript.choices)
-    kind = models.CharField(max_length=20, choices=NameKind.choices)
+    name = models.CharField(_("name"), max_length=300)
+    language = models.CharField(
+        _("language"),
+        max_length=10,
+        help_text=_("ru, kk, kk-Latn, en, de, fr…: the language of this form."),
+    )
+    script = models.CharField(_("script"), max_length=4, choices=NameScript.choices)
+    kind = models.CharField(_("kind"), max_length=20, choices=NameKind.choices)
 
     class Meta:
         ordering = ["person", "script", "language", "name"]
@@ -271,6 +314,8 @@ class PersonName(models.Model):
                 violation_error_message=_("This person already has this name form."),
             )
         ]
+        verbose_name = _("person name")
+        verbose_name_plural = _("person names")
 
     def __str__(self) -> str:
         return self.name
@@ -285,11 +330,16 @@ class PersonName(models.Model):
 
 
 class Membership(Sourced):
-    person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="memberships")
-    organisation = models.ForeignKey(
-        Organisation, on_delete=models.PROTECT, related_name="memberships"
+    person = models.ForeignKey(
+        Person, on_delete=models.CASCADE, related_name="memberships", verbose_name=_("person")
     )
-    role = models.CharField(max_length=200, help_text=_("E.g. member, leader, founder."))
+    organisation = models.ForeignKey(
+        Organisation,
+        on_delete=models.PROTECT,
+        related_name="memberships",
+        verbose_name=_("organisation"),
+    )
+    role = models.CharField(_("role"), max_length=200, help_text=_("E.g. member, leader, founder."))
     start = PartialDateField(_("from"), blank=True)
     end = PartialDateField(_("until"), blank=True)
 
@@ -302,6 +352,8 @@ class Membership(Sourced):
                 violation_error_message=_("This person already has this role here."),
             )
         ]
+        verbose_name = _("membership")
+        verbose_name_plural = _("memberships")
 
     def __str__(self) -> str:
         return f"{self.person}: {self.role}, {self.organisation}"
@@ -314,8 +366,8 @@ class Membership(Sourced):
 
 
 class Event(Sourced):
-    slug = models.SlugField(unique=True)
-    type = models.CharField(max_length=30, choices=EventType.choices)
+    slug = models.SlugField(_("slug"), unique=True)
+    type = models.CharField(_("type"), max_length=30, choices=EventType.choices)
     title_en = models.CharField(_("title (en)"), max_length=300)
     title_ru = models.CharField(_("title (ru)"), max_length=300, blank=True)
     title_kk = models.CharField(_("title (kk)"), max_length=300, blank=True)
@@ -324,23 +376,38 @@ class Event(Sourced):
     summary_kk = models.TextField(_("summary (kk)"), blank=True)
     date = PartialDateField(_("date"))
     # Bounds of `date`, kept in step on save so that the timeline sorts and filters in SQL.
-    date_earliest = models.DateField(editable=False)
-    date_latest = models.DateField(editable=False)
+    date_earliest = models.DateField(_("earliest date"), editable=False)
+    date_latest = models.DateField(_("latest date"), editable=False)
     place = models.ForeignKey(
-        Place, on_delete=models.PROTECT, null=True, blank=True, related_name="events"
+        Place,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="events",
+        verbose_name=_("place"),
     )
     place_detail = models.CharField(
-        max_length=200, blank=True, help_text=_("E.g. 'his home', when no place record fits.")
+        _("place detail"),
+        max_length=200,
+        blank=True,
+        help_text=_("E.g. 'his home', when no place record fits."),
     )
     part_of = models.ForeignKey(
-        "self", on_delete=models.SET_NULL, null=True, blank=True, related_name="parts"
+        "self",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="parts",
+        verbose_name=_("part of"),
     )
-    internal_notes = models.TextField(blank=True)
+    internal_notes = models.TextField(_("internal notes"), blank=True)
 
     class Meta:
         # The same order as PartialDate's: by the latest day the event can have happened.
         ordering = ["date_latest", "date_earliest", "slug"]
         indexes = [models.Index(fields=["date_latest", "date_earliest"])]
+        verbose_name = _("event")
+        verbose_name_plural = _("events")
 
     def __str__(self) -> str:
         return self.title_en
@@ -364,12 +431,20 @@ class Event(Sourced):
 class Act(models.Model):
     """One act against one victim within an event (ESF 'act')."""
 
-    event = models.ForeignKey(Event, on_delete=models.CASCADE, related_name="acts")
-    type = models.CharField(max_length=30, choices=EventType.choices)
+    event = models.ForeignKey(
+        Event, on_delete=models.CASCADE, related_name="acts", verbose_name=_("event")
+    )
+    type = models.CharField(_("type"), max_length=30, choices=EventType.choices)
     victim = models.ForeignKey(
-        Person, on_delete=models.PROTECT, null=True, blank=True, related_name="acts"
+        Person,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="acts",
+        verbose_name=_("victim"),
     )
     victim_description = models.CharField(
+        _("victim description"),
         max_length=300,
         blank=True,
         help_text=_("Who the victim was, when no person record exists (e.g. 'a member')."),
@@ -385,6 +460,8 @@ class Act(models.Model):
                 violation_error_message=_("This person is already a victim of this act here."),
             )
         ]
+        verbose_name = _("act")
+        verbose_name_plural = _("acts")
 
     def __str__(self) -> str:
         who = self.victim or self.victim_description
@@ -407,15 +484,29 @@ class Act(models.Model):
 class Involvement(models.Model):
     """A perpetrator's part in an act (ESF 'involvement')."""
 
-    act = models.ForeignKey(Act, on_delete=models.CASCADE, related_name="involvements")
+    act = models.ForeignKey(
+        Act, on_delete=models.CASCADE, related_name="involvements", verbose_name=_("act")
+    )
     perpetrator = models.ForeignKey(
-        Person, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+        Person,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("perpetrator"),
     )
     perpetrator_organisation = models.ForeignKey(
-        Organisation, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+        Organisation,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("perpetrator organisation"),
     )
-    perpetrator_description = models.CharField(max_length=300, blank=True)
-    degree = models.CharField(max_length=20, choices=InvolvementDegree.choices)
+    perpetrator_description = models.CharField(
+        _("perpetrator description"), max_length=300, blank=True
+    )
+    degree = models.CharField(_("degree"), max_length=20, choices=InvolvementDegree.choices)
 
     class Meta:
         constraints = [
@@ -430,6 +521,8 @@ class Involvement(models.Model):
                 violation_error_message=_("This organisation is already listed as a perpetrator."),
             ),
         ]
+        verbose_name = _("involvement")
+        verbose_name_plural = _("involvements")
 
     def __str__(self) -> str:
         who = self.perpetrator or self.perpetrator_organisation or self.perpetrator_description
@@ -450,9 +543,16 @@ class Involvement(models.Model):
 class Participation(models.Model):
     """Anyone else with a part in an event: witness, legal counsel, organiser, supporter."""
 
-    event = models.ForeignKey(Event, on_delete=models.CASCADE, related_name="participations")
+    event = models.ForeignKey(
+        Event, on_delete=models.CASCADE, related_name="participations", verbose_name=_("event")
+    )
     person = models.ForeignKey(
-        Person, on_delete=models.PROTECT, null=True, blank=True, related_name="participations"
+        Person,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="participations",
+        verbose_name=_("person"),
     )
     organisation = models.ForeignKey(
         Organisation,
@@ -460,8 +560,9 @@ class Participation(models.Model):
         null=True,
         blank=True,
         related_name="participations",
+        verbose_name=_("organisation"),
     )
-    role = models.CharField(max_length=20, choices=ParticipantRole.choices)
+    role = models.CharField(_("role"), max_length=20, choices=ParticipantRole.choices)
 
     class Meta:
         constraints = [
@@ -476,6 +577,8 @@ class Participation(models.Model):
                 violation_error_message=_("This organisation is already listed in this role."),
             ),
         ]
+        verbose_name = _("participation")
+        verbose_name_plural = _("participations")
 
     def __str__(self) -> str:
         return f"{self.person or self.organisation}: {self.get_role_display()}"
@@ -491,7 +594,7 @@ class Participation(models.Model):
 class PaceCriterion(models.Model):
     """A criterion of PACE Resolution 1900 (2012) for defining a political prisoner."""
 
-    code = models.CharField(max_length=2, unique=True)
+    code = models.CharField(_("code"), max_length=2, unique=True)
     label_en = models.TextField(_("label (en)"))
     label_ru = models.TextField(_("label (ru)"), blank=True)
     label_kk = models.TextField(_("label (kk)"), blank=True)
@@ -506,15 +609,18 @@ class PaceCriterion(models.Model):
 
 
 class DetentionFacility(Record):
-    slug = models.SlugField(unique=True)
+    slug = models.SlugField(_("slug"), unique=True)
     name_en = models.CharField(_("name (en)"), max_length=300)
     name_ru = models.CharField(_("name (ru)"), max_length=300, blank=True)
     name_kk = models.CharField(_("name (kk)"), max_length=300, blank=True)
-    place = models.ForeignKey(Place, on_delete=models.PROTECT, null=True, blank=True)
-    postal_address = models.TextField(blank=True)
+    place = models.ForeignKey(
+        Place, on_delete=models.PROTECT, null=True, blank=True, verbose_name=_("place")
+    )
+    postal_address = models.TextField(_("postal address"), blank=True)
 
     class Meta:
         ordering = ["name_en"]
+        verbose_name = _("detention facility")
         verbose_name_plural = _("detention facilities")
 
     def __str__(self) -> str:
@@ -522,23 +628,35 @@ class DetentionFacility(Record):
 
 
 class Prosecution(Sourced):
-    person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="prosecutions")
-    charge = models.CharField(max_length=500, blank=True)
+    person = models.ForeignKey(
+        Person, on_delete=models.CASCADE, related_name="prosecutions", verbose_name=_("person")
+    )
+    charge = models.CharField(_("charge"), max_length=500, blank=True)
     code_article = models.CharField(_("article of the criminal code"), max_length=200, blank=True)
-    court = models.CharField(max_length=300, blank=True)
+    court = models.CharField(_("court"), max_length=300, blank=True)
     opened = PartialDateField(_("case opened"), blank=True)
     verdict_date = PartialDateField(_("verdict"), blank=True)
     outcome = models.CharField(
-        max_length=20, choices=ProsecutionOutcome.choices, default=ProsecutionOutcome.UNKNOWN
+        _("outcome"),
+        max_length=20,
+        choices=ProsecutionOutcome.choices,
+        default=ProsecutionOutcome.UNKNOWN,
     )
-    sentence = models.CharField(max_length=300, blank=True)
-    appeal = models.TextField(blank=True)
+    sentence = models.CharField(_("sentence"), max_length=300, blank=True)
+    appeal = models.TextField(_("appeal"), blank=True)
     event = models.ForeignKey(
-        Event, on_delete=models.SET_NULL, null=True, blank=True, related_name="prosecutions"
+        Event,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="prosecutions",
+        verbose_name=_("event"),
     )
 
     class Meta:
         ordering = ["person", "opened"]
+        verbose_name = _("prosecution")
+        verbose_name_plural = _("prosecutions")
 
     def __str__(self) -> str:
         return f"{self.person}: {self.charge or _('charge unknown')}"
@@ -548,8 +666,16 @@ class Prosecution(Sourced):
 
 
 class Detention(Sourced):
-    person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="detentions")
-    facility = models.ForeignKey(DetentionFacility, on_delete=models.PROTECT, null=True, blank=True)
+    person = models.ForeignKey(
+        Person, on_delete=models.CASCADE, related_name="detentions", verbose_name=_("person")
+    )
+    facility = models.ForeignKey(
+        DetentionFacility,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        verbose_name=_("facility"),
+    )
     start = PartialDateField(_("from"), blank=True)
     end = PartialDateField(_("until"), blank=True)
     correspondence = models.CharField(
@@ -558,10 +684,12 @@ class Detention(Sourced):
         choices=Correspondence.choices,
         default=Correspondence.UNKNOWN,
     )
-    correspondence_notes = models.TextField(blank=True)
+    correspondence_notes = models.TextField(_("correspondence notes"), blank=True)
 
     class Meta:
         ordering = ["person", "start"]
+        verbose_name = _("detention")
+        verbose_name_plural = _("detentions")
 
     def __str__(self) -> str:
         return f"{self.person}: {self.facility or _('place unknown')}"
@@ -573,13 +701,18 @@ class Detention(Sourced):
 class Recognition(Sourced):
     """Recognition of a person as a political prisoner, with the PACE criteria relied on."""
 
-    person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="recognitions")
+    person = models.ForeignKey(
+        Person, on_delete=models.CASCADE, related_name="recognitions", verbose_name=_("person")
+    )
     recognised_by = models.ForeignKey(
-        Organisation, on_delete=models.PROTECT, related_name="recognitions"
+        Organisation,
+        on_delete=models.PROTECT,
+        related_name="recognitions",
+        verbose_name=_("recognised by"),
     )
     date = PartialDateField(_("date"), blank=True)
-    criteria = models.ManyToManyField(PaceCriterion, blank=True)
-    reasons = models.TextField(blank=True)
+    criteria = models.ManyToManyField(PaceCriterion, blank=True, verbose_name=_("criteria"))
+    reasons = models.TextField(_("reasons"), blank=True)
 
     class Meta:
         constraints = [
@@ -589,6 +722,166 @@ class Recognition(Sourced):
                 violation_error_message=_("This organisation's recognition is already recorded."),
             )
         ]
+        verbose_name = _("recognition")
+        verbose_name_plural = _("recognitions")
 
     def __str__(self) -> str:
         return f"{self.person}, recognised by {self.recognised_by}"
+
+
+class Testimony(models.Model):
+    """A witness's account of detention, torture, threats or what they saw: sealed, never public.
+
+    Who gave it and what they said could get the witness, or the people they name, detained or
+    killed (threat model, sealed tier). Both are sealed to the coordinators of the section, like
+    `Person.whereabouts`: read only on their own page after unlocking a key (with the password
+    and second factor again), and every read is in the audit log. What the section's staff see
+    otherwise is a neutral reference, the person and event concerned and a date. There is no
+    publication flag: the public site, feeds, API and mirror never read this model. What may be
+    published from a testimony becomes a fact cited to a public source, by a person's decision.
+    """
+
+    section = models.ForeignKey(
+        Section, on_delete=models.PROTECT, related_name="+", verbose_name=_("section")
+    )
+    reference = models.CharField(
+        _("reference"),
+        max_length=200,
+        help_text=_("A neutral name for lists, such as “T-2012-03”; never the witness's name."),
+    )
+    person = models.ForeignKey(
+        Person,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="testimonies",
+        verbose_name=_("person concerned"),
+    )
+    event = models.ForeignKey(
+        Event,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="testimonies",
+        verbose_name=_("event"),
+    )
+    given_on = PartialDateField(_("given on"), blank=True)
+    witness = SealedTextField(_("witness"), blank=True)
+    account = SealedTextField(_("account"), blank=True)
+    row_nonce = row_nonce_field()
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = _("testimony")
+        verbose_name_plural = _("testimonies")
+
+    def __str__(self) -> str:
+        return self.reference
+
+
+# -- Files attached to sources -----------------------------------------------------------------
+
+
+def _source_file_path(instance: Any, filename: str) -> str:
+    # A random name: neither the uploader's file name (which can say where, when or by whom a
+    # photo was taken) nor the source's id can be read from or guessed into the path.
+    suffix = filename.rsplit(".", 1)[-1].lower() if "." in filename else "bin"
+    return f"documentation/source-files/{uuid4().hex}.{suffix}"
+
+
+class SourceFile(models.Model):
+    """A document kept with a source: a court ruling as PDF, a photo of an injury, a scanned
+    letter. Internal to the source's section, whether or not the source is public: it is served
+    only through the back office (`solidarity.documentation.source_files`), never by a public
+    address, the API, the exports or the mirror.
+
+    Every way in passes `save`, which stores only bytes cleaned by `solidarity.safety.sanitise`
+    (no EXIF GPS, author, XMP, attached files or scripts; threat model M13).
+    """
+
+    class MediaType(models.TextChoices):
+        PDF = "application/pdf", "PDF"
+        JPEG = "image/jpeg", "JPEG"
+        PNG = "image/png", "PNG"
+        WEBP = "image/webp", "WebP"
+
+    # The section is always the source's: kept on the row so that the access functions scope
+    # it like any other section record.
+    section = models.ForeignKey(
+        Section, on_delete=models.PROTECT, related_name="+", verbose_name=_("section")
+    )
+    source = models.ForeignKey(
+        Source, on_delete=models.CASCADE, related_name="files", verbose_name=_("source")
+    )
+    file = models.FileField(
+        _("file"),
+        upload_to=_source_file_path,
+        max_length=200,
+        help_text=_(
+            "PDF, JPEG, PNG or WebP. Author, GPS position, device and other metadata are removed "
+            "before the file is stored."
+        ),
+    )
+    media_type = models.CharField(
+        _("type"), max_length=40, choices=MediaType.choices, editable=False
+    )
+    caption = models.CharField(_("caption"), max_length=500, blank=True)
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        editable=False,
+        related_name="+",
+        verbose_name=_("uploaded by"),
+    )
+    uploaded_at = models.DateTimeField(_("uploaded at"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["source", "uploaded_at", "id"]
+        verbose_name = _("source file")
+        verbose_name_plural = _("source files")
+
+    def __str__(self) -> str:
+        return self.caption or f"{self.get_media_type_display()} {self.pk}"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        from solidarity.safety.sanitise import cleaned_upload
+
+        if self.source_id is not None:
+            self.section_id = self.source.section_id
+        replaced = ""
+        if self.file and not getattr(self.file, "_committed", True):
+            # Cleaned before the first byte reaches the storage: a file that cannot be cleaned
+            # raises ValidationError here and nothing is written.
+            cleaned = cleaned_upload(self.file.file)
+            self.file = cleaned
+            self.media_type = cleaned.media_type
+            if self.pk is not None:
+                stored = SourceFile.objects.filter(pk=self.pk).values_list("file", flat=True)
+                replaced = stored.first() or ""
+        super().save(*args, **kwargs)
+        if replaced:
+            _delete_stored(self.file.storage, replaced)
+
+    @property
+    def extension(self) -> str:
+        return self.file.name.rsplit(".", 1)[-1] if "." in self.file.name else "bin"
+
+    @property
+    def download_name(self) -> str:
+        return f"{self.source.slug}-{self.pk}.{self.extension}"
+
+
+def _delete_stored(storage: Any, name: str) -> None:
+    # Once the change has committed (a rollback keeps the row, so it must keep its file): a
+    # photo of an injury or a scanned letter should not outlive its record on the disk.
+    transaction.on_commit(lambda: storage.delete(name))
+
+
+@receiver(post_delete, sender=SourceFile)
+def _source_file_deleted(sender: type[SourceFile], instance: SourceFile, **kwargs: Any) -> None:
+    if instance.file.name:
+        _delete_stored(instance.file.storage, instance.file.name)

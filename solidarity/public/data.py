@@ -28,6 +28,7 @@ from django.db import models
 from django.db.models import Count, Q, QuerySet
 from django.utils.translation import gettext as _
 
+from solidarity.core.buildcache import build_cached
 from solidarity.core.classification import public_fields
 from solidarity.core.partialdate import PartialDate
 from solidarity.core.translation import LANGUAGES, Translated, pick
@@ -312,6 +313,7 @@ def _citations(wanted: Mapping[type[models.Model], Iterable[int]]) -> CitationIn
     return {key: tuple(items) for key, items in found.items()}
 
 
+@build_cached
 def _place_rows() -> dict[int, Row]:
     return {row["id"]: row for row in _values(_public_places())}
 
@@ -870,6 +872,7 @@ def event_type_choices() -> list[tuple[str, str]]:
     return [(value, str(label)) for value, label in EventType.choices]
 
 
+@build_cached
 def place_choices() -> list[tuple[str, str]]:
     """Public places as (slug, label), each under its parent and indented by depth."""
     places = _place_rows()
@@ -888,6 +891,7 @@ def place_choices() -> list[tuple[str, str]]:
     return choices
 
 
+@build_cached
 def person_choices() -> list[tuple[str, str]]:
     return [(row["slug"], _full_name(row)) for row in _values(_public_people())]
 

@@ -2,14 +2,53 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Any, cast
 
 from django import forms
+from django.forms.utils import flatatt
+from django.utils.html import format_html, format_html_join
+from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from . import data
 from .values import TimelineFilters
+
+
+class QuickSelect(forms.Select):
+    """A <select> whose options are rendered once for a given list of choices.
+
+    The person and place lists grow with the site (a thousand people documented), and Django's
+    template per option then made every timeline page slow to render, for visitors and for
+    `solidarity mirror`, which renders the timeline of each person. Same HTML as forms.Select
+    for flat choices.
+    """
+
+    def render(
+        self, name: str, value: Any, attrs: dict[str, Any] | None = None, renderer: Any = None
+    ) -> SafeString:
+        choices = tuple((str(v), str(label)) for v, label in self.choices)
+        options = _options(choices)
+        wanted = set(self.format_value(value))
+        # Like forms.Select: the first option with a wanted value is the selected one.
+        for option_value, _label in choices:
+            if option_value in wanted:
+                plain = format_html('<option value="{}">', option_value)
+                options = mark_safe(options.replace(plain, plain[:-1] + " selected>", 1))  # noqa: S308 - both parts are escaped above
+                break
+        return format_html(
+            '<select name="{}"{}>\n{}\n</select>',
+            name,
+            flatatt(self.build_attrs(self.attrs, attrs)),
+            options,
+        )
+
+
+@lru_cache(maxsize=16)
+def _options(choices: tuple[tuple[str, str], ...]) -> SafeString:
+    """The options of a list of choices, none selected (the cache key is the list itself)."""
+    return format_html_join("\n", '  <option value="{}">{}</option>', choices)
 
 
 class TimelineFilterForm(forms.Form):
@@ -18,6 +57,7 @@ class TimelineFilterForm(forms.Form):
     type = forms.ChoiceField(
         label=_("Type"),
         required=False,
+        widget=QuickSelect,
         error_messages={
             "invalid_choice": _("That type of event is unknown; pick one from the list.")
         },
@@ -36,6 +76,7 @@ class TimelineFilterForm(forms.Form):
     place = forms.ChoiceField(
         label=_("Place"),
         required=False,
+        widget=QuickSelect,
         error_messages={
             "invalid_choice": _("No place on this site matches; pick one from the list.")
         },
@@ -43,6 +84,7 @@ class TimelineFilterForm(forms.Form):
     person = forms.ChoiceField(
         label=_("Person"),
         required=False,
+        widget=QuickSelect,
         error_messages={
             "invalid_choice": _("No person on this site matches; pick one from the list.")
         },

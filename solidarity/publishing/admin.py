@@ -3,6 +3,13 @@
 Editors choose the byline an article is printed under; the form never asks who really wrote
 it. Images are stripped of EXIF/GPS data when saved (`ArticleImage.save`). The preview shows
 the body exactly as readers will get it, after sanitising.
+
+Access goes through `solidarity.safety` with the policy's publishing kind, on the documentation
+back office's scoped admin: issues and articles belong to a section (their images and campaign
+links follow the article), another section's answer 404, and a superuser without a role sees
+none. Topics and bylines belong to no section: they are printed, public names shared by the
+whole newspaper, so anyone whose role allows an action on the newspaper in some section may do
+it on them.
 """
 
 from __future__ import annotations
@@ -19,17 +26,27 @@ from django.utils.html import format_html
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext_lazy as _
 
-from solidarity.documentation.admin import classified_fieldsets
+from solidarity.documentation.admin import DocumentationAdmin, ScopedInline, classified_fieldsets
+from solidarity.safety.access import scoped
+from solidarity.safety.scoped_admin import SectionChoices
 
 from . import services
 from .models import Article, ArticleCampaign, ArticleImage, Byline, Issue, Topic
 
 if TYPE_CHECKING:
-    _ModelAdmin = admin.ModelAdmin[Any]
     _TabularInline = admin.TabularInline[Any, Any]
 else:  # Django's admin classes are not subscriptable at run time.
-    _ModelAdmin = admin.ModelAdmin
     _TabularInline = admin.TabularInline
+
+
+class PublishingAdmin(SectionChoices, DocumentationAdmin):
+    """A newspaper page scoped to the user's sections, with the policy's publishing rights."""
+
+
+def _for_viewer(form: type[forms.ModelForm], request: HttpRequest) -> type[forms.ModelForm]:  # type: ignore[type-arg]
+    # The form's own choices (not model fields, so not seen by formfield_for_foreignkey) are
+    # narrowed to what this user may view; a per-request subclass keeps requests apart.
+    return type(form.__name__, (form,), {"viewer": request.user})
 
 
 def _campaign_model() -> type[models.Model] | None:
@@ -39,7 +56,7 @@ def _campaign_model() -> type[models.Model] | None:
         return None
 
 
-class ArticleImageInline(_TabularInline):
+class ArticleImageInline(ScopedInline, _TabularInline):
     model = ArticleImage
     extra = 0
     fields = ("image", "caption", "credit", "alt_text", "position")
@@ -51,6 +68,8 @@ class ArticleCampaignForm(forms.ModelForm):  # type: ignore[type-arg]
         queryset=None, label=_("campaign")
     )
 
+    viewer: Any = None
+
     class Meta:
         model = ArticleCampaign
         fields: list[str] = []
@@ -60,7 +79,7 @@ class ArticleCampaignForm(forms.ModelForm):  # type: ignore[type-arg]
         campaign_model = _campaign_model()
         field = cast(forms.ModelChoiceField, self.fields["linked_campaign"])  # type: ignore[type-arg]
         if campaign_model is not None:
-            field.queryset = campaign_model._default_manager.all()
+            field.queryset = scoped(campaign_model._default_manager.all(), self.viewer, "view")
             if self.instance.pk:
                 field.initial = self.instance.object_id
 
@@ -72,13 +91,17 @@ class ArticleCampaignForm(forms.ModelForm):  # type: ignore[type-arg]
         return instance
 
 
-class ArticleCampaignInline(_TabularInline):
+class ArticleCampaignInline(ScopedInline, _TabularInline):
     model = ArticleCampaign
     form = ArticleCampaignForm
     fields = ("linked_campaign",)
     extra = 0
     verbose_name = _("campaign this article supports")
     verbose_name_plural = _("campaigns this article supports")
+
+    def get_formset(self, request: HttpRequest, obj: Any = None, **kwargs: Any) -> Any:
+        kwargs["form"] = _for_viewer(self.form, request)
+        return super().get_formset(request, obj, **kwargs)
 
 
 class ArticleForm(forms.ModelForm):  # type: ignore[type-arg]
@@ -92,6 +115,8 @@ class ArticleForm(forms.ModelForm):  # type: ignore[type-arg]
         ),
     )
 
+    viewer: Any = None
+
     class Meta:
         model = Article
         # The admin's fieldsets choose what is shown; this form only adds `translation_of`.
@@ -100,8 +125,9 @@ class ArticleForm(forms.ModelForm):  # type: ignore[type-arg]
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         field = cast(forms.ModelChoiceField, self.fields["translation_of"])  # type: ignore[type-arg]
+        field.queryset = scoped(Article.objects.all(), self.viewer, "view")
         if self.instance.pk:
-            field.queryset = Article.objects.exclude(pk=self.instance.pk)
+            field.queryset = field.queryset.exclude(pk=self.instance.pk)
             sibling = (
                 Article.objects.filter(translation_group=self.instance.translation_group)
                 .exclude(pk=self.instance.pk)
@@ -119,7 +145,7 @@ class ArticleForm(forms.ModelForm):  # type: ignore[type-arg]
 
 
 @admin.register(Article)
-class ArticleAdmin(_ModelAdmin):
+class ArticleAdmin(PublishingAdmin):
     form = ArticleForm
     fieldsets = [
         *classified_fieldsets(
@@ -142,6 +168,11 @@ class ArticleAdmin(_ModelAdmin):
     filter_horizontal = ("topics",)
     inlines = [ArticleImageInline, ArticleCampaignInline]
 
+    def get_form(
+        self, request: HttpRequest, obj: Any = None, change: bool = False, **kwargs: Any
+    ) -> Any:
+        return _for_viewer(super().get_form(request, obj, change, **kwargs), request)
+
     @admin.display(description=_("status"))
     def status(self, obj: Article) -> str:
         return services.publication_status(obj) if obj.pk else ""
@@ -162,7 +193,7 @@ class ArticleAdmin(_ModelAdmin):
 
 
 @admin.register(Issue)
-class IssueAdmin(_ModelAdmin):
+class IssueAdmin(PublishingAdmin):
     fieldsets = classified_fieldsets(
         Issue, (None, ("number", "year", "slug", "title_en", "title_ru", "title_kk", "published"))
     )
@@ -171,14 +202,14 @@ class IssueAdmin(_ModelAdmin):
 
 
 @admin.register(Topic)
-class TopicAdmin(_ModelAdmin):
+class TopicAdmin(PublishingAdmin):
     list_display = ("name_en", "name_ru", "name_kk", "slug")
     search_fields = ("name_en", "name_ru", "name_kk", "slug")
     prepopulated_fields = {"slug": ("name_en",)}
 
 
 @admin.register(Byline)
-class BylineAdmin(_ModelAdmin):
+class BylineAdmin(PublishingAdmin):
     list_display = ("name", "slug")
     search_fields = ("name", "slug")
     prepopulated_fields = {"slug": ("name",)}

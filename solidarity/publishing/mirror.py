@@ -4,8 +4,14 @@ What goes in: every page an anonymous visitor can reach on the public site, the 
 the campaign pages (enumerated from the public data, then completed by following every link),
 the Atom feeds, the images of published articles, the static files they use, and an offline
 search (an index as JSON, the same as a script for file://, a small search script and page).
-Pages are rendered by the site's own views through Django's test client as an anonymous
-visitor, so the mirror can hold nothing the public site would not show.
+Pages are rendered by the site's own views for an anonymous visitor, so the mirror can hold
+nothing the public site would not show: the documentation site's and the newspaper's views are
+called directly with an anonymous request (they read only their public data layers), anything
+else goes through Django's test client and the whole middleware stack. While a mirror is built,
+`solidarity.core.buildcache` answers repeated questions to the data layers once (the newspaper's
+languages, the timeline form's choices, each article's summary), and articles are loaded in
+batches. Pages are rendered, then rewritten and written, by forked worker processes (one per
+CPU) when the database allows it; each opens its own connection.
 
 Every link to the site is rewritten to a relative link to a file (`…/index.html`), so the copy
 works from a USB stick (file://) and from any sub-path of any host. A link to a page that cannot
@@ -22,29 +28,32 @@ from __future__ import annotations
 import hashlib
 import html
 import json
+import multiprocessing
 import os
-import posixpath
 import re
-import tempfile
 import time
-from collections import defaultdict, deque
-from collections.abc import Iterable
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from functools import lru_cache
+from itertools import chain
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any, TextIO, TypeVar
 from urllib.parse import parse_qsl, quote, unquote, urlencode, urljoin, urlsplit
 
 from django.apps import apps
 from django.conf import settings
+from django.contrib.auth.models import AnonymousUser
 from django.contrib.staticfiles import finders
-from django.db import models
-from django.http import HttpResponseBase
+from django.db import connections, models
+from django.http import Http404, HttpResponseBase, HttpResponseNotFound
 from django.template.loader import render_to_string
-from django.test import Client
+from django.template.response import SimpleTemplateResponse
+from django.test import Client, RequestFactory
 from django.urls import Resolver404, resolve
 from django.utils import translation
 
+from solidarity.core import buildcache
 from solidarity.core.classification import CLASSIFICATION, public_fields
 
 from . import public_data
@@ -54,8 +63,11 @@ MANIFEST_VERSION = 1
 # URL namespaces whose pages belong in the mirror. Anything else (admin, accounts, API) is
 # not followed: a link to it leads to offline.html.
 MIRRORED_NAMESPACES = frozenset({"public", "publishing", "campaigns"})
+# Namespaces whose views are called directly, without the middleware stack (see _call).
+DIRECT_NAMESPACES = frozenset({"public", "publishing"})
 SEARCH_PAGE = "/search.html"
 OFFLINE_PAGE = "/offline.html"
+OFFLINE_FILE = "offline.html"
 # Files of the mirror's own, beside the site's pages.
 EXTRAS = frozenset(
     {SEARCH_PAGE, OFFLINE_PAGE, "/search.js", "/search-index.js", "/search-index.json"}
@@ -76,6 +88,10 @@ _LABEL = re.compile(r'<label for="([^"]+)"[^>]*>(.*?)</label>', re.DOTALL)
 _NAMED = re.compile(r'<(?:select|input)\b[^>]*\bname="([^"]+)"[^>]*\bid="([^"]+)"')
 _SWITCH = re.compile(r'<button\b[^>]*\bformaction="([^"]+)"[^>]*>(.*?)</button>', re.DOTALL)
 _SAFE_QUERY = re.compile(r"[A-Za-z0-9_.-]+")
+
+
+_T = TypeVar("_T")
+_R = TypeVar("_R")
 
 
 class MirrorError(Exception):
@@ -125,9 +141,22 @@ def file_for(url: str) -> str:
     return path
 
 
+@lru_cache(maxsize=65536)
+def _quoted_parts(name: str) -> tuple[str, ...]:
+    return tuple(quote(name).split("/"))
+
+
 def _relative(from_file: str, to_file: str) -> str:
-    start = posixpath.dirname(from_file) or "."
-    return quote(posixpath.relpath(to_file, start))
+    """The relative link from one mirror file to another (both relative to the mirror's root,
+    neither with "." or ".." in it), quoted for an attribute."""
+    start = _quoted_parts(from_file)[:-1]
+    target = _quoted_parts(to_file)
+    common = 0
+    for mine, theirs in zip(start, target[:-1], strict=False):
+        if mine != theirs:
+            break
+        common += 1
+    return "../" * (len(start) - common) + "/".join(target[common:])
 
 
 def _host() -> str:
@@ -200,16 +229,34 @@ def _combine(*parts: str) -> str:
 
 
 class Mirror:
-    def __init__(self, dest: Path, *, progress: TextIO | None = None) -> None:
+    def __init__(self, dest: Path, *, progress: TextIO | None = None, workers: int = 1) -> None:
         self.dest = dest
         self.progress = progress
+        self.workers = max(1, workers)
         self.host = _host()
         self.client = Client(HTTP_HOST=self.host, HTTP_ACCEPT_LANGUAGE=settings.LANGUAGE_CODE)
+        self.factory = RequestFactory(
+            HTTP_HOST=self.host, HTTP_ACCEPT_LANGUAGE=settings.LANGUAGE_CODE
+        )
         self.static_url = "/" + settings.STATIC_URL.strip("/") + "/"
         self.report = Report()
         self._last_progress = 0.0
         # Filtered pages by their path, for turning filter forms into links (built once).
         self._by_path: dict[str, list[tuple[str, str]]] | None = None
+        # Memos of pure functions of a URL or an href: a site has few distinct links (the
+        # navigation repeats on every page), and resolving each again was most of the rewriting.
+        self._hrefs: dict[tuple[str, str], tuple[str, str] | None] = {}
+        self._namespaces: dict[str, str | None] = {}
+        self._targets: dict[str, tuple[str, str | None]] = {}
+        self._fragments: dict[tuple[str, ...], str] = {}
+        self._directories: set[Path] = set()
+        self._rewritten: dict[tuple[str, str], tuple[str, frozenset[str]]] = {}
+        # Marks the place of a shared fragment in a page while its links are rewritten.
+        self._marker = f"mirror-fragment-{os.urandom(8).hex()}"
+        # Set by build() for the writing phase (and read there by forked workers).
+        self._planned: set[str] = set()
+        self._pages: dict[str, _Page] = {}
+        self._old: dict[str, Any] = {}
 
     # -- reading the old state --
 
@@ -229,34 +276,83 @@ class Mirror:
 
     def _plan(self, site: str) -> dict[str, str]:
         planned: dict[str, str] = {"/": site}
-        for code, _name in settings.LANGUAGES:
+        codes = [code for code, _name in settings.LANGUAGES]
+        for code in codes:
             with translation.override(code):
                 for url in public_data.documentation_urls():
                     planned.setdefault(url, site)
-                for url, fingerprint in public_data.newspaper_pages().items():
-                    planned[url] = _combine(site, fingerprint) if fingerprint else site
+        for url, fingerprint in public_data.newspaper_pages(codes).items():
+            planned[url] = _combine(site, fingerprint) if fingerprint else site
         return planned
 
     def _namespace(self, path: str) -> str | None:
-        # i18n_patterns resolve an address only in its own language.
-        language = translation.get_language_from_path(path) or settings.LANGUAGE_CODE
-        try:
-            with translation.override(language):
-                match = resolve(path)
-        except Resolver404:
-            return None
-        return match.namespace.split(":")[0] if match.namespace else ""
+        if path not in self._namespaces:
+            # i18n_patterns resolve an address only in its own language.
+            language = translation.get_language_from_path(path) or settings.LANGUAGE_CODE
+            try:
+                with translation.override(language):
+                    match = resolve(path)
+            except Resolver404:
+                self._namespaces[path] = None
+            else:
+                self._namespaces[path] = match.namespace.split(":")[0] if match.namespace else ""
+        return self._namespaces[path]
+
+    def _resolve_href(self, page_url: str, href: str) -> tuple[str, str] | None:
+        """(site path with query, fragment) `href` on `page_url` points to; None if elsewhere."""
+        # A root-relative href means the same on every page: resolve it once.
+        base = "/" if href.startswith("/") and not href.startswith("//") else page_url
+        key = (base, href)
+        if key not in self._hrefs:
+            target = urljoin(f"http://{self.host}{base}", html.unescape(href.strip()))
+            parts = urlsplit(target)
+            if parts.scheme not in {"http", "https"} or parts.netloc != self.host:
+                self._hrefs[key] = None
+            else:
+                path = parts.path + (f"?{parts.query}" if parts.query else "")
+                self._hrefs[key] = (path, parts.fragment)
+        return self._hrefs[key]
 
     def _same_site(self, page_url: str, href: str) -> str | None:
         """The site path (with query) `href` on `page_url` points to, or None if elsewhere."""
-        target = urljoin(f"http://{self.host}{page_url}", html.unescape(href.strip()))
-        parts = urlsplit(target)
-        if parts.scheme not in {"http", "https"} or parts.netloc != self.host:
-            return None
-        return parts.path + (f"?{parts.query}" if parts.query else "")
+        found = self._resolve_href(page_url, href)
+        return found[0] if found else None
+
+    def _call(self, url: str) -> HttpResponseBase:
+        """The site's response to an anonymous GET of `url`.
+
+        The documentation site's and the newspaper's views are thin readers of their public
+        data layers and need nothing from the middleware (sessions, CSRF, OTP, audit and
+        security headers matter to a live visitor only), so they are called directly with an
+        anonymous request: the middleware stack cost more than most pages. Everything else
+        (the redirect of "/", campaign pages) goes through the whole stack as before. Either
+        way the page is what the site shows an anonymous visitor, and nothing more.
+        """
+        path = urlsplit(url).path
+        language = translation.get_language_from_path(path)
+        if language is not None:
+            with translation.override(language):
+                try:
+                    match = resolve(path)
+                except Resolver404:
+                    match = None
+                if match is not None and match.namespace.split(":")[0] in DIRECT_NAMESPACES:
+                    request = self.factory.get(url)
+                    request.user = AnonymousUser()
+                    request.LANGUAGE_CODE = language
+                    try:
+                        response: HttpResponseBase = match.func(
+                            request, *match.args, **match.kwargs
+                        )
+                    except Http404:
+                        return HttpResponseNotFound()
+                    if isinstance(response, SimpleTemplateResponse):
+                        response.render()
+                    return response
+        return self.client.get(url)
 
     def _fetch(self, url: str, fingerprint: str) -> _Page:
-        response: HttpResponseBase = self.client.get(url)
+        response = self._call(url)
         status = response.status_code
         if status in {301, 302, 303, 307, 308}:
             location = self._same_site(url, response["Location"])
@@ -275,6 +371,7 @@ class Mirror:
         return _Page(url, fingerprint, "page", content_type, body, links=links)
 
     def _links(self, url: str, body: bytes, content_type: str) -> list[str]:
+        """The pages this one links to that the mirror should hold (each once)."""
         if not self._is_text(content_type):
             return []
         text = body.decode("utf-8", errors="replace")
@@ -284,7 +381,8 @@ class Mirror:
         found += [m[2] for m in _ESCAPED_ATTRIBUTE.finditer(text)]
         if "css" in content_type:
             found += [m[2] for m in _CSS_URL.finditer(text)]
-        return [t for t in (self._same_site(url, href) for href in found) if t is not None]
+        targets = (self._same_site(url, href) for href in dict.fromkeys(found))
+        return [t for t in dict.fromkeys(targets) if t is not None and self._followable(t)]
 
     @staticmethod
     def _is_text(content_type: str) -> bool:
@@ -296,85 +394,148 @@ class Mirror:
             return False
         return self._namespace(path) in MIRRORED_NAMESPACES or url == "/"
 
-    def _tick(self, done: int, total: int, force: bool = False) -> None:
+    def _render_batch(self, batch: list[tuple[str, str]]) -> list[_Page]:
+        """Render pages; the articles among them are loaded in bulk first."""
+        articles: dict[str, list[str]] = defaultdict(list)
+        for url, _fingerprint in batch:
+            path = urlsplit(url).path
+            language = translation.get_language_from_path(path)
+            if language is None or self._namespace(path) != "publishing":
+                continue
+            with translation.override(language):
+                match = resolve(path)
+            if match.url_name == "article":
+                articles[language].append(match.kwargs["slug"])
+        for language, slugs in articles.items():
+            with translation.override(language):
+                public_data.prefetch_articles(slugs)
+        return [self._fetch(url, fingerprint) for url, fingerprint in batch]
+
+    def _tick(self, done: int, total: int, what: str = "pages", force: bool = False) -> None:
         if self.progress is None:
             return
         now = time.monotonic()
         if force or now - self._last_progress > 0.2:
             self._last_progress = now
-            self.progress.write(f"\rmirror: {done}/{total} pages")
+            self.progress.write(f"\rmirror: {done}/{total} {what}")
             self.progress.flush()
+            if force:
+                self.progress.write("\n")
+
+    def _reused(self, url: str, fingerprint: str, old: dict[str, Any]) -> _Page | None:
+        previous = old["pages"].get(url)
+        if (
+            not previous
+            or previous["fingerprint"] != fingerprint
+            or (previous["kind"] == "page" and not (self.dest / previous["file"]).exists())
+        ):
+            return None
+        return _Page(
+            url,
+            fingerprint,
+            previous["kind"],
+            previous.get("content_type", ""),
+            None,
+            previous.get("location", ""),
+            previous.get("links", []),
+        )
 
     def crawl(
         self, planned: dict[str, str], old: dict[str, Any], site: str, other: str
     ) -> dict[str, _Page]:
+        """Every page of the site: the planned ones, then those they link to, round by round
+        (the later pages of lists, campaign pages, images). Unchanged pages are not rendered."""
         pages: dict[str, _Page] = {}
-        queue = deque(planned)
         queued = set(planned)
-        while queue:
-            url = queue.popleft()
-            fingerprint = planned.get(url) or (
-                other if self._namespace(urlsplit(url).path) == "publishing" else site
-            )
-            previous = old["pages"].get(url)
-            if (
-                previous
-                and previous["fingerprint"] == fingerprint
-                and (previous["kind"] != "page" or (self.dest / previous["file"]).exists())
-            ):
-                page = _Page(
-                    url,
-                    fingerprint,
-                    previous["kind"],
-                    previous.get("content_type", ""),
-                    None,
-                    previous.get("location", ""),
-                    previous.get("links", []),
+        frontier = list(planned)
+        while frontier:
+            to_render: list[tuple[str, str]] = []
+            for url in frontier:
+                fingerprint = planned.get(url) or (
+                    other if self._namespace(urlsplit(url).path) == "publishing" else site
                 )
-                self.report.reused += 1
-            else:
-                page = self._fetch(url, fingerprint)
-                self.report.rendered += 1
-            pages[url] = page
-            follow = [page.location] if page.kind == "redirect" else page.links
-            for link in follow:
-                if link not in queued and self._followable(link):
-                    queued.add(link)
-                    queue.append(link)
-            self._tick(len(pages), len(queued))
+                page = self._reused(url, fingerprint, old)
+                if page is None:
+                    to_render.append((url, fingerprint))
+                else:
+                    pages[url] = page
+                    self.report.reused += 1
+            for rendered in self._parallel(_render_task, _batches(to_render, 100)):
+                for page in rendered:
+                    pages[page.url] = page
+                self.report.rendered += len(rendered)
+                self._tick(len(pages), len(queued))
+            following: list[str] = []
+            for url in frontier:
+                page = pages[url]
+                follow = [page.location] if page.kind == "redirect" else page.links
+                for link in follow:
+                    if link not in queued and self._followable(link):
+                        queued.add(link)
+                        following.append(link)
+            frontier = following
         self._tick(len(pages), len(queued), force=True)
-        if self.progress is not None:
-            self.progress.write("\n")
         return pages
+
+    # -- working in parallel --
+
+    def _parallel(self, task: Callable[[_T], _R], batches: list[_T]) -> Iterator[_R]:
+        """`task` over the batches, in order: in forked worker processes when there are
+        several batches and the database can be opened again by a child (not an in-memory
+        database, not inside a transaction a child could not see), in this process otherwise."""
+        global _WORKER
+        _WORKER = self
+        try:
+            if self.workers < 2 or len(batches) < 2 or not _can_fork():
+                for batch in batches:
+                    yield task(batch)
+                return
+            # A child must not share the parent's database connection: each opens its own.
+            connections.close_all()
+            context = multiprocessing.get_context("fork")
+            with context.Pool(min(self.workers, len(batches))) as pool:
+                yield from pool.imap(task, batches)
+        finally:
+            _WORKER = None
 
     # -- rewriting --
 
-    def _target_file(self, target: str, pages: dict[str, _Page], statics: set[str]) -> str:
+    def _target_file(self, target: str, pages: dict[str, _Page]) -> tuple[str, str | None]:
+        """The mirror file `target` leads to, and the static file it needs (if it is one)."""
+        if target in self._targets:
+            return self._targets[target]
         path = urlsplit(target).path
+        found: tuple[str, str | None]
         if path.startswith(self.static_url):
             name = unquote(path[len(self.static_url) :])
-            if finders.find(name):
-                statics.add(name)
-                return "static/" + name
-            return file_for(OFFLINE_PAGE)
-        if target in EXTRAS:
-            return file_for(target)
-        page = pages.get(target)
-        seen: set[str] = set()
-        while page is not None and page.kind == "redirect" and page.url not in seen:
-            seen.add(page.url)
-            page = pages.get(page.location)
-        if page is None or page.kind != "page":
-            return file_for(OFFLINE_PAGE)
-        return file_for(page.url)
+            found = ("static/" + name, name) if finders.find(name) else (OFFLINE_FILE, None)
+        elif target in EXTRAS:
+            found = (file_for(target), None)
+        else:
+            page = pages.get(target)
+            seen: set[str] = set()
+            while page is not None and page.kind == "redirect" and page.url not in seen:
+                seen.add(page.url)
+                page = pages.get(page.location)
+            ok = page is not None and page.kind == "page"
+            found = (file_for(page.url) if page is not None and ok else OFFLINE_FILE, None)
+        self._targets[target] = found
+        return found
 
-    def _offline_forms(self, url: str, text: str, pages: dict[str, _Page]) -> str:
+    def _offline_forms(
+        self, url: str, text: str, pages: dict[str, _Page], shared: list[str]
+    ) -> str:
         """Forms cannot work in a static copy: each becomes links to the pages it would reach.
 
         A language switch becomes links to this page in each language; the timeline's filter
         form becomes links to every filtered page the mirror holds; any other form (a petition,
-        a sign-up) becomes a note leading to offline.html.
+        a sign-up) becomes a note leading to offline.html. The last two are the same on many
+        pages: they are left as markers, their text appended to `shared` (see rewrite).
         """
+
+        def marker(fragment: str) -> str:
+            shared.append(fragment)
+            return f"\0{self._marker}-{len(shared) - 1}\0"
 
         def mirrored(target: str | None) -> bool:
             return target is not None and target in pages and pages[target].kind != "missing"
@@ -401,12 +562,26 @@ class Mirror:
             if "post" not in attributes.lower() and action is not None:
                 base = self._same_site(url, action[1])
                 if base is not None:
-                    return self._filter_links(base, inner, pages)
-            return render_to_string("publishing/mirror_form.html", {"offline": OFFLINE_PAGE})
+                    return marker(self._filter_links(base, inner, pages))
+            return marker(self._fragment("publishing/mirror_form.html", offline=OFFLINE_PAGE))
 
         return _FORM.sub(replace, text)
 
+    def _fragment(self, template: str, **context: str) -> str:
+        """A small template of the mirror's own, rendered once per language and context."""
+        key = (template, translation.get_language() or "", *sorted(context.items()))
+        flat = tuple(str(part) for part in key)
+        if flat not in self._fragments:
+            self._fragments[flat] = render_to_string(template, context)
+        return self._fragments[flat]
+
     def _filter_links(self, base: str, inner: str, pages: dict[str, _Page]) -> str:
+        # Every page of a timeline shows the same form but for what is selected: its links are
+        # made once (a timeline by person has a thousand options to read).
+        language = translation.get_language() or ""
+        key = ("filters", language, urlsplit(base).path, inner.replace(" selected", ""))
+        if key in self._fragments:
+            return self._fragments[key]
         labels_by_id = {i: re.sub(r"<[^>]+>", "", t).strip() for i, t in _LABEL.findall(inner)}
         field_labels = {name: labels_by_id.get(i, name) for name, i in _NAMED.findall(inner)}
         option_labels = {v: html.unescape(t).strip() for v, t in _OPTION.findall(inner)}
@@ -422,7 +597,7 @@ class Mirror:
             if len(query) == 1 and query[0][0] in groups:
                 value = query[0][1]
                 groups[query[0][0]].append((option_labels.get(value, value), url))
-        return render_to_string(
+        self._fragments[key] = render_to_string(
             "publishing/mirror_filters.html",
             {
                 "groups": [
@@ -430,24 +605,65 @@ class Mirror:
                 ]
             },
         )
+        return self._fragments[key]
 
     def rewrite(
         self, url: str, body: bytes, content_type: str, pages: dict[str, _Page], statics: set[str]
     ) -> bytes:
         own = file_for(url)
-
-        def link(href: str) -> str | None:
-            target = self._same_site(url, href)
-            if target is None:
-                return None
-            fragment = urlsplit(html.unescape(href)).fragment
-            rel = _relative(own, self._target_file(target, pages, statics))
-            return rel + (f"#{quote(fragment)}" if fragment else "")
-
         text = body.decode("utf-8")
+        shared: list[str] = []
         if "html" in content_type:
             text = _HREFLANG.sub("", text)
-            text = self._offline_forms(url, text, pages)
+            text = self._offline_forms(url, text, pages, shared)
+        text = self._rewrite_links(url, own, text, content_type, pages, statics)
+        if shared:
+            # A filter form's links (a thousand on a timeline by person) are the same on every
+            # page of a directory: rewritten once per directory, not once per page.
+            done = [self._shared_fragment(url, own, part, pages, statics) for part in shared]
+            for index, part in enumerate(done):
+                text = text.replace(f"\0{self._marker}-{index}\0", part, 1)
+        if "html" in content_type:
+            with translation.override(translation.get_language_from_path(url)):
+                note = self._fragment(
+                    "publishing/mirror_note.html", search=_relative(own, file_for(SEARCH_PAGE))
+                )
+            text = _BODY.sub(lambda m: m.group(0) + note, text, count=1)
+        return text.encode("utf-8")
+
+    def _shared_fragment(
+        self, url: str, own: str, fragment: str, pages: dict[str, _Page], statics: set[str]
+    ) -> str:
+        key = (own.rpartition("/")[0], fragment)
+        if key not in self._rewritten:
+            used: set[str] = set()
+            text = self._rewrite_links(url, own, fragment, "text/html", pages, used)
+            self._rewritten[key] = (text, frozenset(used))
+        text, used_here = self._rewritten[key]
+        statics.update(used_here)
+        return text
+
+    def _rewrite_links(
+        self,
+        url: str,
+        own: str,
+        text: str,
+        content_type: str,
+        pages: dict[str, _Page],
+        statics: set[str],
+    ) -> str:
+        """Every link of `text` (on the page `url`, in the file `own`) made relative."""
+
+        def link(href: str) -> str | None:
+            found = self._resolve_href(url, href)
+            if found is None:
+                return None
+            target, fragment = found
+            name, static = self._target_file(target, pages)
+            if static is not None:
+                statics.add(static)
+            rel = _relative(own, name)
+            return rel + (f"#{quote(fragment)}" if fragment else "")
 
         def attribute(match: re.Match[str]) -> str:
             value = match.group(2) if match.group(2) is not None else match.group(3)
@@ -465,18 +681,9 @@ class Mirror:
             return match.group(0) if new is None else f'url("{new}")'
 
         if "css" in content_type:
-            text = _CSS_URL.sub(css, text)
-        else:
-            text = _ATTRIBUTE.sub(attribute, text)
-            text = _ESCAPED_ATTRIBUTE.sub(escaped, text)
-        if "html" in content_type:
-            with translation.override(translation.get_language_from_path(url)):
-                note = render_to_string(
-                    "publishing/mirror_note.html",
-                    {"search": _relative(own, file_for(SEARCH_PAGE))},
-                )
-            text = _BODY.sub(lambda m: m.group(0) + note, text, count=1)
-        return text.encode("utf-8")
+            return _CSS_URL.sub(css, text)
+        text = _ATTRIBUTE.sub(attribute, text)
+        return _ESCAPED_ATTRIBUTE.sub(escaped, text)
 
     def _redirect_page(self, url: str, target_file: str) -> bytes:
         rel = _relative(file_for(url), target_file)
@@ -486,26 +693,82 @@ class Mirror:
 
     # -- writing --
 
-    def _write(
-        self, name: str, content: bytes, old_files: dict[str, str], new_files: dict[str, str]
-    ) -> None:
+    def _write(self, name: str, content: bytes, old_files: dict[str, str]) -> tuple[str, bool]:
+        """Write `content` to `name` unless the file already holds it: (digest, written).
+
+        Written to a temporary name in the same directory, then renamed over the old file, so
+        a reader (a web server, an interrupted run) never sees half a file.
+        """
         digest = hashlib.sha256(content).hexdigest()
-        new_files[name] = digest
         path = self.dest / name
         if old_files.get(name) == digest and path.exists():
-            self.report.unchanged += 1
-            return
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
+            return digest, False
+        if path.parent not in self._directories:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            self._directories.add(path.parent)
+        # Unique per process; an earlier crash's leftover of the same name is overwritten.
+        tmp = path.parent / f".tmp-{os.getpid()}-{path.name}"
         try:
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
             with os.fdopen(fd, "wb") as handle:
+                os.fchmod(handle.fileno(), 0o644)  # readable by a web server whatever the umask
                 handle.write(content)
-            os.chmod(tmp, 0o644)
             os.replace(tmp, path)
         except BaseException:
-            Path(tmp).unlink(missing_ok=True)
+            tmp.unlink(missing_ok=True)
             raise
-        self.report.written += 1
+        return digest, True
+
+    def _put(
+        self, name: str, content: bytes, old_files: dict[str, str], new_files: dict[str, str]
+    ) -> None:
+        digest, written = self._write(name, content, old_files)
+        new_files[name] = digest
+        if written:
+            self.report.written += 1
+        else:
+            self.report.unchanged += 1
+
+    def _output(self, url: str, pages: dict[str, _Page], old: dict[str, Any]) -> _Output:
+        """The file of one page (rewritten and written if it was rendered) and its manifest
+        entry."""
+        page = pages[url]
+        out = _Output(url, {"fingerprint": page.fingerprint, "kind": page.kind})
+        # Only links to pages outside the plan are kept: a re-run reuses them to find pages
+        # such as the later pages of a list without rendering the page that links to them.
+        out.entry["links"] = [link for link in page.links if link not in self._planned]
+        old_files: dict[str, str] = old.get("files", {})
+        name = file_for(url)
+        if page.kind == "redirect":
+            out.entry["location"] = page.location
+            if not urlsplit(url).query:
+                target, _static = self._target_file(page.location, pages)
+                self._record(out, name, self._redirect_page(url, target), old_files)
+                out.entry["file"] = name
+        elif page.kind == "page":
+            out.entry["file"] = name
+            out.entry["content_type"] = page.content_type
+            if page.body is None:
+                out.files[name] = old_files[name]
+                out.unchanged += 1
+                # Static files a reused page uses are still needed.
+                out.entry["statics"] = old["pages"][url].get("statics", [])
+            else:
+                used: set[str] = set()
+                content = page.body
+                if self._is_text(page.content_type):
+                    content = self.rewrite(url, page.body, page.content_type, pages, used)
+                out.entry["statics"] = sorted(used)
+                self._record(out, name, content, old_files)
+        return out
+
+    def _record(self, out: _Output, name: str, content: bytes, old_files: dict[str, str]) -> None:
+        digest, written = self._write(name, content, old_files)
+        out.files[name] = digest
+        if written:
+            out.written += 1
+        else:
+            out.unchanged += 1
 
     def build(self) -> Report:
         started = time.monotonic()
@@ -514,6 +777,7 @@ class Mirror:
         old_files: dict[str, str] = old.get("files", {})
         site = site_digest()
         planned = self._plan(site)
+        self._planned = set(planned)
         newspaper = _combine(site, *sorted(v for k, v in planned.items()))
         # Pages found only by following links (later pages of lists, campaign pages) depend on
         # the site's data; the newspaper's (its images) on anything in the newspaper.
@@ -522,46 +786,29 @@ class Mirror:
         new_files: dict[str, str] = {}
         statics: set[str] = set()
         manifest_pages: dict[str, Any] = {}
-        for url, page in pages.items():
-            entry: dict[str, Any] = {
-                "fingerprint": page.fingerprint,
-                "kind": page.kind,
-                "links": page.links,
-            }
-            if page.kind == "redirect":
-                entry["location"] = page.location
-                name = file_for(url)
-                if not urlsplit(url).query:
-                    target = self._target_file(page.location, pages, statics)
-                    self._write(name, self._redirect_page(url, target), old_files, new_files)
-                    entry["file"] = name
-            elif page.kind == "page":
-                name = file_for(url)
-                entry["file"] = name
-                entry["content_type"] = page.content_type
-                if page.body is None:
-                    previous = old["pages"][url]
-                    new_files[name] = old_files[name]
-                    self.report.unchanged += 1
-                    # Static files a reused page uses are still needed.
-                    statics.update(previous.get("statics", []))
-                    entry["statics"] = previous.get("statics", [])
-                else:
-                    used: set[str] = set()
-                    content = page.body
-                    if self._is_text(page.content_type):
-                        content = self.rewrite(url, page.body, page.content_type, pages, used)
-                    statics.update(used)
-                    entry["statics"] = sorted(used)
-                    self._write(name, content, old_files, new_files)
-            manifest_pages[url] = entry
+        self._pages = pages
+        self._old = old
+        done = 0
+        # Reused pages only need their manifest entry: no worker is started for them.
+        fresh = [url for url, page in pages.items() if page.body is not None]
+        reused = [[self._output(url, pages, old) for url in pages if pages[url].body is None]]
+        for outputs in chain(reused, self._parallel(_output_task, _batches(fresh, 200))):
+            for out in outputs:
+                manifest_pages[out.url] = out.entry
+                new_files.update(out.files)
+                statics.update(out.entry.get("statics", []))
+                self.report.written += out.written
+                self.report.unchanged += out.unchanged
+            done += len(outputs)
+            self._tick(done, len(pages), "files")
+        self._tick(done, len(pages), "files", force=True)
 
         self._write_extras(pages, statics, old_files, new_files)
         for name in sorted(statics):
             content = _static_file(name)
             if name.endswith(".css"):
                 content = self.rewrite(self.static_url + name, content, "text/css", pages, set())
-            self._write("static/" + name, content, old_files, new_files)
+            self._put("static/" + name, content, old_files, new_files)
 
         for name in set(old_files) - set(new_files):
             path = self.dest / name
@@ -571,8 +818,7 @@ class Mirror:
             self._prune(path.parent)
 
         manifest = {"version": MANIFEST_VERSION, "pages": manifest_pages, "files": new_files}
-        self._write(MANIFEST, json.dumps(manifest, sort_keys=True).encode(), {}, {})
-        self.report.written -= 1  # the manifest itself is not part of the site
+        self._write(MANIFEST, json.dumps(manifest, sort_keys=True).encode(), {})
         self.report.files = len(new_files)
         self.report.seconds = time.monotonic() - started
         return self.report
@@ -596,7 +842,7 @@ class Mirror:
                 used: set[str] = set()
                 content = self.rewrite(url, body, "text/html", pages, used)
                 statics.update(used)
-                self._write(file_for(url), content, old_files, new_files)
+                self._put(file_for(url), content, old_files, new_files)
             search_file = file_for(SEARCH_PAGE)
             entries = [
                 {
@@ -610,11 +856,60 @@ class Mirror:
                 if entry.url in pages and pages[entry.url].kind == "page"
             ]
         index = json.dumps(entries, ensure_ascii=False, sort_keys=True)
-        self._write("search-index.json", index.encode(), old_files, new_files)
+        self._put("search-index.json", index.encode(), old_files, new_files)
         # file:// forbids reading a JSON file from a page, so the page loads it as a script.
         script = f"window.solidaritySearchIndex = {index};\n"
-        self._write("search-index.js", script.encode(), old_files, new_files)
-        self._write("search.js", _static_file("publishing/search.js"), old_files, new_files)
+        self._put("search-index.js", script.encode(), old_files, new_files)
+        self._put("search.js", _static_file("publishing/search.js"), old_files, new_files)
+
+
+@dataclass
+class _Output:
+    url: str
+    entry: dict[str, Any]
+    files: dict[str, str] = field(default_factory=dict)
+    written: int = 0
+    unchanged: int = 0
+
+
+# -- Worker processes ------------------------------------------------------------------------------
+# A forked worker finds the Mirror (and, while writing, the crawled pages) in this global, set by
+# Mirror._parallel before the fork: the pages are never copied through a pipe to the workers.
+
+_WORKER: Mirror | None = None
+
+
+def _worker() -> Mirror:
+    if _WORKER is None:
+        raise MirrorError("no mirror is being built")
+    return _WORKER
+
+
+def _render_task(batch: list[tuple[str, str]]) -> list[_Page]:
+    with buildcache.active():
+        return _worker()._render_batch(batch)
+
+
+def _output_task(urls: list[str]) -> list[_Output]:
+    mirror = _worker()
+    with buildcache.active():
+        return [mirror._output(url, mirror._pages, mirror._old) for url in urls]
+
+
+def _batches(items: list[_T], size: int) -> list[list[_T]]:
+    return [items[start : start + size] for start in range(0, len(items), size)]
+
+
+def _can_fork() -> bool:
+    """Whether worker processes could open the database themselves and see what we see."""
+    if not hasattr(os, "fork"):
+        return False
+    for connection in connections.all():
+        if connection.in_atomic_block:
+            return False  # a child would not see this transaction's uncommitted rows
+        if connection.vendor == "sqlite" and connection.is_in_memory_db():  # type: ignore[attr-defined]
+            return False  # a child cannot open this process's in-memory database
+    return True
 
 
 def _static_file(name: str) -> bytes:
@@ -624,7 +919,13 @@ def _static_file(name: str) -> bytes:
     return Path(found).read_bytes()
 
 
-def build_mirror(dest: Path, *, progress: TextIO | None = None) -> Report:
+def build_mirror(
+    dest: Path, *, progress: TextIO | None = None, workers: int | None = None
+) -> Report:
+    """Write or update the mirror in `dest`, with `workers` processes (default: one per CPU,
+    at most four)."""
+    if workers is None:
+        workers = min(os.cpu_count() or 1, 4)
     # Each request activates its page's language; the mirror's own texts use the default.
-    with translation.override(settings.LANGUAGE_CODE):
-        return Mirror(dest, progress=progress).build()
+    with translation.override(settings.LANGUAGE_CODE), buildcache.active():
+        return Mirror(dest, progress=progress, workers=workers).build()

@@ -25,13 +25,15 @@ LANGUAGE_CHOICES = [("en", "English"), ("ru", "Русский"), ("kk", "Қаз�
 
 
 class Topic(models.Model):
-    slug = models.SlugField(unique=True)
+    slug = models.SlugField(_("slug"), unique=True)
     name_en = models.CharField(_("name (en)"), max_length=100)
     name_ru = models.CharField(_("name (ru)"), max_length=100, blank=True)
     name_kk = models.CharField(_("name (kk)"), max_length=100, blank=True)
 
     class Meta:
         ordering = ["name_en"]
+        verbose_name = _("topic")
+        verbose_name_plural = _("topics")
 
     def __str__(self) -> str:
         return self.name_en
@@ -44,8 +46,9 @@ class Topic(models.Model):
 class Byline(models.Model):
     """The name an article is signed with, chosen by the editors; possibly a pseudonym."""
 
-    slug = models.SlugField(unique=True)
+    slug = models.SlugField(_("slug"), unique=True)
     name = models.CharField(
+        _("name"),
         max_length=200,
         help_text=_(
             "Printed as the author. Use a pseudonym whenever the real name could endanger the "
@@ -58,6 +61,8 @@ class Byline(models.Model):
 
     class Meta:
         ordering = ["name"]
+        verbose_name = _("byline")
+        verbose_name_plural = _("bylines")
 
     def __str__(self) -> str:
         return self.name
@@ -66,14 +71,14 @@ class Byline(models.Model):
 class Issue(Record):
     """A numbered issue of the newspaper: "No. 12 (2012)"."""
 
-    slug = models.SlugField(unique=True, help_text=_("E.g. 2012-12 for No. 12 of 2012."))
-    number = models.PositiveIntegerField()
-    year = models.PositiveSmallIntegerField()
+    slug = models.SlugField(_("slug"), unique=True, help_text=_("E.g. 2012-12 for No. 12 of 2012."))
+    number = models.PositiveIntegerField(_("number"))
+    year = models.PositiveSmallIntegerField(_("year"))
     title_en = models.CharField(_("title (en)"), max_length=300, blank=True)
     title_ru = models.CharField(_("title (ru)"), max_length=300, blank=True)
     title_kk = models.CharField(_("title (kk)"), max_length=300, blank=True)
     published = models.DateField(_("published"), null=True, blank=True)
-    internal_notes = models.TextField(blank=True)
+    internal_notes = models.TextField(_("internal notes"), blank=True)
 
     class Meta:
         ordering = ["-year", "-number"]
@@ -84,6 +89,8 @@ class Issue(Record):
                 violation_error_message=_("An issue with this number already exists this year."),
             )
         ]
+        verbose_name = _("issue")
+        verbose_name_plural = _("issues")
 
     def __str__(self) -> str:
         return f"No. {self.number} ({self.year})"
@@ -94,25 +101,40 @@ class Issue(Record):
 
 
 class Article(Record):
-    uuid = models.UUIDField(default=uuid4, unique=True, editable=False)
-    slug = models.SlugField(max_length=200, unique=True)
-    language = models.CharField(max_length=2, choices=LANGUAGE_CHOICES)
+    uuid = models.UUIDField(_("UUID"), default=uuid4, unique=True, editable=False)
+    slug = models.SlugField(_("slug"), max_length=200, unique=True)
+    language = models.CharField(_("language"), max_length=2, choices=LANGUAGE_CHOICES)
     # Articles sharing this value are translations of one another (one per language).
-    translation_group = models.UUIDField(default=uuid4, db_index=True, editable=False)
-    title = models.CharField(max_length=300)
+    translation_group = models.UUIDField(
+        _("translation group"), default=uuid4, db_index=True, editable=False
+    )
+    title = models.CharField(_("title"), max_length=300)
     standfirst = models.TextField(
-        blank=True, help_text=_("The short introduction printed under the title.")
+        _("standfirst"), blank=True, help_text=_("The short introduction printed under the title.")
     )
     body = models.TextField(
-        help_text=_("Markdown. Scripts, embedded frames and inline styles are removed on display.")
+        _("body"),
+        help_text=_("Markdown. Scripts, embedded frames and inline styles are removed on display."),
     )
     byline = models.ForeignKey(
-        Byline, on_delete=models.PROTECT, null=True, blank=True, related_name="articles"
+        Byline,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="articles",
+        verbose_name=_("byline"),
     )
     issue = models.ForeignKey(
-        Issue, on_delete=models.SET_NULL, null=True, blank=True, related_name="articles"
+        Issue,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="articles",
+        verbose_name=_("issue"),
     )
-    topics = models.ManyToManyField(Topic, blank=True, related_name="articles")
+    topics = models.ManyToManyField(
+        Topic, blank=True, related_name="articles", verbose_name=_("topics")
+    )
     publish_at = models.DateTimeField(
         _("publish at"),
         null=True,
@@ -122,12 +144,20 @@ class Article(Record):
         ),
     )
     people = models.ManyToManyField(
-        Person, blank=True, related_name="articles", help_text=_("People the article is about.")
+        Person,
+        blank=True,
+        related_name="articles",
+        help_text=_("People the article is about."),
+        verbose_name=_("people"),
     )
     events = models.ManyToManyField(
-        Event, blank=True, related_name="articles", help_text=_("Events the article is about.")
+        Event,
+        blank=True,
+        related_name="articles",
+        help_text=_("Events the article is about."),
+        verbose_name=_("events"),
     )
-    internal_notes = models.TextField(blank=True)
+    internal_notes = models.TextField(_("internal notes"), blank=True)
 
     class Meta:
         ordering = ["-publish_at", "-id"]
@@ -139,6 +169,8 @@ class Article(Record):
                 violation_error_message=_("This text already has a translation in this language."),
             )
         ]
+        verbose_name = _("article")
+        verbose_name_plural = _("articles")
 
     def __str__(self) -> str:
         return self.title
@@ -151,16 +183,20 @@ def _image_path(instance: Any, filename: str) -> str:
 
 
 class ArticleImage(models.Model):
-    article = models.ForeignKey(Article, on_delete=models.CASCADE, related_name="images")
+    article = models.ForeignKey(
+        Article, on_delete=models.CASCADE, related_name="images", verbose_name=_("article")
+    )
     # Null when the file was taken down (e.g. to protect someone shown); such rows are not shown.
-    image = models.ImageField(upload_to=_image_path, null=True, max_length=200)
-    caption = models.CharField(max_length=500, blank=True)
-    credit = models.CharField(max_length=200, blank=True)
+    image = models.ImageField(_("image"), upload_to=_image_path, null=True, max_length=200)
+    caption = models.CharField(_("caption"), max_length=500, blank=True)
+    credit = models.CharField(_("credit"), max_length=200, blank=True)
     alt_text = models.CharField(_("description for blind readers"), max_length=300, blank=True)
-    position = models.PositiveSmallIntegerField(default=0)
+    position = models.PositiveSmallIntegerField(_("position"), default=0)
 
     class Meta:
         ordering = ["article", "position", "id"]
+        verbose_name = _("article image")
+        verbose_name_plural = _("article images")
 
     def __str__(self) -> str:
         return self.caption or self.alt_text or f"image {self.pk}"
@@ -178,13 +214,16 @@ class ArticleCampaign(models.Model):
     """An article's link to a campaign it supports (generic, so that the newspaper does not
     depend on the campaigns app being installed)."""
 
-    article = models.ForeignKey(Article, on_delete=models.CASCADE, related_name="campaign_links")
+    article = models.ForeignKey(
+        Article, on_delete=models.CASCADE, related_name="campaign_links", verbose_name=_("article")
+    )
     content_type = models.ForeignKey(
         ContentType,
         on_delete=models.CASCADE,
         limit_choices_to={"app_label": "campaigns", "model": "campaign"},
+        verbose_name=_("content type"),
     )
-    object_id = models.PositiveBigIntegerField()
+    object_id = models.PositiveBigIntegerField(_("object ID"))
     campaign = GenericForeignKey("content_type", "object_id")
 
     class Meta:
@@ -195,6 +234,8 @@ class ArticleCampaign(models.Model):
                 violation_error_message=_("The article is already linked to this campaign."),
             )
         ]
+        verbose_name = _("article campaign")
+        verbose_name_plural = _("article campaigns")
 
     def __str__(self) -> str:
         return f"{self.article} → {self.content_type.model} {self.object_id}"

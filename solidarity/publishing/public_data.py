@@ -27,6 +27,8 @@ from django.utils.formats import date_format
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 
+from solidarity.core import buildcache
+from solidarity.core.buildcache import build_cached
 from solidarity.core.classification import public_fields
 from solidarity.core.partialdate import MAX_DAY, MIN_DAY, PartialDate
 from solidarity.core.translation import LANGUAGES, Translated, pick
@@ -242,7 +244,28 @@ def _issue_info(row: Row, count: int = 0) -> IssueInfo:
 
 
 def _summaries(rows: list[Row]) -> list[ArticleSummary]:
+    """Summaries of article rows; in a static build, each article's once per language (it is
+    listed on the front page, its topics, author, issue and month, in every language)."""
+    if not buildcache.is_active():
+        return _load_summaries(rows)
+    known: dict[int, ArticleSummary] = {}
+    missing = []
+    for row in rows:
+        hit, summary = buildcache.lookup(_load_summaries, (row["id"],))
+        if hit and isinstance(summary, ArticleSummary):
+            known[row["id"]] = summary
+        else:
+            missing.append(row)
+    for row, summary in zip(missing, _load_summaries(missing), strict=True):
+        known[row["id"]] = summary
+        buildcache.put(_load_summaries, (row["id"],), summary)
+    return [known[row["id"]] for row in rows]
+
+
+def _load_summaries(rows: list[Row]) -> list[ArticleSummary]:
     """Summaries of article rows, with their byline, issue and topics in three more queries."""
+    if not rows:
+        return []
     ids = [row["id"] for row in rows]
     bylines = {
         r["id"]: _byline_info(r)
@@ -294,6 +317,7 @@ def _month_url(year: int, month: int) -> str:
 # -- Pages -----------------------------------------------------------------------------------------
 
 
+@build_cached
 def months() -> list[MonthInfo]:
     """Every month with published articles, the latest first, with how many."""
     counts: dict[tuple[int, int], int] = defaultdict(int)
@@ -332,6 +356,7 @@ def month_page(year: int, month: int) -> tuple[MonthInfo, list[ArticleSummary]] 
     return info, _summaries(rows)
 
 
+@build_cached
 def languages() -> list[tuple[str, str, str, int]]:
     """(code, name, url, number of articles) of every language with published articles."""
     counts: dict[str, int] = defaultdict(int)
@@ -344,6 +369,7 @@ def languages() -> list[tuple[str, str, str, int]]:
     ]
 
 
+@build_cached
 def topics() -> list[TopicInfo]:
     counts: dict[int, int] = defaultdict(int)
     for topic_id in Article.topics.through.objects.filter(article__in=_published()).values_list(
@@ -364,6 +390,7 @@ def topic_page(slug: str) -> tuple[TopicInfo, list[ArticleSummary]] | None:
     return _topic_info(rows[0], len(articles)), _summaries(articles)
 
 
+@build_cached
 def authors() -> list[BylineInfo]:
     counts: dict[int, int] = defaultdict(int)
     for byline_id in _published().exclude(byline=None).values_list("byline_id", flat=True):
@@ -382,6 +409,7 @@ def author_page(slug: str) -> tuple[BylineInfo, list[ArticleSummary]] | None:
     return _byline_info(rows[0], len(articles)), _summaries(articles)
 
 
+@build_cached
 def issues() -> list[IssueInfo]:
     counts: dict[int, int] = defaultdict(int)
     for issue_id in _published().filter(issue__is_public=True).values_list("issue_id", flat=True):
@@ -400,9 +428,27 @@ def issue_detail(slug: str) -> tuple[IssueInfo, list[ArticleSummary]] | None:
     return _issue_info(rows[0], len(articles)), _summaries(articles)
 
 
+@build_cached
 def article(slug: str) -> ArticleDetail | None:
     found = _details(_values(_published().filter(slug=slug)))
     return found[0] if found else None
+
+
+def prefetch_articles(slugs: Iterable[str]) -> None:
+    """In a static build, load these articles in bulk, so that `article(slug)` finds them.
+
+    The same `_details` as `article` uses, in a fixed number of queries for the whole batch
+    instead of a dozen per article. Outside a build it does nothing.
+    """
+    if not buildcache.is_active():
+        return
+    wanted = list(slugs)
+    found: dict[str, ArticleDetail] = {}
+    for start in range(0, len(wanted), 500):
+        rows = _values(_published().filter(slug__in=wanted[start : start + 500]))
+        found.update((detail.summary.slug, detail) for detail in _details(rows))
+    for slug in wanted:
+        buildcache.put(article, (slug,), found.get(slug))
 
 
 def _linked(
@@ -561,7 +607,26 @@ def feed_articles(
             campaign_links__content_type=ContentType.objects.get_for_model(campaign_model),
             campaign_links__object_id=found[0],
         )
-    return _details(_values(articles[:FEED_LENGTH]))
+    return _known_details(_values(articles[:FEED_LENGTH]))
+
+
+def _known_details(rows: list[Row]) -> list[ArticleDetail]:
+    """`_details`, reusing in a static build the articles already loaded in this language
+    (a feed's articles are also in other feeds and have their own pages)."""
+    if not buildcache.is_active():
+        return _details(rows)
+    known: dict[int, ArticleDetail] = {}
+    missing = []
+    for row in rows:
+        hit, detail = buildcache.lookup(article, (row["slug"],))
+        if hit and isinstance(detail, ArticleDetail):
+            known[row["id"]] = detail
+        else:
+            missing.append(row)
+    for row, detail in zip(missing, _details(missing), strict=True):
+        known[row["id"]] = detail
+        buildcache.put(article, (row["slug"],), detail)
+    return [known[row["id"]] for row in rows]
 
 
 def campaign_title(slug: str) -> str | None:
@@ -610,10 +675,11 @@ def _digest(*parts: Any) -> str:
     return hashlib.sha256(repr(parts).encode()).hexdigest()
 
 
-def newspaper_pages() -> dict[str, str]:
+def newspaper_pages(languages: Iterable[str] = ()) -> dict[str, str]:
     """{URL: fingerprint} of every public page and feed of the newspaper.
 
-    URLs are in the active language's URL space (articles in their own language's). The
+    URLs are in the URL space of each of `languages` (by default the active language), articles
+    in their own language's; the data is read once for all of them. The
     fingerprint is a digest of everything the page shows, computed from a few bulk queries,
     so that the mirror re-renders only pages whose content changed: editing one article's
     body changes its page and the feeds that carry it, not the lists that show its title.
@@ -661,85 +727,92 @@ def newspaper_pages() -> dict[str, str]:
     latest_issues = [r for r in rows if r["issue"] in issue_rows]
     pages: dict[str, str] = {}
 
-    def page(url: str, *parts: Any) -> None:
-        pages[url] = _digest(language_codes, *parts)
+    def urls() -> None:
+        """The pages in the active language's URL space."""
 
-    def listing(members: Iterable[Row]) -> list[str]:
-        return [listed[r["id"]] for r in members]
+        def page(url: str, *parts: Any) -> None:
+            pages[url] = _digest(language_codes, *parts)
 
-    def feed(members: list[Row]) -> list[str]:
-        return [full[r["id"]] for r in members[:FEED_LENGTH]]
+        def listing(members: Iterable[Row]) -> list[str]:
+            return [listed[r["id"]] for r in members]
 
-    issue_counts: dict[int, int] = defaultdict(int)
-    for r in latest_issues:
-        issue_counts[r["issue"]] += 1
-    issues_shown = sorted(
-        (issue_rows[i] for i in issue_counts),
-        key=lambda r: (-r["year"], -r["number"]),
-    )
-    month_counts: dict[tuple[int, int], list[Row]] = defaultdict(list)
-    for r in rows:
-        month_counts[(r["publish_at"].year, r["publish_at"].month)].append(r)
-    months_shown = sorted(((k, len(v)) for k, v in month_counts.items()), reverse=True)
+        def feed(members: list[Row]) -> list[str]:
+            return [full[r["id"]] for r in members[:FEED_LENGTH]]
 
-    page(
-        reverse("publishing:front"),
-        listing(rows[:LATEST]),
-        [(r, issue_counts[r["id"]]) for r in issues_shown[:5]],
-        months_shown,
-    )
-    page(reverse("publishing:archive"), months_shown)
-    for (year, month), members in month_counts.items():
-        page(_month_url(year, month), listing(members))
-    for code in language_codes:
-        members = [r for r in rows if r["language"] == code]
-        page(reverse("publishing:language", args=[code]), listing(members[:LATEST]))
-        page(reverse("publishing:language_feed", args=[code]), feed(members))
-    by_topic: dict[int, list[Row]] = defaultdict(list)
-    for r in rows:
-        for topic_id in topics_of[r["id"]]:
-            by_topic[topic_id].append(r)
-    page(
-        reverse("publishing:topics"),
-        [(topic_rows[t], len(m)) for t, m in sorted(by_topic.items())],
-    )
-    for topic_id, members in by_topic.items():
-        slug = topic_rows[topic_id]["slug"]
-        page(reverse("publishing:topic", args=[slug]), topic_rows[topic_id], listing(members))
-        page(reverse("publishing:topic_feed", args=[slug]), topic_rows[topic_id], feed(members))
-    by_byline: dict[int, list[Row]] = defaultdict(list)
-    for r in rows:
-        if r["byline"] is not None:
-            by_byline[r["byline"]].append(r)
-    page(
-        reverse("publishing:authors"),
-        [(bylines[b], len(m)) for b, m in sorted(by_byline.items())],
-    )
-    for byline_id, members in by_byline.items():
-        url = reverse("publishing:author", args=[bylines[byline_id]["slug"]])
-        page(url, bylines[byline_id], listing(members))
-    page(reverse("publishing:issues"), [(r, issue_counts[r["id"]]) for r in issues_shown])
-    for r in issues_shown:
-        members = sorted(
-            (a for a in latest_issues if a["issue"] == r["id"]),
-            key=lambda a: (a["publish_at"], a["id"]),
+        issue_counts: dict[int, int] = defaultdict(int)
+        for r in latest_issues:
+            issue_counts[r["issue"]] += 1
+        issues_shown = sorted(
+            (issue_rows[i] for i in issue_counts),
+            key=lambda r: (-r["year"], -r["number"]),
         )
-        page(reverse("publishing:issue", args=[r["slug"]]), r, listing(members))
+        month_counts: dict[tuple[int, int], list[Row]] = defaultdict(list)
+        for r in rows:
+            month_counts[(r["publish_at"].year, r["publish_at"].month)].append(r)
+        months_shown = sorted(((k, len(v)) for k, v in month_counts.items()), reverse=True)
+
+        page(
+            reverse("publishing:front"),
+            listing(rows[:LATEST]),
+            [(r, issue_counts[r["id"]]) for r in issues_shown[:5]],
+            months_shown,
+        )
+        page(reverse("publishing:archive"), months_shown)
+        for (year, month), members in month_counts.items():
+            page(_month_url(year, month), listing(members))
+        for code in language_codes:
+            members = [r for r in rows if r["language"] == code]
+            page(reverse("publishing:language", args=[code]), listing(members[:LATEST]))
+            page(reverse("publishing:language_feed", args=[code]), feed(members))
+        by_topic: dict[int, list[Row]] = defaultdict(list)
+        for r in rows:
+            for topic_id in topics_of[r["id"]]:
+                by_topic[topic_id].append(r)
+        page(
+            reverse("publishing:topics"),
+            [(topic_rows[t], len(m)) for t, m in sorted(by_topic.items())],
+        )
+        for topic_id, members in by_topic.items():
+            slug = topic_rows[topic_id]["slug"]
+            page(reverse("publishing:topic", args=[slug]), topic_rows[topic_id], listing(members))
+            page(reverse("publishing:topic_feed", args=[slug]), topic_rows[topic_id], feed(members))
+        by_byline: dict[int, list[Row]] = defaultdict(list)
+        for r in rows:
+            if r["byline"] is not None:
+                by_byline[r["byline"]].append(r)
+        page(
+            reverse("publishing:authors"),
+            [(bylines[b], len(m)) for b, m in sorted(by_byline.items())],
+        )
+        for byline_id, members in by_byline.items():
+            url = reverse("publishing:author", args=[bylines[byline_id]["slug"]])
+            page(url, bylines[byline_id], listing(members))
+        page(reverse("publishing:issues"), [(r, issue_counts[r["id"]]) for r in issues_shown])
+        for r in issues_shown:
+            members = sorted(
+                (a for a in latest_issues if a["issue"] == r["id"]),
+                key=lambda a: (a["publish_at"], a["id"]),
+            )
+            page(reverse("publishing:issue", args=[r["slug"]]), r, listing(members))
+        campaign_model = _campaign_model()
+        if campaign_model is not None:
+            campaign_type = ContentType.objects.get_for_model(campaign_model)
+            linked: dict[int, list[int]] = defaultdict(list)
+            for article_id, campaign_id in ArticleCampaign.objects.filter(
+                article_id__in=ids, content_type=campaign_type
+            ).values_list("article_id", "object_id"):
+                linked[campaign_id].append(article_id)
+            for c in _values(campaign_model._default_manager.filter(is_public=True, id__in=linked)):
+                members = [r for r in rows if r["id"] in set(linked[c["id"]])]
+                page(reverse("publishing:campaign_feed", args=[c["slug"]]), c, feed(members))
+        # The events feed shows documentation only: the mirror re-renders it with the site's data.
+        pages[reverse("publishing:events_feed")] = ""
+
+    for code in list(languages) or [translation.get_language()]:
+        with translation.override(code):
+            urls()
     for row in rows:
         pages[article_url(row["slug"], row["language"])] = _digest(language_codes, full[row["id"]])
-    campaign_model = _campaign_model()
-    if campaign_model is not None:
-        campaign_type = ContentType.objects.get_for_model(campaign_model)
-        linked: dict[int, list[int]] = defaultdict(list)
-        for article_id, campaign_id in ArticleCampaign.objects.filter(
-            article_id__in=ids, content_type=campaign_type
-        ).values_list("article_id", "object_id"):
-            linked[campaign_id].append(article_id)
-        for c in _values(campaign_model._default_manager.filter(is_public=True, id__in=linked)):
-            members = [r for r in rows if r["id"] in set(linked[c["id"]])]
-            page(reverse("publishing:campaign_feed", args=[c["slug"]]), c, feed(members))
-    # The events feed shows documentation only: the mirror re-renders it with the site's data.
-    pages[reverse("publishing:events_feed")] = ""
     return pages
 
 

@@ -11,18 +11,18 @@
 
 from __future__ import annotations
 
-import io
 from functools import lru_cache
 
 import markdown
 import nh3
 from django.core.exceptions import ValidationError
-from django.core.files.base import ContentFile, File
 from django.db import transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from PIL import Image, ImageOps, UnidentifiedImageError
+
+# Shared with every other upload (documentation's source files): one place strips metadata.
+from solidarity.safety.sanitise import strip_image_metadata as strip_image_metadata
 
 from .models import Article
 
@@ -43,9 +43,6 @@ ALLOWED_ATTRIBUTES = {
 ALLOWED_SCHEMES = {"http", "https", "mailto"}
 # Images only from the site itself: a remote image would tell its host who reads the article.
 _REMOTE = ("http:", "https:", "//", "data:")
-
-IMAGE_FORMATS = {"JPEG": "jpg", "PNG": "png", "WEBP": "webp"}
-MAX_IMAGE_PIXELS = 40_000_000
 
 
 def _filter_attribute(element: str, attribute: str, value: str) -> str | None:
@@ -83,41 +80,6 @@ def publication_status(article: Article) -> str:
     if article.publish_at > timezone.now():
         return str(_("scheduled"))
     return str(_("published"))
-
-
-def strip_image_metadata(upload: File[bytes]) -> ContentFile[bytes]:
-    """The picture alone, re-encoded in its own format without EXIF, GPS, XMP or comments.
-
-    The orientation EXIF carries is applied to the pixels first, so the photo stays upright.
-    """
-    upload.seek(0)
-    try:
-        with Image.open(upload) as original:
-            if original.width * original.height > MAX_IMAGE_PIXELS:
-                raise ValidationError(_("This image is too large (over 40 megapixels)."))
-            image_format = original.format or ""
-            if image_format not in IMAGE_FORMATS:
-                raise ValidationError(
-                    _("Upload a JPEG, PNG or WebP image (this one is %(format)s).")
-                    % {"format": image_format or _("unknown")}
-                )
-            upright = ImageOps.exif_transpose(original)
-            # A fresh image holds pixels only: nothing of the original's info travels along.
-            clean = Image.new(upright.mode, upright.size)
-            palette = upright.getpalette()
-            if upright.mode == "P" and palette:
-                clean.putpalette(palette)
-            clean.paste(upright)
-            if image_format == "JPEG" and clean.mode not in {"RGB", "L"}:
-                clean = clean.convert("RGB")
-            out = io.BytesIO()
-            options = {"quality": 90} if image_format in {"JPEG", "WEBP"} else {}
-            clean.save(out, format=image_format, **options)
-    except UnidentifiedImageError:
-        raise ValidationError(_("This file is not an image we can read.")) from None
-    name = upload.name or "image"
-    stem = name.rsplit(".", 1)[0]
-    return ContentFile(out.getvalue(), name=f"{stem}.{IMAGE_FORMATS[image_format]}")
 
 
 def link_translation(article: Article, original: Article) -> None:

@@ -37,6 +37,9 @@ PARENT_SECTION_PATHS: dict[str, str] = {
     "campaigns.Rsvp": "action__section",
     "campaigns.Signature": "petition__section",
     "campaigns.ExportLog": "petition__section",
+    "campaigns.Tagging": "tag__section",
+    "publishing.ArticleImage": "article__section",
+    "publishing.ArticleCampaign": "article__section",
 }
 # Rows that reach sections through several children: visible if any child is. A supporter who
 # signed in two sections' petitions is visible to both, and to neither section's outsiders.
@@ -102,11 +105,22 @@ def _kind(model: type[models.Model]) -> Kind:
 
 def scoped(queryset: QuerySet[M], user: Any, perm: str) -> QuerySet[M]:
     """The rows of `queryset` the user may `perm`; none at all for a user without a role."""
-    model = queryset.model
-    kind = _kind(model)
-    sections = sections_for(user, perm, kind)
+    return _within(queryset, sections_for(user, perm, _kind(queryset.model)), user, perm)
+
+
+def scoped_reading(queryset: QuerySet[M], user: Any, field_class: FieldClass) -> QuerySet[M]:
+    """The rows of `queryset` the user may view and whose `field_class` fields their role in the
+    row's section may read: for surfaces that hand out whole rows, personal fields included
+    (the API), where the back office would hide the fields instead."""
+    kind = _kind(queryset.model)
+    sections = sections_for(user, "view", kind) & sections_reading(user, field_class)
+    return _within(queryset, sections, user, "view")
+
+
+def _within(queryset: QuerySet[M], sections: set[int], user: Any, perm: str) -> QuerySet[M]:
     if not sections:
         return queryset.none()
+    model = queryset.model
     label = model._meta.label
     if label in GENERIC_PARENTS:
         return queryset.filter(_generic_parent_q(model, user, perm))
@@ -190,3 +204,32 @@ def readable_classes(user: Any, obj: models.Model | None) -> set[FieldClass]:
     else:
         names = []
     return {cls for role in names for cls in policy.FIELD_CLASSES[policy.RoleName(role)]}
+
+
+def writable_sections(user: Any, model: type[models.Model]) -> set[int]:
+    """Ids of the sections where the user may file a new or changed row of `model`.
+
+    The section a form offers must be one of these, so that an insider cannot move a record into
+    (or create one in) a section where their role does not let them write (threat model D6).
+    """
+    kind = _kind(model)
+    return sections_for(user, "add", kind) | sections_for(user, "change", kind)
+
+
+def choices_for(user: Any, model: type[models.Model], field: Any) -> QuerySet[Any] | None:
+    """What the relation `field` of a form for `model` may point to, or None to leave it alone.
+
+    A section: one the user may write `model` in. The parent a row without a section of its own
+    hangs from (a demand's campaign, an outcome's demand): one the user may change, since adding
+    the row changes the parent's section. Anything else in the policy: what the user may view.
+    """
+    from solidarity.core.models import Section
+
+    related = field.related_model
+    if related is Section:
+        return Section.objects.filter(pk__in=writable_sections(user, model))
+    if policy.kind_of(related) is None:
+        return None
+    parent = PARENT_SECTION_PATHS.get(model._meta.label, "").split("__")[0]
+    perm = "change" if field.name == parent else "view"
+    return scoped(related._default_manager.all(), user, perm)

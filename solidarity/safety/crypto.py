@@ -113,8 +113,10 @@ def write_keyring(path: Path, current: str, keys: dict[str, bytes], server_secre
         "server_secret": b64e(server_secret),
     }
     path.parent.mkdir(parents=True, exist_ok=True)
-    partial = path.with_name(f".{path.name}.{os.getpid()}.partial")
-    fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    # A name of its own per call, not per process: threads of one server that first need the
+    # keyring at the same moment must not write into (and then rename away) the same draft.
+    partial = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(8)}.partial")
+    fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(fd, "w", encoding="utf-8") as handle:
         json.dump(document, handle, indent=2)
         handle.flush()
@@ -127,7 +129,7 @@ def _create_keyring(path: Path) -> None:
     # Written under a temporary name, then linked into place: two processes starting together
     # must end up with one keyring (the link fails for the loser, which then reads the winner's).
     key_id = _new_key_id()
-    draft = path.with_name(f".{path.name}.{os.getpid()}.new")
+    draft = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(8)}.new")
     write_keyring(draft, key_id, {key_id: random(KEY_BYTES)}, random(32))
     try:
         os.link(draft, path)

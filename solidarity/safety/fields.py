@@ -26,6 +26,7 @@ from django.db import models
 from django.db.models.query_utils import DeferredAttribute
 from django.db.models.signals import post_save
 from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from .crypto import associated_data, decrypt_personal, encrypt_personal, seal
 
@@ -41,7 +42,7 @@ ROW_NONCE = "row_nonce"
 
 def row_nonce_field() -> models.UUIDField[Any, Any]:
     """The per-row random identity that encrypted fields bind their ciphertexts to."""
-    return models.UUIDField(default=uuid.uuid4, editable=False)
+    return models.UUIDField(_("row identity"), default=uuid.uuid4, editable=False)
 
 
 class SealingError(Exception):
@@ -71,14 +72,26 @@ def row_aad(instance: models.Model, field_name: str) -> bytes:
     return associated_data(instance._meta.label, field_name, str(nonce))
 
 
+def _read_key(attname: str) -> str:
+    return f"_{attname}_as_read"
+
+
 class _EncryptedAttribute(DeferredAttribute):
     def __get__(self, instance: Any, cls: Any = None) -> Any:
         if instance is None:
             return self
         value = super().__get__(instance, cls)
         if isinstance(value, Ciphertext):
-            value = decrypt_personal(value, row_aad(instance, self.field.name))
+            stored = str(value)
+            value = decrypt_personal(stored, row_aad(instance, self.field.name))
             instance.__dict__[self.field.attname] = value
+            # Remembered so that saving the row unchanged writes the same ciphertext: a fresh
+            # one would read as a change of this field in the audit log at every save.
+            instance.__dict__[_read_key(self.field.attname)] = (
+                value,
+                getattr(instance, ROW_NONCE, None),
+                stored,
+            )
         return value
 
     def __set__(self, instance: Any, value: Any) -> None:
@@ -112,6 +125,9 @@ class EncryptedTextField(_NoLookups, _TextField):
             return str(value)
         if not value:
             return ""
+        read = model_instance.__dict__.get(_read_key(self.attname))
+        if read is not None and read[:2] == (value, getattr(model_instance, ROW_NONCE, None)):
+            return str(read[2])
         return encrypt_personal(str(value), row_aad(model_instance, self.name))
 
     def to_python(self, value: Any) -> Any:

@@ -16,11 +16,16 @@ class Role(models.Model):
     """A user's role in one section; without one, a user sees nothing of that section."""
 
     user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="safety_roles"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="safety_roles",
+        verbose_name=_("user"),
     )
-    section = models.ForeignKey(Section, on_delete=models.CASCADE, related_name="+")
-    role = models.CharField(max_length=20, choices=RoleName.choices)
-    granted_at = models.DateTimeField(auto_now_add=True)
+    section = models.ForeignKey(
+        Section, on_delete=models.CASCADE, related_name="+", verbose_name=_("section")
+    )
+    role = models.CharField(_("role"), max_length=20, choices=RoleName.choices)
+    granted_at = models.DateTimeField(_("granted at"), auto_now_add=True)
 
     class Meta:
         ordering = ["section", "user"]
@@ -31,6 +36,8 @@ class Role(models.Model):
                 violation_error_message=_("This user already has a role in this section."),
             )
         ]
+        verbose_name = _("role")
+        verbose_name_plural = _("roles")
 
     def __str__(self) -> str:
         return f"{self.user}: {self.get_role_display()}, {self.section}"
@@ -45,18 +52,25 @@ class UserKey(models.Model):
     """
 
     user = models.OneToOneField(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="safety_key"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="safety_key",
+        verbose_name=_("user"),
     )
-    public_key = models.CharField(max_length=64)
-    encrypted_private_key = models.TextField()
-    salt = models.CharField(max_length=64)
-    opslimit = models.PositiveIntegerField()
-    memlimit = models.PositiveBigIntegerField()
+    public_key = models.CharField(_("public key"), max_length=64)
+    encrypted_private_key = models.TextField(_("encrypted private key"))
+    salt = models.CharField(_("salt"), max_length=64)
+    opslimit = models.PositiveIntegerField(_("key derivation operations limit"))
+    memlimit = models.PositiveBigIntegerField(_("key derivation memory limit"))
     # Set when the login password changed without the key being re-protected under the new one
     # (a reset by someone else): the next unlock asks for the previous password once.
-    needs_rewrap = models.BooleanField(default=False)
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
+    needs_rewrap = models.BooleanField(_("needs protecting under the new password"), default=False)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("user key")
+        verbose_name_plural = _("user keys")
 
     def __str__(self) -> str:
         return f"key of {self.user}"
@@ -65,14 +79,19 @@ class UserKey(models.Model):
 class SealedKey(models.Model):
     """The data key of one sealed value, wrapped for one recipient's public key."""
 
-    content_type = models.ForeignKey(ContentType, on_delete=models.CASCADE)
-    object_id = models.PositiveBigIntegerField()
-    field_name = models.CharField(max_length=100)
-    user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="sealed_keys"
+    content_type = models.ForeignKey(
+        ContentType, on_delete=models.CASCADE, verbose_name=_("content type")
     )
-    wrapped_key = models.TextField()
-    created_at = models.DateTimeField(auto_now_add=True)
+    object_id = models.PositiveBigIntegerField(_("object ID"))
+    field_name = models.CharField(_("field name"), max_length=100)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="sealed_keys",
+        verbose_name=_("user"),
+    )
+    wrapped_key = models.TextField(_("wrapped key"))
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
     class Meta:
         constraints = [
@@ -82,6 +101,8 @@ class SealedKey(models.Model):
             )
         ]
         indexes = [models.Index(fields=["content_type", "object_id", "field_name"])]
+        verbose_name = _("sealed key")
+        verbose_name_plural = _("sealed keys")
 
     def __str__(self) -> str:
         return f"{self.content_type.model} {self.object_id}.{self.field_name} for {self.user}"

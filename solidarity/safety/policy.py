@@ -37,33 +37,45 @@ class Kind(StrEnum):
     DOCUMENTATION = "documentation"  # cases, people, events, sources of one section
     REFERENCE = "reference"  # shared vocabularies (PACE criteria), no section
     CAMPAIGNS = "campaigns"  # campaigns, actions, petitions and their supporters
+    # The newspaper: issues and articles of one section; their images and campaign links follow
+    # the article. Topics and bylines have no section: they are shared, printed names.
+    PUBLISHING = "publishing"
 
 
 V, A, C, D = Action.VIEW, Action.ADD, Action.CHANGE, Action.DELETE
 ALL = frozenset({V, A, C, D})
 
 ACTIONS: dict[RoleName, dict[Kind, frozenset[Action]]] = {
-    RoleName.COORDINATOR: {Kind.DOCUMENTATION: ALL, Kind.REFERENCE: ALL, Kind.CAMPAIGNS: ALL},
+    RoleName.COORDINATOR: {
+        Kind.DOCUMENTATION: ALL,
+        Kind.REFERENCE: ALL,
+        Kind.CAMPAIGNS: ALL,
+        Kind.PUBLISHING: ALL,
+    },
     RoleName.RESEARCHER: {
         Kind.DOCUMENTATION: frozenset({V, A, C}),
         Kind.REFERENCE: frozenset({V}),
         Kind.CAMPAIGNS: frozenset({V}),
+        Kind.PUBLISHING: frozenset({V}),
     },
     RoleName.SECTION_ORGANISER: {
         Kind.DOCUMENTATION: frozenset({V}),
         Kind.REFERENCE: frozenset({V}),
         Kind.CAMPAIGNS: ALL,
+        Kind.PUBLISHING: frozenset({V}),
     },
     # Editors review and publish texts; they do not create or remove case records.
     RoleName.EDITOR: {
         Kind.DOCUMENTATION: frozenset({V, C}),
         Kind.REFERENCE: frozenset({V}),
         Kind.CAMPAIGNS: frozenset({V, C}),
+        Kind.PUBLISHING: ALL,
     },
     RoleName.READ_ONLY: {
         Kind.DOCUMENTATION: frozenset({V}),
         Kind.REFERENCE: frozenset({V}),
         Kind.CAMPAIGNS: frozenset({V}),
+        Kind.PUBLISHING: frozenset({V}),
     },
 }
 
@@ -84,7 +96,11 @@ FIELD_CLASSES: dict[RoleName, frozenset[FieldClass]] = {
     RoleName.READ_ONLY: frozenset({PUB, INT}),
 }
 
-KINDS: dict[str, Kind] = {"documentation": Kind.DOCUMENTATION, "campaigns": Kind.CAMPAIGNS}
+KINDS: dict[str, Kind] = {
+    "documentation": Kind.DOCUMENTATION,
+    "campaigns": Kind.CAMPAIGNS,
+    "publishing": Kind.PUBLISHING,
+}
 REFERENCE_MODELS = {"documentation.PaceCriterion"}
 
 

@@ -9,12 +9,13 @@ keyring only on request, and only once no value uses them.
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from django.apps import apps
 from django.db import models, transaction
+
+from solidarity.audit.bulk import named as audit_action
 
 from .crypto import (
     DecryptionError,
@@ -44,15 +45,6 @@ def encrypted_fields() -> list[tuple[type[models.Model], list[EncryptedTextField
     return found
 
 
-def _record_change(model: type[models.Model], pks: list[object], names: list[str]) -> None:
-    # The audit app is written in parallel; `update()` bypasses model signals, so tell it.
-    try:
-        services = importlib.import_module("solidarity.audit.services")
-    except ModuleNotFoundError:
-        return
-    services.record_change(model, pks, names, action="rotate_keys")
-
-
 def rotate(
     *, resume: bool = False, batch_size: int = 200, progress: Callable[[str], None] | None = None
 ) -> RotationReport:
@@ -64,7 +56,6 @@ def rotate(
             chunk = pks[start : start + batch_size]
             with transaction.atomic():
                 rows = model._default_manager.select_for_update().filter(pk__in=chunk)
-                changed_pks: list[object] = []
                 for row in rows:
                     updates: dict[str, str] = {}
                     for f in fields:
@@ -83,11 +74,10 @@ def rotate(
                         label = f"{model._meta.label}.{f.name}"
                         report.by_field[label] = report.by_field.get(label, 0) + 1
                     if updates:
-                        model._default_manager.filter(pk=row.pk).update(**updates)
-                        changed_pks.append(row.pk)
+                        # Recorded in the audit log by the update itself (audit/bulk.py).
+                        with audit_action("rotate_keys"):
+                            model._default_manager.filter(pk=row.pk).update(**updates)
                         report.rotated += len(updates)
-                if changed_pks:
-                    _record_change(model, changed_pks, [f.name for f in fields])
             if progress:
                 progress(f"{model._meta.label}: {min(start + batch_size, len(pks))}/{len(pks)}")
     return report

@@ -30,27 +30,47 @@ class NameKey(models.Model):
     in the same transaction as the record itself (signals.py).
     """
 
-    key = models.CharField(max_length=200)
-    target = models.CharField(max_length=12, choices=Target.choices)
+    key = models.CharField(_("key"), max_length=200)
+    target = models.CharField(_("target"), max_length=12, choices=Target.choices)
     person = models.ForeignKey(
-        Person, on_delete=models.DO_NOTHING, null=True, blank=True, related_name="+"
+        Person,
+        on_delete=models.DO_NOTHING,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("person"),
     )
     organisation = models.ForeignKey(
-        Organisation, on_delete=models.DO_NOTHING, null=True, blank=True, related_name="+"
+        Organisation,
+        on_delete=models.DO_NOTHING,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("organisation"),
     )
     place = models.ForeignKey(
-        Place, on_delete=models.DO_NOTHING, null=True, blank=True, related_name="+"
+        Place,
+        on_delete=models.DO_NOTHING,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("place"),
     )
     event = models.ForeignKey(
-        Event, on_delete=models.DO_NOTHING, null=True, blank=True, related_name="+"
+        Event,
+        on_delete=models.DO_NOTHING,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("event"),
     )
     name = models.CharField(
-        max_length=300, help_text=_("The name form (or title) this key was made from.")
+        _("name"), max_length=300, help_text=_("The name form (or title) this key was made from.")
     )
     # Copied from the record, so that the public search filters in the index itself and a
     # private record's name form can never be read on its way to the public site.
-    published = models.BooleanField(default=False)
-    keys_version = models.PositiveSmallIntegerField(default=0)
+    published = models.BooleanField(_("published"), default=False)
+    keys_version = models.PositiveSmallIntegerField(_("keys version"), default=0)
 
     class Meta:
         indexes = [
@@ -65,6 +85,7 @@ class NameKey(models.Model):
             models.Index(fields=["target", "event"], name="search_namekey_event"),
         ]
         verbose_name = _("name key")
+        verbose_name_plural = _("name keys")
 
     def __str__(self) -> str:
         return f"{self.key} → {self.name}"
@@ -81,23 +102,35 @@ class MergeRecord(models.Model):
     """
 
     # Protected: while a merge can still be undone, the record it would split must stay.
-    kept = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="+")
-    removed_id = models.PositiveBigIntegerField()
-    removed_name = models.CharField(max_length=400)
-    removed = models.JSONField(default=dict)
-    moved = models.JSONField(default=list)
-    deleted = models.JSONField(default=list)
-    created = models.JSONField(default=list)
-    filled = models.JSONField(default=dict)
-    reason = models.CharField(max_length=500, blank=True)
+    kept = models.ForeignKey(
+        Person, on_delete=models.PROTECT, related_name="+", verbose_name=_("kept record")
+    )
+    removed_id = models.PositiveBigIntegerField(_("ID of the removed record"))
+    removed_name = models.CharField(_("name of the removed record"), max_length=400)
+    removed = models.JSONField(_("removed record"), default=dict)
+    moved = models.JSONField(_("moved rows"), default=list)
+    deleted = models.JSONField(_("deleted rows"), default=list)
+    created = models.JSONField(_("added rows"), default=list)
+    filled = models.JSONField(_("filled fields"), default=dict)
+    reason = models.CharField(_("reason"), max_length=500, blank=True)
     merged_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("merged by"),
     )
-    merged_at = models.DateTimeField(auto_now_add=True)
+    merged_at = models.DateTimeField(_("merged at"), auto_now_add=True)
     unmerged_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("unmerged by"),
     )
-    unmerged_at = models.DateTimeField(null=True, blank=True)
+    unmerged_at = models.DateTimeField(_("unmerged at"), null=True, blank=True)
 
     class Meta:
         ordering = ["-merged_at", "-id"]

@@ -105,6 +105,9 @@ from types import MappingProxyType
 from typing import Final, Literal
 
 import icu  # type: ignore[import-untyped]  # PyICU ships no type information
+from django.utils.functional import Promise
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from rapidfuzz.distance import OSA, Levenshtein
 
 from solidarity.search.given_names import GIVEN_NAME_GROUPS
@@ -718,64 +721,87 @@ def _strongest(outcomes: Iterable[_Outcome]) -> _Outcome:
     return min(outcomes, key=_STRENGTH.index, default="absent")
 
 
+# The words of duplicate warnings and search results, one whole message per clause so that each
+# language can order its words (Russian and Kazakh do not say "same surname" + "in another
+# script" the way English does). They are translated when a reason is worded, i.e. during the
+# request that shows it, in that request's language: reasons are never stored.
+_SURNAME_WORDS: Final[Mapping[_Outcome, Promise]] = MappingProxyType(
+    {
+        "similar": gettext_lazy("surname spelled differently"),
+        "gender": gettext_lazy("surnames of a man and a woman"),
+        "different": gettext_lazy("different surname"),
+        "initial": gettext_lazy("different surname"),
+        "missing": gettext_lazy("surname missing"),
+        "absent": gettext_lazy("no surname"),
+    }
+)
+_GIVEN_WORDS: Final[Mapping[_Outcome, Promise]] = MappingProxyType(
+    {
+        "same": gettext_lazy("same given name"),
+        "similar": gettext_lazy("given name spelled differently"),
+        "gender": gettext_lazy("different given name"),
+        "different": gettext_lazy("different given name"),
+        "initial": gettext_lazy("given name only as an initial"),
+        "missing": gettext_lazy("given name missing"),
+    }
+)
+_PATRONYMIC_WORDS: Final[Mapping[_Outcome, Promise]] = MappingProxyType(
+    {
+        "same": gettext_lazy("same patronymic"),
+        "similar": gettext_lazy("patronymic spelled differently"),
+        "gender": gettext_lazy("different patronymic"),
+        "different": gettext_lazy("different patronymic"),
+        "initial": gettext_lazy("patronymic only as an initial"),
+        "missing": gettext_lazy("patronymic missing"),
+    }
+)
+
+
 def _clauses(comparison: _Comparison, other_script: bool) -> list[str]:
-    """The words of a duplicate warning for one comparison of roles."""
-    where = " in another script" if other_script else ""
+    """The words of a duplicate warning for one comparison of roles, in the active language."""
     surname, given, patronymic = comparison.surname, comparison.given, comparison.patronymic
     if surname == "same" and given in {"same", "absent"} and patronymic in {"same", "absent"}:
-        return [f"same name{where}"]
+        return [_("same name in another script") if other_script else _("same name")]
     clauses: list[str] = []
     if surname == "same" and given == "same":
-        clauses.append(f"same given name and surname{where}")
+        clauses.append(
+            _("same given name and surname in another script")
+            if other_script
+            else _("same given name and surname")
+        )
     else:
-        clauses.append(
-            {
-                "same": f"same surname{where}",
-                "similar": "surname spelled differently",
-                "gender": "surnames of a man and a woman",
-                "different": "different surname",
-                "initial": "different surname",
-                "missing": "surname missing",
-                "absent": "no surname",
-            }[surname]
-        )
-        if given != "absent":
+        if surname == "same":
             clauses.append(
-                {
-                    "same": "same given name",
-                    "similar": "given name spelled differently",
-                    "gender": "different given name",
-                    "different": "different given name",
-                    "initial": "given name only as an initial",
-                    "missing": "given name missing",
-                }[given]
+                _("same surname in another script") if other_script else _("same surname")
             )
+        else:
+            clauses.append(str(_SURNAME_WORDS[surname]))
+        if given != "absent":
+            clauses.append(str(_GIVEN_WORDS[given]))
     if patronymic != "absent":
-        clauses.append(
-            {
-                "same": "same patronymic",
-                "similar": "patronymic spelled differently",
-                "gender": "different patronymic",
-                "different": "different patronymic",
-                "initial": "patronymic only as an initial",
-                "missing": "patronymic missing",
-            }[patronymic]
-        )
+        clauses.append(str(_PATRONYMIC_WORDS[patronymic]))
     return clauses
+
+
+def join_clauses(clauses: Iterable[str]) -> str:
+    """Clauses of a reason as one phrase ("same surname, different given name"); Russian and
+    Kazakh separate them with a comma too."""
+    return ", ".join(clauses)
 
 
 def match_reason(a: str, b: str) -> str:
     """Say in a few words why two names look alike, for duplicate warnings.
 
     For example "same given name and surname in another script, patronymic missing" or
-    "same surname, different given name". Roles come from :func:`split_name`.
+    "same surname, different given name". Roles come from :func:`split_name`. The words are
+    in the active language.
     """
     other_script = script_of(a) != script_of(b)
     if fold(a) == fold(b) and fold(a):
         if other_script:
-            return "same name in another script"
-        return "same name" if a.strip() == b.strip() else "same name, written differently"
-    return ", ".join(_clauses(_compare(a, b), other_script))
+            return _("same name in another script")
+        return _("same name") if a.strip() == b.strip() else _("same name, written differently")
+    return join_clauses(_clauses(_compare(a, b), other_script))
 
 
 def likely_same_person(
@@ -804,7 +830,7 @@ def likely_same_person(
     a_names, b_names = list(a_names), list(b_names)
     comparisons = [_compare(a, b) for a in a_names for b in b_names]
     if not comparisons:
-        return (False, 0.0, "no names to compare")
+        return (False, 0.0, _("no names to compare"))
     combined = _Comparison(
         surname=_strongest(c.surname for c in comparisons),
         given=_strongest(c.given for c in comparisons),
@@ -821,18 +847,20 @@ def likely_same_person(
     if a_birth_year is not None and b_birth_year is not None:
         if a_birth_year == b_birth_year:
             confirmations += 1
-            clauses.append("same birth year")
+            clauses.append(_("same birth year"))
         elif abs(a_birth_year - b_birth_year) == 1:
-            clauses.append("birth years one apart")
+            clauses.append(_("birth years one apart"))
         else:
             conflict = True
-            clauses.append(f"born {a_birth_year} and {b_birth_year}")
+            clauses.append(
+                _("born %(first)s and %(second)s") % {"first": a_birth_year, "second": b_birth_year}
+            )
 
     if conflict:
-        return (False, round(min(0.5, 0.5 * combined.similarity), 3), ", ".join(clauses))
+        return (False, round(min(0.5, 0.5 * combined.similarity), 3), join_clauses(clauses))
     if combined.given not in {"same", "similar"}:
-        return (False, round(0.5 * combined.similarity, 3), ", ".join(clauses))
+        return (False, round(0.5 * combined.similarity, 3), join_clauses(clauses))
     if confirmations == 0:
-        clauses.append("nothing else to tell them apart")
+        clauses.append(_("nothing else to tell them apart"))
     value = combined.similarity * min(1.0, 0.7 + 0.15 * confirmations)
-    return (confirmations > 0, round(value, 3), ", ".join(clauses))
+    return (confirmations > 0, round(value, 3), join_clauses(clauses))

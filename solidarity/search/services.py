@@ -25,6 +25,8 @@ from typing import Any, Final
 
 from django.db import connection, models, transaction
 from django.db.models import QuerySet
+from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 
 from solidarity.core.translation import LANGUAGES
 from solidarity.documentation.models import Event, Organisation, Person, PersonName, Place
@@ -275,16 +277,26 @@ def _attach_forms(candidates: Sequence[_Candidate], public_only: bool) -> None:
 
 
 def _reason(query: str, target: str, matched: str) -> str:
+    """Why a record was found, in the active language (worded per request, never stored)."""
     if target == Target.PERSON:
         return match_reason(query, matched)
     other_script = script_of(query) != script_of(matched)
     folded_query, folded_match = fold(query), fold(matched)
+    event = target == Target.EVENT
     if folded_query == folded_match:
-        return "same name in another script" if other_script else "same name"
-    where = "title" if target == Target.EVENT else "name"
+        if event:
+            return _("same title in another script") if other_script else _("same title")
+        # Russian and Kazakh name an organisation or a place with another word than a person.
+        if other_script:
+            return pgettext("organisation or place", "same name in another script")
+        return pgettext("organisation or place", "same name")
     if f" {folded_query} " in f" {folded_match} ":
-        return f"words of the {where}"
-    return f"{where} spelled differently" + (" in another script" if other_script else "")
+        return _("words of the title") if event else _("words of the name")
+    if other_script:
+        if event:
+            return _("title spelled differently in another script")
+        return _("name spelled differently in another script")
+    return _("title spelled differently") if event else _("name spelled differently")
 
 
 def search(
@@ -316,7 +328,7 @@ def search(
     # Reasons are worded for the shown results only: comparing roles costs more than scoring.
     return [
         Hit(target, pk, round(best, 3), matched, _reason(query, target, matched))
-        for best, _, target, pk, matched in scored[:limit]
+        for best, _key_score, target, pk, matched in scored[:limit]
     ]
 
 

@@ -4,21 +4,25 @@ dates and counts in the reader's language, and the page's address in the other l
 from __future__ import annotations
 
 import datetime as dt
+import html
 from dataclasses import dataclass
 from typing import Any
 
 from django import template
 from django.conf import settings
+from django.template.loader_tags import BLOCK_CONTEXT_KEY
 from django.urls import translate_url
 from django.utils import translation
 from django.utils.formats import number_format
-from django.utils.html import conditional_escape, format_html, linebreaks
+from django.utils.html import conditional_escape, format_html, linebreaks, strip_tags
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 
 from solidarity.core import datewords
 from solidarity.core.partialdate import PartialDate
 from solidarity.core.translation import Translated
+from solidarity.public import structured
+from solidarity.public.values import EventDetail, OrganisationDetail, PersonDetail
 
 register = template.Library()
 
@@ -111,3 +115,66 @@ def known(value: object) -> SafeString:
     if isinstance(value, dt.date):
         return conditional_escape(datewords.write_day(value))
     return conditional_escape(str(value))
+
+
+# -- Structured data and link previews (solidarity/public/structured.py) --------------------------
+
+
+def _page_title(context: template.Context) -> str:
+    """The text of this page's {% block title %}, rendered again for og:title.
+
+    A block renders once where it stands; rather than repeat every page's title in a second
+    block, the innermost `title` block is read back from the render's block context.
+    """
+    blocks = context.render_context.get(BLOCK_CONTEXT_KEY)
+    block = blocks.get_block("title") if blocks is not None else None
+    if block is None:
+        return _("Solidarity")
+    return html.unescape(strip_tags(block.nodelist.render(context))).strip() or _("Solidarity")
+
+
+@register.simple_tag(takes_context=True)
+def open_graph(context: template.Context, value: object = None) -> SafeString:
+    """Open Graph and Twitter card tags; a detail page passes its value for type and summary."""
+    request = context.get("request")
+    if request is None:
+        return mark_safe("")
+    versions = language_versions({"request": request})
+    alternates = (
+        tuple(v.code for v in versions if not v.is_current)
+        if has_language_in_address(versions)
+        else ()
+    )
+    kind, title, description = "website", _page_title(context), ""
+    if isinstance(value, PersonDetail):
+        kind, title, description = "profile", value.name, value.summary.text
+    elif isinstance(value, OrganisationDetail):
+        title, description = value.name.text, value.summary.text
+    elif isinstance(value, EventDetail):
+        title, description = value.title.text, value.summary.text
+    # The path without its query, as for the language versions: a crafted query is not echoed.
+    graph = structured.OpenGraph(
+        title=title,
+        url=request.build_absolute_uri(request.path),
+        locale=translation.get_language() or settings.LANGUAGE_CODE,
+        kind=kind,
+        description=description,
+        alternate_locales=alternates,
+    )
+    return graph.tags()
+
+
+@register.simple_tag(takes_context=True)
+def json_ld(context: template.Context, value: object) -> SafeString:
+    """The schema.org JSON-LD of a person, organisation or event page."""
+    request = context.get("request")
+    if request is None:
+        return mark_safe("")
+    absolute = request.build_absolute_uri
+    if isinstance(value, PersonDetail):
+        return structured.script(structured.person(value, absolute))
+    if isinstance(value, OrganisationDetail):
+        return structured.script(structured.organisation(value, absolute))
+    if isinstance(value, EventDetail):
+        return structured.script(structured.event(value, absolute))
+    raise template.TemplateSyntaxError(f"json_ld has no schema for {type(value).__name__}")

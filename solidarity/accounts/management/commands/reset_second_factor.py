@@ -1,4 +1,5 @@
-"""`solidarity reset_second_factor USERNAME`: remove a user's authenticator and backup codes.
+"""`solidarity reset_second_factor USERNAME`: remove a user's authenticator, backup codes and
+security keys.
 
 For a coordinator who lost their phone and their backup codes. Run it only after checking, in
 person or by video, that the request comes from them (D7 in docs/threat-model.md): whoever next

@@ -116,10 +116,11 @@ class Command(BaseCommand):
                 "`solidarity db_worker` runs."
             )
         else:
+            schedule_purge(self.stderr)
             worker.start()
             self.stdout.write(
                 f"Background worker started (solidarity db_worker, pid {worker.pid}): it sends "
-                "the e-mail, and stops with the server."
+                "the e-mail and runs the retention purge, and stops with the server."
             )
         if settings.EMAIL_BACKEND == "django.core.mail.backends.filebased.EmailBackend":
             self.stdout.write(
@@ -141,6 +142,18 @@ class Command(BaseCommand):
             if worker is not None:
                 worker.stop()
         self.stdout.write("Stopped.")
+
+
+def schedule_purge(stderr: TextIO | Any) -> None:
+    """Queue the periodic retention purge for the worker (solidarity/core/tasks.py)."""
+    from django.db import DatabaseError
+
+    from solidarity.core.tasks import ensure_scheduled
+
+    try:
+        ensure_scheduled()
+    except DatabaseError as error:  # not migrated yet: the next start will queue it
+        stderr.write(f"The retention purge is not scheduled: {error}")
 
 
 def _interrupt(signum: int, frame: FrameType | None) -> None:

@@ -22,6 +22,12 @@ class Command(BaseCommand):
         parser.add_argument(
             "-q", "--quiet", action="store_true", help="No progress counter on stderr."
         )
+        parser.add_argument(
+            "--workers",
+            type=int,
+            default=None,
+            help="Processes rendering pages (default: one per CPU, at most 4; 1: none).",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         dest: Path = options["directory"]
@@ -32,8 +38,13 @@ class Command(BaseCommand):
                 f"{dest} is not empty and holds no mirror: choose an empty or new directory "
                 "(the mirror deletes files that are no longer part of the site)."
             )
+        workers: int | None = options["workers"]
+        if workers is not None and workers < 1:
+            raise CommandError("--workers must be 1 or more.")
         try:
-            report = build_mirror(dest, progress=None if options["quiet"] else sys.stderr)
+            report = build_mirror(
+                dest, progress=None if options["quiet"] else sys.stderr, workers=workers
+            )
         except (MirrorError, OSError) as error:
             raise CommandError(str(error)) from error
         if not options["quiet"]:

@@ -1,0 +1,185 @@
+"""Retention: what is deleted automatically, and when (ASVS 14.2.7; threat model M16).
+
+Every row kept is a row a seized disk or a rooted server can surrender (threat model A1, A2),
+and a public form that an adversary floods must not grow the database without bound. So rows
+that no longer serve their purpose are deleted on a schedule: by `solidarity purge`, and by the
+background task `solidarity.core.tasks.purge_expired` that re-enqueues itself.
+
+The rules span apps (campaigns, accounts, Django's sessions, the task queue), so they live here,
+in one list a reviewer can read to know what goes when. Each is a small function that deletes
+(or, dry, counts) what is older than its period in `settings.SOLIDARITY_RETENTION`, in a
+transaction per chunk of rows. Deleting through the ORM (never raw SQL) makes the audit log's
+`post_delete` handler record each row of the audited apps, in the same transaction.
+
+Counts never move: a signature counts only once confirmed, and no rule touches a confirmed one.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from django.conf import settings
+from django.contrib.sessions.models import Session
+from django.core.exceptions import ImproperlyConfigured
+from django.db import connection, models, transaction
+from django.db.models import Q
+from django.utils import timezone
+from django_tasks import TaskResultStatus
+from django_tasks_db.models import DBTaskResult
+
+from solidarity.accounts import throttle
+from solidarity.accounts.models import LoginFailure
+from solidarity.campaigns.models import Signature, Supporter
+
+# Rows deleted per transaction: short transactions keep SQLite's write lock free for the public
+# forms, so that a real signer still gets through while a flood is purged (threat model A6).
+CHUNK = 1000
+
+
+@dataclass(frozen=True)
+class Rule:
+    name: str  # the key of its period in settings.SOLIDARITY_RETENTION
+    description: str
+    rows: Callable[[dt.datetime], models.QuerySet[Any]]
+
+
+def period(name: str) -> dt.timedelta:
+    """The retention period of a rule, from settings; a missing or absurd one fails loudly."""
+    configured = getattr(settings, "SOLIDARITY_RETENTION", {})
+    value = configured.get(name)
+    if not isinstance(value, dt.timedelta) or value <= dt.timedelta(0):
+        raise ImproperlyConfigured(
+            f"SOLIDARITY_RETENTION[{name!r}] must be a positive datetime.timedelta, not {value!r}."
+        )
+    if name == "login_failures" and value < throttle.WINDOW:
+        # Shorter would forget failures the throttle still counts: a guesser's cool-off ends early.
+        raise ImproperlyConfigured(
+            f"SOLIDARITY_RETENTION['login_failures'] must be at least the throttle window "
+            f"({throttle.WINDOW})."
+        )
+    return value
+
+
+# -- The rules ------------------------------------------------------------------------------------
+
+
+def unconfirmed_signatures(now: dt.datetime) -> models.QuerySet[Signature]:
+    """Signatures whose e-mail link was never followed: they never counted and never will.
+
+    Letter reports and RSVPs have no confirmation step, so there is nothing of theirs to wait for.
+    """
+    cutoff = now - period("unconfirmed_signatures")
+    return Signature.objects.filter(status=Signature.Status.PENDING, created_at__lt=cutoff)
+
+
+def orphaned_supporters(now: dt.datetime) -> models.QuerySet[Supporter]:
+    """Contact details left with no submission, or with none but signatures purged above.
+
+    Counting the signatures the first rule purges makes a dry run say what a real run does.
+    Only rows older than the period: a supporter row is written just before its submission,
+    and a young one without any may be a signature still being written.
+    """
+    cutoff = now - period("orphaned_supporters")
+    kept_signatures = (
+        Signature.objects.exclude(pk__in=unconfirmed_signatures(now).values("pk"))
+        # NOT IN over a list holding NULL would exclude every row.
+        .filter(supporter__isnull=False)
+        .values("supporter")
+    )
+    return Supporter.objects.filter(
+        created_at__lt=cutoff, letter_reports__isnull=True, rsvps__isnull=True
+    ).exclude(pk__in=kept_signatures)
+
+
+def expired_sessions(now: dt.datetime) -> models.QuerySet[Session]:
+    """Sessions past their expiry, as `clearsessions` deletes them (database sessions)."""
+    return Session.objects.filter(expire_date__lt=now - period("expired_sessions"))
+
+
+def old_login_failures(now: dt.datetime) -> models.QuerySet[LoginFailure]:
+    """Throttle counters past their window: they no longer slow anyone down."""
+    return LoginFailure.objects.filter(at__lte=now - period("login_failures"))
+
+
+def finished_task_results(now: dt.datetime) -> models.QuerySet[DBTaskResult[Any, Any]]:
+    """Results of finished background tasks: their arguments and tracebacks name rows."""
+    finished = Q(status__in=[TaskResultStatus.SUCCESSFUL, TaskResultStatus.FAILED])
+    return DBTaskResult.objects.filter(finished, finished_at__lt=now - period("task_results"))
+
+
+RULES: tuple[Rule, ...] = (
+    Rule("unconfirmed_signatures", "unconfirmed signatures", unconfirmed_signatures),
+    # After the signatures: the supporters they leave behind go in the same run.
+    Rule("orphaned_supporters", "supporters left with no submission", orphaned_supporters),
+    Rule("expired_sessions", "expired sessions", expired_sessions),
+    Rule("login_failures", "login failures past the throttle window", old_login_failures),
+    Rule("task_results", "finished background task results", finished_task_results),
+)
+
+
+# -- Running them ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Purged:
+    rule: Rule
+    rows: int
+
+
+def run_rule(rule: Rule, now: dt.datetime, *, dry_run: bool = False) -> int:
+    """Delete (or, dry, count) what `rule` selects at `now`; return how many rows."""
+    queryset = rule.rows(now)
+    if dry_run:
+        return queryset.count()
+    label = queryset.model._meta.label
+    deleted = 0
+    while True:
+        # One transaction per chunk: the rows, what cascades from them (taggings) and their
+        # audit entries commit together. Keys are read again each time, and the delete is
+        # filtered by the rule again, so a row that changed meanwhile (a signature confirmed
+        # a moment ago) is left alone.
+        with transaction.atomic():
+            pks = list(queryset.order_by("pk").values_list("pk", flat=True)[:CHUNK])
+            if not pks:
+                return deleted
+            _total, per_model = queryset.filter(pk__in=pks).delete()
+        if not per_model.get(label):
+            return deleted
+        deleted += per_model[label]
+
+
+def purge(
+    now: dt.datetime | None = None,
+    *,
+    dry_run: bool = False,
+    report: Callable[[Purged], None] | None = None,
+) -> list[Purged]:
+    """Apply every rule at `now` (default: the current time), in order."""
+    now = now or timezone.now()
+    results = []
+    for rule in RULES:
+        result = Purged(rule, run_rule(rule, now, dry_run=dry_run))
+        if report is not None:
+            report(result)
+        results.append(result)
+    return results
+
+
+def vacuum() -> bool:
+    """On SQLite, rewrite the file from live rows and empty the write-ahead log; else nothing.
+
+    secure_delete already zeroes what a delete frees, but old page images wait in the WAL until
+    a checkpoint, and a disk image taken meanwhile would show them (threat model A1). VACUUM
+    blocks every writer while it runs, so the periodic task does not call it: an operator does,
+    at a quiet hour (`solidarity purge --vacuum`). PostgreSQL reuses dead tuples after its own
+    autovacuum; see docs/threat-model.md on encrypting the disk.
+    """
+    if connection.vendor != "sqlite":
+        return False
+    with connection.cursor() as cursor:
+        cursor.execute("VACUUM")
+        cursor.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    return True

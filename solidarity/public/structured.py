@@ -1,0 +1,261 @@
+"""schema.org JSON-LD and Open Graph for public pages, built from the public values only.
+
+Every builder here takes the frozen values of `solidarity.public.values` (or another app's
+public data layer), never a model: what a page's structured data can say is exactly what the
+page itself may show, so a search engine or a link preview cannot be handed a field that was
+not classed public. Dates keep the precision of the source ("June 2012" is "2012-06"); a date
+schema.org cannot express honestly ("c. 2002", "before March 2012") is left out, not guessed.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from django.urls import reverse
+from django.utils.html import format_html, format_html_join
+from django.utils.safestring import SafeString, mark_safe
+from django.utils.text import Truncator
+from django.utils.translation import gettext as _
+
+from solidarity.core.partialdate import MAX_DAY, MIN_DAY, PartialDate, Precision
+
+from .values import (
+    EventDetail,
+    EventRef,
+    OrganisationDetail,
+    Party,
+    PartyKind,
+    PersonDetail,
+    PlaceInfo,
+)
+
+Json = dict[str, Any]
+# Turns a site path ("/en/people/x/") into the absolute address (request.build_absolute_uri).
+Absolute = Callable[[str], str]
+
+CONTEXT = "https://schema.org"
+DESCRIPTION_LENGTH = 200
+# Open Graph names locales language_TERRITORY.
+OG_LOCALES = {"en": "en_US", "ru": "ru_RU", "kk": "kk_KZ"}
+
+# The escapes of django.utils.html.json_script: inside a <script> element the HTML parser
+# looks only for "</script" and "<!--", so a title such as "</script><script>…" written into
+# the JSON verbatim would end the element and inject markup. As \u escapes the characters are
+# still the same JSON string, and the HTML parser never sees a "<".
+_SCRIPT_ESCAPES = {ord(">"): "\\u003E", ord("<"): "\\u003C", ord("&"): "\\u0026"}
+
+
+# -- Dates ---------------------------------------------------------------------------------------
+
+
+def schema_date(date: PartialDate | None) -> str | None:
+    """The ISO 8601 date for schema.org, exactly as precise as the source, or None.
+
+    "2012-06" stays a month, never "2012-06-01". A range becomes the smallest calendar unit
+    that holds both ends ("between 1 and 20 December 2011" is "2011-12"); an open range or an
+    approximate date has no ISO form that keeps its doubt, so it is left out.
+    """
+    if date is None:
+        return None
+    if date.precision in {Precision.DAY, Precision.MONTH, Precision.YEAR}:
+        return date.text
+    if date.precision is not Precision.RANGE:
+        return None
+    first, last = date.earliest, date.latest
+    if first == MIN_DAY or last == MAX_DAY:
+        return None
+    if first == last:
+        return first.isoformat()
+    if (first.year, first.month) == (last.year, last.month):
+        return f"{first.year:04d}-{first.month:02d}"
+    if first.year == last.year:
+        return f"{first.year:04d}"
+    return None
+
+
+# -- Building blocks -------------------------------------------------------------------------------
+
+
+def put(data: Json, key: str, value: Any) -> None:
+    """Set `key` only when there is something to say: no empty strings or lists in the output."""
+    if value not in (None, "", [], {}):
+        data[key] = value
+
+
+def _unique(values: Iterable[str], besides: str) -> list[str]:
+    seen = {besides}
+    found = []
+    for value in values:
+        if value and value not in seen:
+            seen.add(value)
+            found.append(value)
+    return found
+
+
+def party(value: Party, absolute: Absolute) -> Json | None:
+    """A linked person or organisation; a described or withheld party is not named at all."""
+    if not value.slug or not value.name.text:
+        return None
+    if value.kind == PartyKind.PERSON:
+        kind, view = "Person", "public:person"
+    elif value.kind == PartyKind.ORGANISATION:
+        kind, view = "Organization", "public:organisation"
+    else:
+        return None
+    return {
+        "@type": kind,
+        "name": value.name.text,
+        "url": absolute(reverse(view, args=[value.slug])),
+    }
+
+
+def place(info: PlaceInfo) -> Json:
+    """A place inside the places that hold it: city in region in country."""
+    data: Json = {"@type": "Place", "name": info.name.text}
+    current = data
+    for outer in info.within:
+        container: Json = {"@type": "Place", "name": outer.text}
+        current["containedInPlace"] = container
+        current = container
+    return data
+
+
+def event_ref(ref: EventRef, absolute: Absolute) -> Json:
+    data: Json = {
+        "@type": "Event",
+        "name": ref.title.text,
+        "url": absolute(reverse("public:event", args=[ref.slug])),
+    }
+    put(data, "startDate", schema_date(ref.date))
+    return data
+
+
+# -- Pages -----------------------------------------------------------------------------------------
+
+
+def organisation(org: OrganisationDetail, absolute: Absolute) -> Json:
+    name = org.name.text
+    data: Json = {
+        "@context": CONTEXT,
+        "@type": "Organization",
+        "name": name,
+        "url": absolute(reverse("public:organisation", args=[org.slug])),
+    }
+    other_names = [n.text for n in org.other_names] + [org.abbreviation]
+    put(data, "alternateName", _unique(other_names, name))
+    put(data, "foundingDate", schema_date(org.founded))
+    put(data, "dissolutionDate", schema_date(org.dissolved))
+    put(data, "description", org.summary.text)
+    # website_link is the website only when it is a plain http(s) address (data._safe_link).
+    put(data, "sameAs", org.website_link)
+    if org.country is not None:
+        data["location"] = place(org.country)
+    put(data, "member", _linked((m.person for m in org.members), absolute))
+    return data
+
+
+def person(detail: PersonDetail, absolute: Absolute) -> Json:
+    data: Json = {
+        "@context": CONTEXT,
+        "@type": "Person",
+        "name": detail.name,
+        "url": absolute(reverse("public:person", args=[detail.slug])),
+    }
+    forms = [form.name for group in detail.name_groups for form in group.names]
+    put(data, "alternateName", _unique(forms, detail.name))
+    put(data, "jobTitle", detail.occupation.text)
+    put(data, "description", detail.summary.text)
+    put(data, "memberOf", _linked((m.organisation for m in detail.memberships), absolute))
+    return data
+
+
+def event(detail: EventDetail, absolute: Absolute) -> Json:
+    data: Json = {
+        "@context": CONTEXT,
+        "@type": "Event",
+        "name": detail.title.text,
+        "url": absolute(reverse("public:event", args=[detail.slug])),
+    }
+    put(data, "startDate", schema_date(detail.date))
+    put(data, "description", detail.summary.text)
+    if detail.place is not None:
+        data["location"] = place(detail.place)
+        put(data["location"], "description", detail.place_detail)
+    elif detail.place_detail:
+        data["location"] = {"@type": "Place", "name": detail.place_detail}
+    if detail.part_of is not None:
+        data["superEvent"] = event_ref(detail.part_of, absolute)
+    put(data, "subEvent", [event_ref(part, absolute) for part in detail.parts])
+    return data
+
+
+def _linked(parties: Iterable[Party], absolute: Absolute) -> list[Json]:
+    found: list[Json] = []
+    seen: set[str] = set()
+    for value in parties:
+        linked = party(value, absolute)
+        if linked is not None and linked["url"] not in seen:
+            seen.add(linked["url"])
+            found.append(linked)
+    return found
+
+
+# -- Writing it into a page -----------------------------------------------------------------------
+
+
+def script(data: Json) -> SafeString:
+    """`<script type="application/ld+json">` holding `data`, safe for any text inside it.
+
+    A data block is not executed, so the strict script-src of the CSP does not apply to it
+    (tests/test_structured_data_browser.py checks Chromium reports no violation) and it needs
+    no nonce: a nonce would put a fresh random value into every public page and mirror file.
+    """
+    text = json.dumps(data, ensure_ascii=False, sort_keys=True).translate(_SCRIPT_ESCAPES)
+    # The JSON carries no "<", ">" or "&" any more (escaped above): nothing in it is markup.
+    return format_html('<script type="application/ld+json">{}</script>', mark_safe(text))  # noqa: S308
+
+
+def cut(text: str) -> str:
+    """A description short enough for a link preview, cut at a word."""
+    return Truncator(" ".join(text.split())).chars(DESCRIPTION_LENGTH)
+
+
+@dataclass(frozen=True)
+class OpenGraph:
+    """What a link preview shows: all absolute addresses, all public texts."""
+
+    title: str
+    url: str
+    locale: str
+    kind: str = "website"
+    description: str = ""
+    alternate_locales: tuple[str, ...] = ()
+    image: str = ""
+    image_alt: str = ""
+    published: str = ""
+
+    def tags(self) -> SafeString:
+        pairs: list[tuple[str, str]] = [
+            ("og:site_name", _("Solidarity")),
+            ("og:title", self.title),
+            ("og:type", self.kind),
+            ("og:url", self.url),
+            ("og:locale", OG_LOCALES.get(self.locale, self.locale)),
+        ]
+        pairs += [
+            ("og:locale:alternate", OG_LOCALES.get(code, code)) for code in self.alternate_locales
+        ]
+        if self.description:
+            pairs.append(("og:description", cut(self.description)))
+        if self.image:
+            pairs.append(("og:image", self.image))
+            if self.image_alt:
+                pairs.append(("og:image:alt", self.image_alt))
+        if self.published:
+            pairs.append(("article:published_time", self.published))
+        tags = format_html_join("\n", '<meta property="{}" content="{}">', pairs)
+        card = "summary_large_image" if self.image else "summary"
+        return format_html('{}\n<meta name="twitter:card" content="{}">', tags, card)

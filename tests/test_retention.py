@@ -215,6 +215,9 @@ def _waiting_purges() -> list[DBTaskResult]:  # type: ignore[type-arg]
     )
 
 
+# The worker commits and closes its connection as in production; on PostgreSQL that ends a
+# test's wrapping transaction, so these tests run on committed data.
+@pytest.mark.django_db(transaction=True)
 def test_the_task_purges_and_queues_its_next_run_once(world: World, settings: Settings) -> None:
     """Run by the real worker, the task purges, then exactly one run waits, an interval later;
     asking again (a server restart) adds none."""
@@ -246,7 +249,10 @@ def test_duplicate_waiting_runs_are_reduced_to_the_first(db: None) -> None:
     assert [str(r.id) for r in _waiting_purges()] == [str(first.id)]
 
 
-def test_a_failing_run_still_queues_the_next(db: None, monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.mark.django_db(transaction=True)
+def test_a_failing_run_still_queues_the_next(
+    transactional_db: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """One bad run must not end purging for good."""
 
     def broken(*args: Any, **kwargs: Any) -> Any:

@@ -77,6 +77,18 @@ def decrypt_addresses(apps, schema_editor):
             model.objects.filter(pk=pk).update(email_hash=digest_of.get(supporter_id))
 
 
+def _then_check_constraints(function):
+    """Run a data step, then check its deferred foreign keys at once: PostgreSQL refuses the
+    ALTER TABLE that follows in this migration while a table has pending trigger events."""
+
+    def step(apps, schema_editor):
+        function(apps, schema_editor)
+        if schema_editor.connection.vendor == "postgresql":
+            schema_editor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+
+    return step
+
+
 class Migration(migrations.Migration):
     dependencies = [
         ("campaigns", "0001_initial"),
@@ -116,7 +128,9 @@ class Migration(migrations.Migration):
             name="email",
             field=solidarity.safety.fields.EncryptedTextField(),
         ),
-        migrations.RunPython(encrypt_addresses, decrypt_addresses),
+        migrations.RunPython(
+            _then_check_constraints(encrypt_addresses), _then_check_constraints(decrypt_addresses)
+        ),
         # A default, so that reversing the removal can put the column back on existing rows.
         migrations.AlterField(
             model_name="supporter",

@@ -61,6 +61,18 @@ def decrypt_values(apps, schema_editor):
             )
 
 
+def _then_check_constraints(function):
+    """Run a data step, then check its deferred foreign keys at once: PostgreSQL refuses the
+    ALTER TABLE that follows in this migration while a table has pending trigger events."""
+
+    def step(apps, schema_editor):
+        function(apps, schema_editor)
+        if schema_editor.connection.vendor == "postgresql":
+            schema_editor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+
+    return step
+
+
 class Migration(migrations.Migration):
     dependencies = [
         ("campaigns", "0005_tags"),
@@ -94,7 +106,9 @@ class Migration(migrations.Migration):
             name="name",
             field=solidarity.safety.fields.EncryptedTextField(verbose_name="name"),
         ),
-        migrations.RunPython(encrypt_values, decrypt_values),
+        migrations.RunPython(
+            _then_check_constraints(encrypt_values), _then_check_constraints(decrypt_values)
+        ),
         migrations.AlterField(
             model_name="signature",
             name="row_nonce",

@@ -8,11 +8,9 @@ chained together at its end, yet none is lost and none outlives a rolled-back wr
 from __future__ import annotations
 
 import re
-import threading
-from collections.abc import Callable
 
 import pytest
-from django.db import connection, transaction
+from django.db import transaction
 from django.test import Client
 from django.urls import reverse
 
@@ -22,6 +20,7 @@ from solidarity.campaigns import groupcommit, page_cache, services
 from solidarity.campaigns.models import Signature, Supporter
 from solidarity.campaigns.services import SupporterDetails
 from solidarity.core.models import Section
+from tests.test_campaigns_groupcommit import _in_threads
 from tests.test_campaigns_support import make_world
 
 _TOKEN = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
@@ -110,27 +109,6 @@ def test_a_closed_petition_refuses_at_once(section: Section, client: Client) -> 
     assert response.status_code == 400
     assert "This petition is closed" in response.content.decode()
     assert not Signature.objects.exists()
-
-
-def _in_threads(count: int, work: Callable[[int], object]) -> list[object]:
-    results: list[object] = [None] * count
-    start = threading.Barrier(count)
-
-    def run(i: int) -> None:
-        start.wait()
-        try:
-            results[i] = work(i)
-        except Exception as error:  # the test inspects it
-            results[i] = error
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(count)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    return results
 
 
 @pytest.mark.django_db(transaction=True)

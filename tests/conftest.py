@@ -17,6 +17,7 @@ from django_otp import login as otp_login
 from django_otp.plugins.otp_static.models import StaticDevice
 from pytest_django import Settings
 
+from solidarity.accounts.sessions import stamp_reauth
 from solidarity.core.models import Section
 from solidarity.documentation.models import Source
 
@@ -44,6 +45,15 @@ def verified_login(client: Client, user: User) -> Client:
     request.user = user
     otp_login(request, device)
     request.session.save()
+    return client
+
+
+def recently_authenticated(client: Client) -> Client:
+    """As if the user had just typed their password and a code again (the re-authentication
+    page), which exports and sealed reads demand."""
+    session = client.session
+    stamp_reauth(session)
+    session.save()
     return client
 
 

@@ -49,7 +49,7 @@ from solidarity.documentation.models import Person, Source
 from solidarity.publishing.models import Article, Byline, Issue, Topic
 from solidarity.safety import policy
 from solidarity.safety.models import Role
-from tests.conftest import verified_login
+from tests.conftest import recently_authenticated, verified_login
 from tests.test_api_support import ALL_SCOPES, api, token_for, user_with_scopes
 
 ROLES = [str(role) for role in policy.RoleName]
@@ -481,7 +481,7 @@ def test_signatures_are_exported_only_from_the_own_section_by_roles_reading_them
     """A coordinator exports their petition's signatures; another section's petition cannot be
     selected; a read-only role (no personal data) cannot export at all."""
     coordinator = user_with("coordinator", world.own, superuser=True)
-    verified_login(client, coordinator)
+    recently_authenticated(verified_login(client, coordinator))
     response = _export(client, world.obj("own", Petition))
     assert response["Content-Type"].startswith("text/csv")
     assert "Signer own" in response.content.decode()
@@ -490,7 +490,7 @@ def test_signatures_are_exported_only_from_the_own_section_by_roles_reading_them
     assert ExportLog.objects.filter(user=coordinator).count() == 1
     client.logout()
     reader = user_with("read_only", world.own, superuser=True)
-    verified_login(client, reader)
+    recently_authenticated(verified_login(client, reader))
     response = _export(client, world.obj("own", Petition))
     assert not response.get("Content-Type", "").startswith("text/csv")
     assert not ExportLog.objects.filter(user=reader).exists()

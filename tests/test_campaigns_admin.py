@@ -27,7 +27,7 @@ from solidarity.campaigns.models import (
 from solidarity.campaigns.services import SupporterDetails
 from solidarity.core.models import Section
 from solidarity.safety.models import Role
-from tests.conftest import verified_login
+from tests.conftest import recently_authenticated, verified_login
 from tests.test_campaigns_support import World, make_world
 
 
@@ -161,10 +161,13 @@ def test_export_from_the_admin_downloads_csv_and_logs_it(
     """The petition action returns the CSV of confirmed signatures and logs who took it."""
     _signed(world, "anna@example.org", "Anna Berg")
     _signed(world, "olga@example.org", "Olga", confirm=False)
-    response = admin_client_.post(
-        reverse("admin:campaigns_petition_changelist"),
-        {"action": "export_signatures", "_selected_action": [world.petition.pk]},
-    )
+    export = {"action": "export_signatures", "_selected_action": [world.petition.pk]}
+    changelist = reverse("admin:campaigns_petition_changelist")
+    # A session whose password and code are not fresh is sent to re-authenticate first.
+    stale = admin_client_.post(changelist, export)
+    assert stale.status_code == 302 and reverse("accounts:reauth") in stale["Location"]
+    assert not ExportLog.objects.exists()
+    response = recently_authenticated(admin_client_).post(changelist, export)
     assert response.status_code == 200
     assert response["Content-Type"].startswith("text/csv")
     assert "attachment" in response["Content-Disposition"]

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Iterable
+from datetime import timedelta
 from typing import Any
 
 from django import forms
@@ -34,6 +35,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from solidarity.accounts.decorators import recent_auth_redirect
 from solidarity.core.classification import FieldClass
 from solidarity.core.models import Section
 from solidarity.documentation.admin import DocumentationAdmin, ScopedInline
@@ -415,6 +417,10 @@ def may_erase(user: User) -> bool:
 # -- Petitions ----------------------------------------------------------------------------------
 
 
+# How recent the password and second factor must be for an export.
+EXPORT_REAUTH = timedelta(minutes=5)
+
+
 @admin.action(description=_("Export confirmed signatures (CSV, logged)"))
 def export_signatures(
     modeladmin: PetitionAdmin, request: HttpRequest, queryset: QuerySet[Petition]
@@ -433,6 +439,13 @@ def export_signatures(
             request, gettext("You may not export signatures."), level=messages.ERROR
         )
         return None
+    # A list of signers leaves the server with this response: a session left open on a laptop
+    # or carried by a once-relayed phished code must prove itself again first (M10). The
+    # action is a POST, which is not replayed: after re-authenticating the coordinator comes
+    # back to the petition list and runs the export again.
+    reauth = recent_auth_redirect(request, EXPORT_REAUTH)
+    if reauth is not None:
+        return reauth
     try:
         text, log = services.export_signatures_csv(petition, user)
     except PermissionError as error:

@@ -117,3 +117,18 @@ def test_a_file_that_is_not_utf8_is_refused(staff_client: Client, section: Secti
         URL, {"kind": "people", "file": SimpleUploadedFile("p.csv", "Jürgen".encode("latin-1"))}
     )
     assert "not UTF-8" in response.content.decode()
+
+
+def test_the_page_and_the_reasons_are_in_the_users_language(
+    staff_client: Client, section: Section
+) -> None:
+    """A coordinator browsing in Russian gets the screen and each bad row's reason in Russian;
+    column names and values are data and stay as they are."""
+    staff_client.defaults["HTTP_ACCEPT_LANGUAGE"] = "ru"
+    page = staff_client.get(URL).content.decode()
+    assert "Импорт файла CSV" in page and "Import a CSV file" not in page
+    assert "name_ru" in page
+    page = upload(staff_client, BAD)
+    assert "<td>3</td><td>section</td><td>нет секции &#x27;nowhere&#x27;</td>" in page
+    assert "no section" not in page
+    assert "Пробный прогон, ничего не записано. 1 ошибочная строка; исправьте её" in page

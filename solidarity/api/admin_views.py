@@ -12,6 +12,8 @@ from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods
 
 from . import importers
@@ -30,20 +32,25 @@ MAX_UPLOAD = 10 * 1024 * 1024
 
 
 class UploadForm(forms.Form):
-    kind = forms.ChoiceField(choices=[(k, k) for k in importers.KINDS])
-    file = forms.FileField(help_text="A CSV file in UTF-8 whose first line names the columns.")
+    kind = forms.ChoiceField(label=gettext_lazy("Kind"), choices=[(k, k) for k in importers.KINDS])
+    file = forms.FileField(
+        label=gettext_lazy("File"),
+        help_text=gettext_lazy("A CSV file in UTF-8 whose first line names the columns."),
+    )
     only_good = forms.BooleanField(
-        required=False, label="Import only the good rows (skip the bad ones)"
+        required=False, label=gettext_lazy("Import only the good rows (skip the bad ones)")
     )
 
     def clean_file(self) -> str:
         upload = self.cleaned_data["file"]
         if upload.size > MAX_UPLOAD:
-            raise forms.ValidationError("The file is larger than 10 MB; split it.")
+            raise forms.ValidationError(_("The file is larger than 10 MB; split it."))
         try:
             return str(upload.read().decode("utf-8-sig"))
         except UnicodeDecodeError:
-            raise forms.ValidationError("This is not UTF-8 text; save the CSV as UTF-8.") from None
+            raise forms.ValidationError(
+                _("This is not UTF-8 text; save the CSV as UTF-8.")
+            ) from None
 
 
 class ConfirmForm(forms.Form):
@@ -54,7 +61,7 @@ class ConfirmForm(forms.Form):
 
 def _check_permission(user: User, kind: str) -> None:
     if not user.has_perms(PERMISSIONS[kind]):
-        raise PermissionDenied(f"You may not import {kind}.")
+        raise PermissionDenied(_("You may not import %(kind)s.") % {"kind": kind})
 
 
 @require_http_methods(["GET", "POST"])
@@ -63,7 +70,7 @@ def import_csv(request: HttpRequest) -> HttpResponse:
     assert isinstance(user, User)  # noqa: S101  (admin_view lets only signed-in staff in)
     context: dict[str, object] = {
         **admin.site.each_context(request),
-        "title": "Import a CSV file",
+        "title": _("Import a CSV file"),
         "columns": {kind: imp.columns for kind, imp in importers.IMPORTERS.items()},
     }
     upload = UploadForm()
@@ -82,7 +89,7 @@ def import_csv(request: HttpRequest) -> HttpResponse:
             )
             context["report"] = report
         else:
-            context["problem"] = "The confirmation was incomplete; upload the file again."
+            context["problem"] = _("The confirmation was incomplete; upload the file again.")
     elif request.method == "POST":
         upload = UploadForm(request.POST, request.FILES)
         if upload.is_valid():

@@ -23,6 +23,8 @@ from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_slug
 from django.db import DatabaseError, transaction
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from solidarity.campaigns import services
 from solidarity.campaigns.forms import SignForm
@@ -46,8 +48,12 @@ class RowError:
     reason: str
 
     def __str__(self) -> str:
-        where = f"line {self.line}" + (f", column {self.column}" if self.column else "")
-        return f"{where}: {self.reason}"
+        # In the active language, as the reasons are: the user's in the back office, English
+        # for the CLI.
+        values = {"line": self.line, "column": self.column, "reason": self.reason}
+        if self.column:
+            return _("line %(line)s, column %(column)s: %(reason)s") % values
+        return _("line %(line)s: %(reason)s") % values
 
 
 @dataclass
@@ -67,24 +73,37 @@ class Report:
         return sorted({e.line for e in self.errors})
 
     def summary(self) -> str:
-        counts = (
-            f"{self.created} new, {self.updated} updated, {self.unchanged} unchanged "
-            f"of {self.rows} rows"
-        )
+        counts = ngettext(
+            "%(created)s new, %(updated)s updated, %(unchanged)s unchanged of %(rows)s row",
+            "%(created)s new, %(updated)s updated, %(unchanged)s unchanged of %(rows)s rows",
+            self.rows,
+        ) % {
+            "created": self.created,
+            "updated": self.updated,
+            "unchanged": self.unchanged,
+            "rows": self.rows,
+        }
         bad = len(self.bad_lines)
         if self.written:
-            done = f"Imported {self.kind}: {counts}"
+            done = _("Imported %(kind)s: %(counts)s") % {"kind": self.kind, "counts": counts}
         elif self.dry_run and (not bad or self.only_good):
-            done = f"Dry run, nothing written. The import would give: {counts}"
+            done = _("Dry run, nothing written. The import would give: %(counts)s") % {
+                "counts": counts
+            }
         elif self.dry_run:
-            done = "Dry run, nothing written"
+            done = _("Dry run, nothing written")
         else:
-            done = f"Nothing imported: {self.kind} left as they were"
-        if bad:
-            skipped = " (skipped)" if self.only_good else ""
-            done += f". {bad} bad row{'s' if bad != 1 else ''}{skipped}"
-            if not self.only_good:
-                done += "; fix them, or import only the good rows with --only-good"
+            done = _("Nothing imported: %(kind)s left as they were") % {"kind": self.kind}
+        if bad and self.only_good:
+            done += ". " + ngettext(
+                "%(bad)s bad row (skipped)", "%(bad)s bad rows (skipped)", bad
+            ) % {"bad": bad}
+        elif bad:
+            done += ". " + ngettext(
+                "%(bad)s bad row; fix them, or import only the good rows with --only-good",
+                "%(bad)s bad rows; fix them, or import only the good rows with --only-good",
+                bad,
+            ) % {"bad": bad}
         return done + "."
 
 
@@ -102,7 +121,9 @@ def _bool(row: Row, column: str, problems: list[tuple[str, str]]) -> bool:
     if value in TRUE:
         return True
     if value not in FALSE:
-        problems.append((column, f"write true or false, not {row[column]!r}"))
+        problems.append(
+            (column, _("write true or false, not %(value)s") % {"value": repr(row[column])})
+        )
     return False
 
 
@@ -183,10 +204,12 @@ def check_person(row: Row) -> PersonPlan:
     try:
         validate_slug(slug)
     except ValidationError:
-        problems.append(("slug", "use only letters, digits, hyphens and underscores"))
+        problems.append(("slug", _("use only letters, digits, hyphens and underscores")))
     section = Section.objects.filter(slug=row["section"].strip()).first()
     if section is None:
-        problems.append(("section", f"no section {row['section'].strip()!r}"))
+        problems.append(
+            ("section", _("no section %(slug)s") % {"slug": repr(row["section"].strip())})
+        )
     person = Person.objects.filter(slug=slug).first() or Person(slug=slug)
     for column in _PERSON_TEXT:
         if column in row:
@@ -202,7 +225,12 @@ def check_person(row: Row) -> PersonPlan:
         elif year.isdigit():
             person.birth_year = int(year)
         else:
-            problems.append(("birth_year", f"write a year such as 1965, not {year!r}"))
+            problems.append(
+                (
+                    "birth_year",
+                    _("write a year such as 1965, not %(value)s") % {"value": repr(year)},
+                )
+            )
     exclude = ["section"] if section is None else []
     if "birth_year" in {c for c, _m in problems}:
         exclude.append("birth_year")
@@ -213,21 +241,37 @@ def check_person(row: Row) -> PersonPlan:
         if not name:
             continue
         if _script(name) != script:
-            problems.append((column, f"{name!r} is not written in {script.label} letters only"))
+            problems.append(
+                (
+                    column,
+                    _("%(name)s is not written in %(script)s letters only")
+                    % {"name": repr(name), "script": script.label},
+                )
+            )
         names.append(PersonName(name=name, language=language, script=script, kind=kind))
     for name in (n.strip() for n in row.get("other_names", "").split("|")):
         if not name:
             continue
         found = _script(name)
         if found is None:
-            problems.append(("other_names", f"{name!r} mixes Cyrillic and Latin letters"))
+            problems.append(
+                (
+                    "other_names",
+                    _("%(name)s mixes Cyrillic and Latin letters") % {"name": repr(name)},
+                )
+            )
             continue
         # Without a column to say so, a variant's language is the usual one of its script.
         language = "ru" if found == NameScript.CYRILLIC else "en"
         names.append(PersonName(name=name, language=language, script=found, kind="variant"))
     for form in names:
         if len(form.name) > 300:
-            problems.append(("other_names", f"{form.name[:30]!r}… is longer than 300 characters"))
+            problems.append(
+                (
+                    "other_names",
+                    _("%(name)s… is longer than 300 characters") % {"name": repr(form.name[:30])},
+                )
+            )
     if problems:
         raise BadRow(problems)
     return PersonPlan(person, names)
@@ -291,14 +335,20 @@ def check_event(row: Row) -> EventPlan:
     try:
         validate_slug(slug)
     except ValidationError:
-        problems.append(("slug", "use only letters, digits, hyphens and underscores"))
+        problems.append(("slug", _("use only letters, digits, hyphens and underscores")))
     event = Event.objects.filter(slug=slug).first() or Event(slug=slug)
     for column in _EVENT_TEXT:
         if column in row:
             setattr(event, column, row[column].strip())
     event_type = row["type"].strip()
     if event_type not in EventType.values:
-        problems.append(("type", f"{event_type!r} is not one of: {', '.join(EventType.values)}"))
+        problems.append(
+            (
+                "type",
+                _("%(value)s is not one of: %(choices)s")
+                % {"value": repr(event_type), "choices": ", ".join(EventType.values)},
+            )
+        )
     event.type = event_type
     try:
         event.date = PartialDate.parse(row["date"])
@@ -306,7 +356,9 @@ def check_event(row: Row) -> EventPlan:
         problems.append(("date", " ".join(error.messages)))
     section = Section.objects.filter(slug=row["section"].strip()).first()
     if section is None:
-        problems.append(("section", f"no section {row['section'].strip()!r}"))
+        problems.append(
+            ("section", _("no section %(slug)s") % {"slug": repr(row["section"].strip())})
+        )
     else:
         event.section = section
     if "is_public" in row:
@@ -316,13 +368,13 @@ def check_event(row: Row) -> EventPlan:
     if place_slug:
         event.place = Place.objects.filter(slug=place_slug).first()
         if event.place is None:
-            problems.append(("place", f"no place {place_slug!r}"))
+            problems.append(("place", _("no place %(slug)s") % {"slug": repr(place_slug)}))
     slugs = [s.strip() for s in row["sources"].split("|") if s.strip()]
     sources = list(Source.objects.filter(slug__in=slugs))
     if not slugs:
-        problems.append(("sources", "every event needs at least one source (slugs, split by |)"))
+        problems.append(("sources", _("every event needs at least one source (slugs, split by |)")))
     for missing in sorted(set(slugs) - {s.slug for s in sources}):
-        problems.append(("sources", f"no source {missing!r}"))
+        problems.append(("sources", _("no source %(slug)s") % {"slug": repr(missing)}))
     exclude = ["type", "date", "date_earliest", "date_latest", "section", "place"]
     problems += _clean(event, {}, exclude)
     if problems:
@@ -368,9 +420,9 @@ def check_signature(row: Row) -> SignaturePlan:
     slug = row["petition"].strip()
     petition = Petition.objects.select_related("campaign").filter(slug=slug).first()
     if petition is None:
-        problems.append(("petition", f"no petition {slug!r}"))
+        problems.append(("petition", _("no petition %(slug)s") % {"slug": repr(slug)}))
     elif not (petition.is_public and petition.accepting and petition.campaign.is_public):
-        problems.append(("petition", "this petition is not accepting signatures"))
+        problems.append(("petition", _("this petition is not accepting signatures")))
     data = {
         "name": row["name"],
         "email": row["email"],
@@ -424,23 +476,25 @@ def refusals(plan: Any, user: Any) -> list[tuple[str, str]]:
     if isinstance(plan, SignaturePlan):
         if scoped(Petition.objects.filter(pk=plan.petition.pk), user, "add").exists():
             return []
-        return [("petition", f"no petition {plan.petition.slug!r}")]
+        return [("petition", _("no petition %(slug)s") % {"slug": repr(plan.petition.slug)})]
     record: Person | Event = plan.person if isinstance(plan, PersonPlan) else plan.event
     model = type(record)
     problems: list[tuple[str, str]] = []
     if record.pk is not None and not scoped(
         model._default_manager.filter(pk=record.pk), user, "change"
     ):
-        problems.append(("slug", f"the slug {record.slug!r} is taken"))
+        problems.append(("slug", _("the slug %(slug)s is taken") % {"slug": repr(record.slug)}))
     if record.section_id not in writable_sections(user, model):
-        problems.append(("section", f"no section {record.section.slug!r}"))
+        problems.append(("section", _("no section %(slug)s") % {"slug": repr(record.section.slug)}))
     if isinstance(plan, EventPlan):
         place = plan.event.place
         if place is not None and not scoped(Place.objects.filter(pk=place.pk), user, "view"):
-            problems.append(("place", f"no place {place.slug!r}"))
+            problems.append(("place", _("no place %(slug)s") % {"slug": repr(place.slug)}))
         visible = set(scoped(Source.objects.all(), user, "view").values_list("pk", flat=True))
         problems += [
-            ("sources", f"no source {s.slug!r}") for s in plan.sources if s.pk not in visible
+            ("sources", _("no source %(slug)s") % {"slug": repr(s.slug)})
+            for s in plan.sources
+            if s.pk not in visible
         ]
     return problems
 
@@ -513,16 +567,21 @@ def run(
     report = Report(kind, dry_run=dry_run, only_good=only_good)
     header, rows = _rows(text)
     if not header:
-        report.errors.append(RowError(1, "", "the file is empty: the first line names columns"))
+        report.errors.append(RowError(1, "", _("the file is empty: the first line names columns")))
         return report
     known = set(importer.columns["required"]) | set(importer.columns["optional"])
     for column in importer.columns["required"]:
         if column not in header:
-            report.errors.append(RowError(1, column, "this column is missing"))
+            report.errors.append(RowError(1, column, _("this column is missing")))
     for column in header:
         if column not in known:
             report.errors.append(
-                RowError(1, column, f"unknown column; the columns are: {', '.join(sorted(known))}")
+                RowError(
+                    1,
+                    column,
+                    _("unknown column; the columns are: %(columns)s")
+                    % {"columns": ", ".join(sorted(known))},
+                )
             )
     if report.errors:
         return report  # without the right columns no row can be read
@@ -531,12 +590,17 @@ def run(
     for line, row in rows:
         report.rows += 1
         if "\0extra" in row:
-            report.errors.append(RowError(line, "", "more cells than there are columns"))
+            report.errors.append(RowError(line, "", _("more cells than there are columns")))
             continue
         key = importer.key(row)
         if key in first_seen:
             report.errors.append(
-                RowError(line, "", f"the same record as line {first_seen[key]} ({key})")
+                RowError(
+                    line,
+                    "",
+                    _("the same record as line %(line)s (%(key)s)")
+                    % {"line": first_seen[key], "key": key},
+                )
             )
             continue
         first_seen[key] = line
@@ -549,7 +613,7 @@ def run(
         except BadRow as bad:
             report.errors += [RowError(line, column, reason) for column, reason in bad.errors]
     if report.rows == 0:
-        report.errors.append(RowError(2, "", "no rows under the header: nothing to import"))
+        report.errors.append(RowError(2, "", _("no rows under the header: nothing to import")))
         return report
     if report.errors and not only_good:
         return report

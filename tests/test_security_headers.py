@@ -71,7 +71,7 @@ def assert_safe_headers(response: Response, what: str) -> None:
     assert "unsafe" not in csp, f"{what}: {csp!r}"
     expected = {
         "X-Content-Type-Options": "nosniff",
-        "Referrer-Policy": "same-origin",
+        "Referrer-Policy": "no-referrer",
         "X-Frame-Options": "DENY",
         "Cross-Origin-Opener-Policy": "same-origin",
         "Cross-Origin-Resource-Policy": "same-origin",

@@ -101,8 +101,9 @@ MIDDLEWARE = [
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
-    # Django's CSRF check, accepting the null Origin that no-referrer gives our own forms.
-    "solidarity.accounts.csrf.NoReferrerCsrfViewMiddleware",
+    # The null Origin that no-referrer gives our own forms, vouched for by Sec-Fetch-Site.
+    "solidarity.accounts.csrf.SameOriginNullOriginMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django_otp.middleware.OTPMiddleware",
     "solidarity.audit.middleware.AuditActorMiddleware",

@@ -2,26 +2,33 @@
 
 Under `no-referrer` a browser sends `Origin: null` with every form POST, to our own site too
 (Fetch: a request whose referrer policy is no-referrer serialises its origin as null), and
-Django refuses a null origin. `Sec-Fetch-Site` says where the request really came from: the
-browser sets it and a page cannot (it is a forbidden header name), so `same-origin` there is the
-proof the null origin hides. Threat: a cross-site form (or a sandboxed frame, which also sends
-`Origin: null`) posting with a reader's cookies; such a request carries `Sec-Fetch-Site:
-cross-site` (or `none`) and is still refused. The token check that follows is unchanged.
+Django's CsrfViewMiddleware refuses a null origin. `Sec-Fetch-Site` says where the request
+really came from: the browser sets it and a page cannot (it is a forbidden header name), so
+`same-origin` there is the proof the null origin hides. This middleware, placed just before
+Django's, turns such a null origin into our own origin and leaves everything else to Django:
+the token check, and the refusal of every other origin.
+
+Threat: a cross-site form (or a sandboxed frame, which also sends `Origin: null`) posting with a
+reader's cookies; such a request carries `Sec-Fetch-Site: cross-site` (or `none`) and keeps its
+null origin, which Django refuses.
 """
 
 from __future__ import annotations
 
-from django.http import HttpRequest
-from django.middleware.csrf import CsrfViewMiddleware
+from collections.abc import Callable
+
+from django.http import HttpRequest, HttpResponseBase
 
 
-class NoReferrerCsrfViewMiddleware(CsrfViewMiddleware):
-    def _origin_verified(self, request: HttpRequest) -> bool:
+class SameOriginNullOriginMiddleware:
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponseBase]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponseBase:
         if (
             request.META.get("HTTP_ORIGIN") == "null"
             and request.headers.get("Sec-Fetch-Site") == "same-origin"
         ):
-            return True
-        # A private method of Django's (stable since 4.0, not in django-stubs).
-        verified: bool = super()._origin_verified(request)  # type: ignore[misc]
-        return verified
+            scheme = "https" if request.is_secure() else "http"
+            request.META["HTTP_ORIGIN"] = f"{scheme}://{request.get_host()}"
+        return self.get_response(request)

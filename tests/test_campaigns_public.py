@@ -237,6 +237,8 @@ def test_opening_the_link_does_not_confirm_only_the_button_does(
         page = client.get(url)
         assert page.status_code == 200
         assert "Confirm my signature" in page.content.decode()
+    # A secret link gets no share-card tags that would copy it into a preview.
+    assert 'property="og:' not in page.content.decode()
     assert Signature.objects.get().status == Signature.Status.PENDING
     assert client.head(url).status_code == 200
     assert Signature.objects.get().status == Signature.Status.PENDING

@@ -1,7 +1,7 @@
 """The real server stack for the signing benchmark and the crash test, on loopback only.
 
 A throwaway data directory with the real settings (SQLite in WAL mode, synchronous=FULL), a
-migrated database with one public petition, and `solidarity serve` (waitress) in its own
+migrated database with one public petition, and `solidarity serve` (cheroot) in its own
 process. Each benchmark client is one thread with one keep-alive HTTP/1.1 connection
 (http.client), like a browser tab.
 """
@@ -102,9 +102,9 @@ def petition_path(env: dict[str, str]) -> str:
 def start_server(env: dict[str, str], port: int, threads: int) -> subprocess.Popen[bytes]:
     """`solidarity serve` without its e-mail worker (the worker's work is not what is timed).
 
-    Waitress accepts 100 connections by default and leaves the rest waiting to connect; the
-    limit is raised so that 200 clients are 200 open connections, as a proxy in front would
-    pass them on.
+    The server keeps 100 idle keep-alive connections by default and closes the others after
+    their answer; the limit is raised so that 200 clients keep 200 open connections, as a
+    proxy in front would.
     """
     command = ["serve", "--port", str(port), "--threads", str(threads), "--no-worker"]
     server = subprocess.Popen(
@@ -135,8 +135,59 @@ _READ_NAMES = (
 )
 
 
+_RECORD = (
+    "import time\n"
+    "from solidarity.campaigns import intake\n"
+    "wall, cpu = time.perf_counter(), time.process_time()\n"
+    "n = intake.record()\n"
+    "print('RECORDED', n, time.perf_counter() - wall, time.process_time() - cpu)"
+)
+
+
+@dataclass(frozen=True)
+class Recording:
+    """What the worker's step of signing cost: received signatures made into signatures."""
+
+    signatures: int
+    seconds: float
+    cpu_seconds: float
+
+    def __str__(self) -> str:
+        if not self.signatures:
+            return "no received signatures were waiting"
+        rate = self.signatures / self.seconds
+        cpu_ms = self.cpu_seconds / self.signatures * 1000
+        return (
+            f"{self.signatures} received signatures recorded in {self.seconds:.1f} s "
+            f"({rate:.0f}/s, {cpu_ms:.2f} ms of CPU each)"
+        )
+
+
+def record_received(data_dir: Path) -> Recording:
+    """Do what the server's worker does with signatures the public form received, and time it.
+
+    The form's POST stores a received signature and answers; the worker makes it a supporter
+    and a signature afterwards (solidarity/campaigns/intake.py). The
+    benchmark's server runs without its worker, so this step is timed on its own here.
+    """
+    out = subprocess.run(
+        [*SOLIDARITY, "shell", "-c", _RECORD],
+        env=environment(data_dir),
+        check=True,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+    )
+    line = next(line for line in out.stdout.splitlines() if line.startswith("RECORDED "))
+    _, count, wall, cpu = line.split()
+    return Recording(int(count), float(wall), float(cpu))
+
+
 def signatures_in_database(data_dir: Path) -> set[str]:
-    """The e-mail address of every stored signature, as the app reads it from the database."""
+    """The e-mail address of every stored signature, as the app reads it from the database.
+
+    Received signatures not yet recorded are not among them: call `record_received` first.
+    """
     out = subprocess.run(
         [*SOLIDARITY, "shell", "-c", _READ_NAMES],
         env=environment(data_dir),

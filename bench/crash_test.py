@@ -3,7 +3,7 @@
     .venv/bin/python -m bench.crash_test [--rounds 3] [--clients 50] [--seconds 2]
 
 Builds the same throwaway stack as bench/signing_bench.py (real settings: SQLite in WAL mode
-with synchronous=FULL; `solidarity serve` under waitress on a free loopback port). Each round
+with synchronous=FULL; `solidarity serve` under cheroot on a free loopback port). Each round
 starts the server, lets --clients supporters sign as fast as they can, SIGKILLs the server at
 a random moment within --seconds after its first answer, and notes every signature that got
 its "thank you" (the 302 answer) before the kill. The next round restarts the server on the
@@ -37,6 +37,7 @@ from bench._stack import (
     free_port,
     petition_path,
     prepare,
+    record_received,
     signatures_in_database,
     start_server,
 )
@@ -120,6 +121,8 @@ def main(argv: list[str] | None = None) -> int:
         finally:
             server.terminate()
             server.wait(timeout=30)
+        # What the worker would do next: every received signature becomes a signature.
+        print(f"Worker's step: {record_received(data_dir)}")
         stored = signatures_in_database(data_dir)
         lost = sorted(set(acknowledged) - stored)
         print(f"Acknowledged: {len(acknowledged)}; in the database: {len(stored)} (all rows)")

@@ -4,7 +4,7 @@
                                             [--open-loop RATES]
 
 Builds a throwaway data directory (SQLite in WAL mode with synchronous=FULL: the real
-settings), migrates it, creates a public petition and starts `solidarity serve` (waitress) on a
+settings), migrates it, creates a public petition and starts `solidarity serve` (cheroot) on a
 free loopback port. Then, at 50 and at 200 concurrent clients, it times two workloads:
 
 - signing: GET the petition page (form and CSRF token), POST a signature with a new e-mail
@@ -43,6 +43,7 @@ from bench._stack import (
     free_port,
     petition_path,
     prepare,
+    record_received,
     signatures_in_database,
     start_server,
 )
@@ -184,7 +185,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=10.0, help="per workload (default 10)")
     parser.add_argument("--max-ops", type=int, default=4000, help="per workload (default 4000)")
-    parser.add_argument("--threads", type=int, default=8, help="waitress threads (default 8)")
+    parser.add_argument("--threads", type=int, default=8, help="server threads (default 8)")
     parser.add_argument(
         "--open-loop",
         default="",
@@ -224,10 +225,16 @@ def main(argv: list[str] | None = None) -> int:
             results.append((baseline, signing))
         open_results = [run_open(rate, OPEN_USERS, sign, port, args.seconds) for rate in rates]
 
+        # The server stopped first: the worker's step is timed alone, not beside the clients.
+        server.terminate()
+        server.wait(timeout=30)
+        server = None
+        recording = record_received(data_dir)
         stored = signatures_in_database(data_dir)
         lost = [email for email in acknowledged if email not in stored]
         _report(results, args.threads, len(acknowledged), len(lost))
         _report_open(open_results)
+        print(f"Worker's step, after the run: {recording}")
         return 1 if lost else 0
     finally:
         if server is not None:
@@ -237,7 +244,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _report(results: list[tuple[Result, Result]], threads: int, acked: int, lost: int) -> None:
-    print(f"Solidarity signing benchmark: waitress with {threads} threads, SQLite (WAL, FULL)")
+    print(f"Solidarity signing benchmark: cheroot with {threads} threads, SQLite (WAL, FULL)")
     print(f"Python {sys.version.split()[0]}, {_cpus()} CPUs, client and server on one machine")
     header = f"{'clients':>7}  {'workload':<8} {'ops':>6} {'ops/s':>8} {'p50 ms':>8} {'p99 ms':>8}"
     print(header + f" {'errors':>6}")

@@ -137,7 +137,7 @@ def _databases() -> dict[str, Any]:
     config: dict[str, Any] = dict(dj_database_url.parse(url, conn_max_age=60))
     if config["ENGINE"] == "django.db.backends.sqlite3":
         DATA_DIR.mkdir(parents=True, exist_ok=True)
-        # Kept open by each server thread (waitress's threads live as long as the server). A
+        # Kept open by each server thread (pool threads live as long as the server). A
         # connection per request re-read the schema on its first query and, being the last to
         # close, checkpointed and deleted the WAL file, with its fsyncs, after every write:
         # that halved the signing rate (bench/README.md, "Public signing").

@@ -10,13 +10,14 @@ from django.urls import reverse
 from django.utils import translation
 from django_tasks_db.models import DBTaskResult
 
-from solidarity.campaigns import services
+from solidarity.campaigns import intake, services
 from solidarity.campaigns.models import (
     Action,
     ActionKind,
     DemandState,
     LetterReport,
     Signature,
+    SignatureIntake,
     Supporter,
     email_index,
 )
@@ -119,6 +120,12 @@ def test_signing_stores_a_pending_signature_and_says_to_check_the_inbox(
     response = client.post(_sign_url(world), _form())
     assert response.status_code == 302
     assert response["Location"] == reverse("campaigns:petition_thanks", args=["free-natalya"])
+    # Received, encrypted (intake.py); the worker makes it a signature, pending confirmation.
+    received = SignatureIntake.objects.get()
+    assert "anna@example.org" not in str(received.__dict__["details"])
+    assert not Signature.objects.exists()
+    assert intake.record() == 1
+    assert not SignatureIntake.objects.exists()
     assert Signature.objects.get().status == Signature.Status.PENDING
     assert "Check your inbox" in client.get(response["Location"]).content.decode()
     assert "0 signatures" in client.get(_sign_url(world)).content.decode()
@@ -177,6 +184,7 @@ def test_signing_twice_gives_the_same_answer_and_one_signature(
     second = client.post(_sign_url(world), _form(email="ANNA@Example.ORG", name="Someone"))
     assert first.status_code == second.status_code == 302
     assert first["Location"] == second["Location"]
+    assert intake.record() == 2
     assert Signature.objects.count() == 1
     assert Signature.objects.get().supporter.name == "Anna Berg"  # type: ignore[union-attr]
 
@@ -231,6 +239,7 @@ def test_opening_the_link_does_not_confirm_only_the_button_does(
 ) -> None:
     """GET (what a mail scanner does) shows a button; only POST counts the signature."""
     client.post(_sign_url(world), _form())
+    intake.record()
     signature = Signature.objects.get()
     url = reverse("campaigns:confirm_signature", args=[services.signature_token(signature)])
     for _ in range(3):

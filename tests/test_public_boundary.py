@@ -47,7 +47,7 @@ from pytest_django.fixtures import Settings
 
 from solidarity.api.exports import CSV_KINDS, POPOLO_KINDS
 from solidarity.campaigns import tasks as campaign_tasks
-from solidarity.campaigns.models import Petition, Signature
+from solidarity.campaigns.models import Petition, Signature, SignatureIntake
 from solidarity.core.classification import CLASSIFICATION, FieldClass
 from solidarity.core.fields import PartialDateField
 from solidarity.core.models import Section
@@ -813,6 +813,9 @@ def _sign(client: Client, petition: Any, email: str) -> HttpResponseBase:
 
 
 class _Crash:
+    def __init__(self, module_path: str) -> None:
+        self.module_path = module_path  # what the code asks of a task besides enqueue
+
     def enqueue(self, *args: Any) -> None:
         raise OperationalError("database is locked")
 
@@ -838,12 +841,25 @@ def _sign_confirm_refuse_and_fail(
     failed = list(DBTaskResult.objects.filter(status="FAILED").values_list("traceback", flat=True))
     assert len(failed) == 1, "the refused delivery should fail its task"
 
-    monkeypatch.setattr(campaign_tasks, "send_signature_confirmation", _Crash())
+    # A signing request that fails in its transaction (queueing the worker's task)...
+    recording = campaign_tasks.record_received_signatures
+    monkeypatch.setattr(campaign_tasks, "record_received_signatures", _Crash(recording.module_path))
     crashing = Client(raise_request_exception=False)
     crashed = _sign(crashing, petition, CRASHED)
     assert crashed.status_code == 500
     body = body_of(crashed).decode()
     assert not [v for v in SIGNER_DETAILS if v in body], "the error page shows the form"
+    monkeypatch.setattr(campaign_tasks, "record_received_signatures", recording)
+    # ...and the worker failing to record a received signature (intake.py logs the failure).
+    confirmation = campaign_tasks.send_signature_confirmation
+    monkeypatch.setattr(
+        campaign_tasks, "send_signature_confirmation", _Crash(confirmation.module_path)
+    )
+    assert _sign(client, petition, CRASHED).status_code == 302
+    _run_worker()
+    # (The world also holds a canary-filled row of every table, this one's included.)
+    kept = SignatureIntake.objects.order_by("pk").last()
+    assert kept is not None and kept.failure == "OperationalError"
     return failed
 
 

@@ -16,7 +16,7 @@ from django.urls import reverse
 
 from solidarity.audit.models import AuditEntry
 from solidarity.audit.services import verify_chain
-from solidarity.campaigns import groupcommit, page_cache, services
+from solidarity.campaigns import groupcommit, intake, page_cache, services
 from solidarity.campaigns.models import Signature, Supporter
 from solidarity.campaigns.services import SupporterDetails
 from solidarity.core.models import Section
@@ -61,6 +61,7 @@ def test_every_reader_gets_their_own_csrf_token(section: Section) -> None:
     assert anna.post(url, _form("boris@example.org", boris_token)).status_code == 403
     assert anna.post(url, _form("anna@example.org", anna_token)).status_code == 302
     assert boris.post(url, _form("boris@example.org", boris_token)).status_code == 302
+    assert intake.record() == 2
     assert Signature.objects.count() == 2
 
 

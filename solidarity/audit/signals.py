@@ -30,7 +30,7 @@ def is_audited(model: type[models.Model]) -> bool:
     if model._meta.apps is not global_apps or model._meta.proxy:
         return False
     config = model._meta.app_config
-    if config is None or config.label == "audit":
+    if config is None or config.label == "audit" or model._meta.label in NOT_AUDITED:
         return False
     return config.name.startswith("solidarity.") or config.name in ALSO_AUDITED
 
@@ -39,6 +39,13 @@ def is_audited(model: type[models.Model]) -> bool:
 # superuser, given a group or a permission, and when each account last logged in; and whose
 # backup codes were replaced or second factor removed (names only: codes are never logged).
 ALSO_AUDITED = {"django.contrib.auth", "django_otp.plugins.otp_static"}
+
+# Queues, not records. A received signature (campaigns.SignatureIntake) lives a second or two
+# until the worker records it; the Supporter and Signature it becomes are logged then, in the
+# same transaction that deletes it. Logging its arrival and removal too would add two chained
+# entries to every signature on the public site's busiest path and tell an investigator nothing
+# that the signature's own entries do not.
+NOT_AUDITED = {"campaigns.SignatureIntake"}
 
 
 def _is_published(instance: models.Model) -> bool:

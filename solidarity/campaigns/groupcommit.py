@@ -13,7 +13,9 @@ commit itself fails, every caller in the batch gets that error (none was acknowl
 write runs in a copy of its caller's context, so context variables such as the audit log's actor
 are the caller's even when another thread commits for it. The audit entries of a batch's writes
 are chained together just before the commit (solidarity/audit/batch.py): one read of the
-chain's head and one insert for the batch instead of two statements per entry.
+chain's head and one insert for the batch instead of two statements per entry. Work that a
+batch needs once, however many writes asked for it (queueing the task that records received
+signatures), is registered with `once` and run just before the commit.
 """
 
 from __future__ import annotations
@@ -44,6 +46,10 @@ class _Write(Generic[T]):
         self.done = threading.Event()
 
 
+# The leader's per-batch registry of `once` work; thread-local, because the writes run in
+# copies of their callers' contexts but always in the leader's thread.
+_batch = threading.local()
+
 _queue_lock = threading.Lock()
 _waiting: list[_Write[Any]] = []
 _writer = threading.Lock()
@@ -72,6 +78,18 @@ def write(function: Callable[[], T]) -> T:
     return job.result  # type: ignore[return-value]
 
 
+def once(key: str, function: Callable[[], object]) -> None:
+    """Run `function` once in the transaction of the current batch, whoever else asks for `key`.
+
+    Outside a batch (PostgreSQL, or inside a caller's transaction) it runs at once.
+    """
+    hooks: dict[str, Callable[[], object]] | None = getattr(_batch, "hooks", None)
+    if hooks is None:
+        function()
+    else:
+        hooks.setdefault(key, function)
+
+
 def _collected(function: Callable[[], T], pending: list[audit_batch.Pending]) -> T:
     with audit_batch.collecting(pending):
         return function()
@@ -79,14 +97,22 @@ def _collected(function: Callable[[], T], pending: list[audit_batch.Pending]) ->
 
 def _run(batch: list[_Write[Any]]) -> None:
     pending: list[audit_batch.Pending] = []
+    hooks: dict[str, Callable[[], object]] = {}
     try:
         with transaction.atomic():
-            for job in batch:
-                try:
-                    with transaction.atomic():
-                        job.result = job.context.run(_collected, job.function, pending)
-                except Exception as error:  # handed to its own caller, re-raised there
-                    job.error = error
+            _batch.hooks = hooks
+            try:
+                for job in batch:
+                    try:
+                        with transaction.atomic():
+                            job.result = job.context.run(_collected, job.function, pending)
+                    except Exception as error:  # handed to its own caller, re-raised there
+                        job.error = error
+            finally:
+                _batch.hooks = None
+            # A hook that fails fails the whole batch: no caller is told "committed".
+            for hook in hooks.values():
+                hook()
             # The batch's audit entries, chained in one go before the one commit.
             audit_batch.flush(pending)
     except BaseException as error:

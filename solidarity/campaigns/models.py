@@ -24,6 +24,7 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from solidarity.core.fields import PartialDateField
@@ -692,6 +693,43 @@ class Signature(models.Model):
 
     def __str__(self) -> str:
         return f"Signature {self.pk} on {self.petition_id}"
+
+
+class SignatureIntake(models.Model):
+    """A public signature that has been answered "thank you" but not yet recorded.
+
+    The public form's POST writes this one row, committed to disk before the answer, and
+    returns; the background worker turns it into a Supporter and a Signature and queues the
+    confirmation e-mail (`services.record_received_signatures`), usually within a second or
+    two. Everything the supporter typed is in `details`, one value encrypted and bound to
+    this row like a supporter's fields (threat model A1); `email_index` lets an erasure find
+    a submission that the worker has not reached yet. The row is deleted in the transaction
+    that records it, so a submission is recorded once.
+    """
+
+    petition = models.ForeignKey(
+        Petition, on_delete=models.PROTECT, related_name="+", verbose_name=_("petition")
+    )
+    row_nonce = row_nonce_field()
+    # JSON: e-mail, name, country, comment and the consents, as the form checked them.
+    details = EncryptedTextField(_("details"))
+    email_index = models.CharField(_("e-mail index"), max_length=64, db_index=True, editable=False)
+    language = models.CharField(_("language"), max_length=2, choices=LANGUAGE_CHOICES, default="en")
+    # Where the e-mail's links must point: the address the supporter used.
+    base_url = models.CharField(_("site address"), max_length=200)
+    received_at = models.DateTimeField(_("received at"), default=timezone.now)
+    # A recording that failed is retried (services.INTAKE_ATTEMPTS), never dropped: it was
+    # acknowledged. Only the exception's class is kept, never a message that could quote data.
+    attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
+    failure = models.CharField(_("last failure"), max_length=100, blank=True)
+
+    class Meta:
+        verbose_name = _("received signature")
+        verbose_name_plural = _("received signatures")
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return _("received signature %(id)s") % {"id": self.pk}
 
 
 # -- Accountability logs -----------------------------------------------------------------------

@@ -34,7 +34,7 @@ from solidarity.core.partialdate import PartialDate
 from solidarity.documentation.models import Act, Event, Participation, Person
 from solidarity.documentation.vocabularies import PERSECUTION, EventType
 
-from . import groupcommit, tasks
+from . import groupcommit, intake, tasks
 from .models import (
     STATES_NEEDING_EVENT,
     Action,
@@ -49,6 +49,7 @@ from .models import (
     Petition,
     Rsvp,
     Signature,
+    SignatureIntake,
     Supporter,
     Target,
     UrgentAction,
@@ -169,7 +170,7 @@ def _new_token(signature: Signature) -> None:
     signature.token_hash = _token_hash(signature_token(signature))
 
 
-def _check_open(petition: Petition) -> None:
+def check_open(petition: Petition) -> None:
     if not (petition.is_public and petition.accepting and petition.campaign.is_public):
         raise ValidationError(_("This petition is not accepting signatures."))
 
@@ -189,44 +190,67 @@ def sign_petition(
     An address signs a petition once. Signing again never says so on the page — that would
     tell anyone whether a given address has signed — but the e-mail does: an unconfirmed
     signature gets a fresh link, a confirmed one a note that it already counts.
+    The public form goes through `intake.receive` instead, which defers this to the worker.
     """
     if not processing_consent:
         raise ValidationError(_("We can only record your signature with your consent."))
-    _check_open(petition)
+    check_open(petition)
     key = email_index(details.email)
 
     # Run by groupcommit in a transaction (with other signatures when many come at once).
     def write() -> SignResult:
-        supporter = _new_supporter(details)
-        signature = Signature(
-            petition=petition,
-            supporter=supporter,
-            email_index=key,
-            comment=comment.strip(),
-            public_name=supporter.name if public_name_consent else "",
+        return record_signature(
+            petition,
+            details,
+            key,
+            comment=comment,
             public_name_consent=public_name_consent,
             contact_consent=contact_consent,
-            processing_consent=True,
+            base_url=base_url,
         )
-        _new_token(signature)
-        try:
-            with transaction.atomic():
-                signature.save()
-        except IntegrityError:
-            # The unique (petition, email_index) constraint: this address has signed already.
-            supporter.delete()
-            existing = Signature.objects.select_for_update().get(petition=petition, email_index=key)
-            if existing.status == Signature.Status.CONFIRMED:
-                tasks.send_already_signed.enqueue(existing.pk, base_url)
-                return SignResult.ALREADY_CONFIRMED
-            _new_token(existing)
-            existing.save(update_fields=["token_nonce", "token_hash"])
-            tasks.send_signature_confirmation.enqueue(existing.pk, base_url)
-            return SignResult.PENDING_AGAIN
-        tasks.send_signature_confirmation.enqueue(signature.pk, base_url)
-        return SignResult.SIGNED
 
     return groupcommit.write(write)
+
+
+def record_signature(
+    petition: Petition,
+    details: SupporterDetails,
+    key: str,
+    *,
+    comment: str,
+    public_name_consent: bool,
+    contact_consent: bool,
+    base_url: str,
+) -> SignResult:
+    """`sign_petition`'s write, inside the caller's transaction (also the worker's, intake.py)."""
+    supporter = _new_supporter(details)
+    signature = Signature(
+        petition=petition,
+        supporter=supporter,
+        email_index=key,
+        comment=comment.strip(),
+        public_name=supporter.name if public_name_consent else "",
+        public_name_consent=public_name_consent,
+        contact_consent=contact_consent,
+        processing_consent=True,
+    )
+    _new_token(signature)
+    try:
+        with transaction.atomic():
+            signature.save()
+    except IntegrityError:
+        # The unique (petition, email_index) constraint: this address has signed already.
+        supporter.delete()
+        existing = Signature.objects.select_for_update().get(petition=petition, email_index=key)
+        if existing.status == Signature.Status.CONFIRMED:
+            tasks.send_already_signed.enqueue(existing.pk, base_url)
+            return SignResult.ALREADY_CONFIRMED
+        _new_token(existing)
+        existing.save(update_fields=["token_nonce", "token_hash"])
+        tasks.send_signature_confirmation.enqueue(existing.pk, base_url)
+        return SignResult.PENDING_AGAIN
+    tasks.send_signature_confirmation.enqueue(signature.pk, base_url)
+    return SignResult.SIGNED
 
 
 def signature_for_token(token: str) -> Signature | None:
@@ -497,6 +521,10 @@ def erase_supporter(email: str, *, user: User) -> ErasureLog:
         raise PermissionError(_("You may not erase supporters' data."))
     key = email_index(email)
     with transaction.atomic():
+        # A signature the worker has not reached yet is recorded first, then erased with the
+        # rest: the same outcome as if the worker had been quicker.
+        intake.record(SignatureIntake.objects.filter(email_index=key))
+        SignatureIntake.objects.filter(email_index=key).delete()
         supporters = list(Supporter.objects.select_for_update().filter(email_index=key))
         ids = [s.pk for s in supporters]
         signatures = Signature.objects.filter(Q(supporter_id__in=ids) | Q(email_index=key)).update(

@@ -17,11 +17,13 @@ from typing import Any
 
 from django.conf import settings
 from django.core.mail import EmailMessage, get_connection
+from django.db import connection
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
-from django_tasks import task
+from django_tasks import TaskResultStatus, task
+from django_tasks_db.models import DBTaskResult
 
 from solidarity.core.translation import tr
 
@@ -53,6 +55,33 @@ def _message(
     return EmailMessage(
         subject, body, settings.DEFAULT_FROM_EMAIL, [supporter.email], headers=headers
     )
+
+
+@task()
+def record_received_signatures() -> int:
+    """Record every signature the public form has received (intake.py).
+
+    Takes no arguments: the rows are in the database, encrypted, and the task table keeps its
+    arguments after the task ran.
+    """
+    from . import intake
+
+    return intake.record()
+
+
+def recording_is_waiting() -> bool:
+    """Whether a run of `record_received_signatures` is queued and not yet started.
+
+    Asked by every group commit of public signatures, so written as one plain statement: the
+    ORM's query building cost more than the query (waiting tasks have an index of their own).
+    """
+    table = connection.ops.quote_name(DBTaskResult._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT 1 FROM {table} WHERE status = %s AND task_path = %s LIMIT 1",  # noqa: S608 - the table's name from the model
+            [TaskResultStatus.READY, record_received_signatures.module_path],
+        )
+        return cursor.fetchone() is not None
 
 
 @task()

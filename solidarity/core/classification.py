@@ -384,6 +384,19 @@ CLASSIFICATION: dict[str, dict[str, FieldClass]] = {
         "confirmed_at": INT,
         "erased": INT,
     },
+    "campaigns.SignatureIntake": {
+        "id": INT,
+        "petition": INT,
+        "row_nonce": INT,
+        # Everything the supporter typed (address, name, country, comment), encrypted.
+        "details": PERS,
+        "email_index": PERS,
+        "language": INT,
+        "base_url": INT,
+        "received_at": INT,
+        "attempts": INT,
+        "failure": INT,
+    },
     "campaigns.ExportLog": {
         "id": INT,
         "petition": INT,

@@ -146,15 +146,18 @@ def load_keyring() -> Keyring:
     keys silently would write values that no backup of the real keyring can read.
     """
     path = keyring_path()
-    if not path.exists():
+    # One stat per call (every encryption asks): its time says whether the file was rotated.
+    try:
+        mtime = path.stat().st_mtime
+    except FileNotFoundError:
         if os.environ.get("SOLIDARITY_KEYRING_FILE") or getattr(settings, "HTTPS", False):
             raise ImproperlyConfigured(
                 f"The keyring {path} does not exist. Production needs SOLIDARITY_KEYRING_FILE "
                 "pointing at the keyring (kept off the database disk, e.g. on a tmpfs); see "
                 "docs/threat-model.md, D3."
-            )
+            ) from None
         _create_keyring(path)
-    mtime = path.stat().st_mtime
+        mtime = path.stat().st_mtime
     cached = _cache.get(path)
     if cached and cached[0] == mtime:
         return cached[1]

@@ -81,6 +81,7 @@ def receive(
 _FIELDS: list[Field[Any, Any]] = [
     f for f in SignatureIntake._meta.concrete_fields if not f.primary_key
 ]
+_SQL: dict[str, str] = {}
 
 
 def _insert(received: SignatureIntake) -> None:
@@ -92,16 +93,16 @@ def _insert(received: SignatureIntake) -> None:
     written out here; `pre_save` still encrypts `details`, `get_db_prep_save` adapts each
     value to the database as the ORM does. The primary key is not needed by anyone.
     """
-    quote = connection.ops.quote_name
-    columns = ", ".join(quote(f.column) for f in _FIELDS)
-    placeholders = ", ".join(["%s"] * len(_FIELDS))
+    sql = _SQL.get(connection.vendor)
+    if sql is None:
+        quote = connection.ops.quote_name
+        columns = ", ".join(quote(f.column) for f in _FIELDS)
+        placeholders = ", ".join(["%s"] * len(_FIELDS))
+        table = quote(SignatureIntake._meta.db_table)
+        sql = _SQL[connection.vendor] = f"INSERT INTO {table} ({columns}) VALUES ({placeholders})"  # noqa: S608 - names from the model
     params = [f.get_db_prep_save(f.pre_save(received, True), connection) for f in _FIELDS]
     with connection.cursor() as cursor:
-        cursor.execute(
-            f"INSERT INTO {quote(SignatureIntake._meta.db_table)} ({columns}) "  # noqa: S608 - names from the model, values as parameters
-            f"VALUES ({placeholders})",
-            params,
-        )
+        cursor.execute(sql, params)
 
 
 def _schedule() -> None:

@@ -104,7 +104,7 @@ def test_petitions_and_their_signatures(world: CampaignWorld, full_token: str) -
     petition = next(p for p in petitions if p["name"] == "release-sokolova")
     assert petition["title"] == "Release Natalya Sokolova"
     assert petition["total_signatures"] == 0  # pending until the e-mail link is followed
-    assert petition["browser_url"] == "http://testserver/petitions/release-sokolova/"
+    assert petition["browser_url"] == "http://testserver/en/petitions/release-sokolova/"
     links = petition["_links"]
     assert links["osdi:record_signature_helper"] == links["osdi:signatures"]
     assert get(client, path_of(links["self"]["href"]))["name"] == "release-sokolova"
@@ -142,6 +142,34 @@ def test_events_and_their_attendances(world: CampaignWorld, full_token: str) -> 
     assert attendances[0]["action_network:event_id"] == str(world.protest.pk)
     detail = get(client, path_of(attendances[0]["_links"]["self"]["href"]))
     assert detail["identifiers"] == attendances[0]["identifiers"]
+
+
+def test_browser_urls_are_the_public_pages_own_addresses(
+    world: CampaignWorld, full_token: str
+) -> None:
+    """A petition's and an event's browser_url is the page itself, with its language prefix
+    (no redirect to follow), in the language the document's texts are given in: English
+    unless the client asks for another."""
+    for language, title in (
+        ("en", "Release Natalya Sokolova"),
+        ("ru", "Освободите Наталью Соколову"),
+    ):
+        client = Client(headers={"OSDI-API-Token": full_token, "Accept-Language": language})
+        petition = get(client, f"/api/v2/petitions/{world.petition.pk}/")
+        assert petition["title"] == title
+        assert petition["browser_url"] == (
+            f"http://testserver/{language}/petitions/release-sokolova/"
+        )
+        event = get(client, f"/api/v2/events/{world.protest.pk}/")
+        assert event["browser_url"] == f"http://testserver/{language}/actions/{world.protest.pk}/"
+        for url in (petition["browser_url"], event["browser_url"]):
+            page = Client().get(path_of(url))
+            assert page.status_code == 200, url
+            assert page["Content-Language"] == language
+    world.petition.is_public = False
+    world.petition.save()
+    hidden = get(api(full_token), f"/api/v2/petitions/{world.petition.pk}/")
+    assert hidden["browser_url"] is None
 
 
 def test_paging_follows_action_network(world: CampaignWorld, full_token: str) -> None:

@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.db.models import QuerySet
+from django.urls import reverse
 from rest_framework.exceptions import ParseError
 from rest_framework.request import Request
 
@@ -46,6 +47,17 @@ def iso(value: dt.datetime | None) -> str | None:
 
 def link(request: Request, path: str) -> JSON:
     return {"href": request.build_absolute_uri(path)}
+
+
+def public_page(request: Request, view: str, *args: object) -> str:
+    """A record's page on the public site, at the address the site itself links to.
+
+    The page carries its language in the address (/en/petitions/<slug>/); reverse() gives
+    the active one, which for the API is the client's Accept-Language or else the default,
+    so the page is in the language of the texts in the document. An address without the
+    prefix would only redirect, to whatever language the follower's browser asks for.
+    """
+    return request.build_absolute_uri(reverse(view, args=args))
 
 
 # -- Paging -------------------------------------------------------------------------------------
@@ -184,7 +196,7 @@ def petition(request: Request, item: Petition, total_signatures: int) -> JSON:
         "description": tr(item, "text").text,
         "petition_text": tr(item, "text").text,
         "browser_url": (
-            request.build_absolute_uri(f"/petitions/{item.slug}/")
+            public_page(request, "campaigns:petition", item.slug)
             if item.is_public and item.campaign.is_public
             else None
         ),
@@ -267,7 +279,7 @@ def event(request: Request, item: Action, total_accepted: int) -> JSON:
         },
         "total_accepted": total_accepted,
         "browser_url": (
-            request.build_absolute_uri(f"/actions/{item.pk}/")
+            public_page(request, "campaigns:action", item.pk)
             if item.is_public and item.campaign.is_public
             else None
         ),

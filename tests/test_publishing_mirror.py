@@ -17,6 +17,7 @@ from django.core.management import CommandError, call_command
 from django.test import Client
 from django.utils import translation
 
+from solidarity.campaigns.models import Campaign, Petition
 from solidarity.core import buildcache
 from solidarity.core.models import Section
 from solidarity.documentation.models import Person
@@ -374,3 +375,41 @@ def test_relative_links_match_posixpath() -> None:
         for target in names:
             expected = quote(posixpath.relpath(target, posixpath.dirname(source) or "."))
             assert mirror_module._relative(source, target) == expected, (source, target)
+
+
+@pytest.mark.parametrize("workers", ["1", "2"])
+def test_what_the_mirror_adds_is_in_the_pages_language(
+    paper: Newspaper, section: Section, tmp_path: Path, workers: str
+) -> None:
+    """The filter links' heading and the notes on forms that need the live site follow the
+    page's language, whatever page was rendered before (campaign pages switch the language)."""
+    # A public petition: its signing form needs the live site.
+    campaign = Campaign.objects.create(
+        section=section, is_public=True, slug="mirror-campaign", title_en="Mirror campaign"
+    )
+    Petition.objects.create(
+        section=section,
+        is_public=True,
+        campaign=campaign,
+        slug="mirror-petition",
+        title_en="Free them",
+        text_en="We call for their release.",
+        goal=100,
+    )
+    dest = tmp_path / "mirror"
+    mirror(dest, "-q", "--workers", workers)
+    expected = {
+        "en": ("Filters", "This form needs the live site."),
+        "ru": ("Фильтры", "Для этой формы нужен работающий сайт."),
+        "kk": ("Сүзгілер", "Бұл пішінге жұмыс істеп тұрған сайт қажет."),
+    }
+    notes = 0
+    for code, (heading, note) in expected.items():
+        timeline = (dest / code / "events/index.html").read_text()
+        assert f'aria-label="{heading}"' in timeline, code
+        for page in (dest / code).rglob("*.html"):
+            text = page.read_text()
+            if 'class="mirror-form"' in text:
+                notes += 1
+                assert note in text, page
+    assert notes, "no page had a form that needs the live site"

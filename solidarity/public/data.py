@@ -17,7 +17,7 @@ import datetime as dt
 import operator
 import re
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import reduce
 from typing import Any, TypeVar
@@ -28,6 +28,7 @@ from django.db import models
 from django.db.models import Count, Q, QuerySet
 from django.utils.translation import gettext as _
 
+from solidarity.core import buildcache
 from solidarity.core.buildcache import build_cached
 from solidarity.core.classification import public_fields
 from solidarity.core.partialdate import PartialDate
@@ -239,9 +240,14 @@ class _PageMeta:
         )
 
 
-def _paginate(queryset: QuerySet[Any], number: str | None) -> tuple[list[Row], _PageMeta]:
-    """The rows of one page; a page number out of range gives the nearest page."""
-    paginator = Paginator(queryset.values(*_fields(queryset.model)), PER_PAGE)
+def _paginate(
+    queryset: QuerySet[Any] | list[Row], number: str | None
+) -> tuple[list[Row], _PageMeta]:
+    """The rows of one page; a page number out of range gives the nearest page.
+
+    The rows are a queryset's, or a list of rows already read (the timeline in a build)."""
+    rows = queryset if isinstance(queryset, list) else queryset.values(*_fields(queryset.model))
+    paginator = Paginator(rows, PER_PAGE)
     page = paginator.get_page(number)
     meta = _PageMeta(
         number=page.number,
@@ -491,6 +497,26 @@ class _EventParts:
 
 
 def _event_summaries(rows: list[Row], places: Mapping[int, Row]) -> list[EventSummary]:
+    """Summaries of events as the timeline lists them.
+
+    In a static build each event's summary is made once per language (an event is listed on
+    the timeline by its type, year, place and each person in it): the ones not made yet are
+    loaded together. Outside a build every call reads the database.
+    """
+    if not buildcache.is_active():
+        return _load_event_summaries(rows, places)
+    found, known = buildcache.lookup(_event_summaries, ())
+    if not found or not isinstance(known, dict):
+        known = {}
+        buildcache.put(_event_summaries, (), known)
+    missing = [row for row in rows if row["id"] not in known]
+    if missing:
+        made = _load_event_summaries(missing, places)
+        known.update(zip([row["id"] for row in missing], made, strict=True))
+    return [known[row["id"]] for row in rows]
+
+
+def _load_event_summaries(rows: list[Row], places: Mapping[int, Row]) -> list[EventSummary]:
     ids = [row["id"] for row in rows]
     parts = _EventParts.load(ids)
     citations = _citations({Event: ids})
@@ -699,48 +725,76 @@ def people(page: str | None) -> Page[PersonSummary]:
 
 
 def person(slug: str) -> PersonDetail | None:
-    found = _values(_public_people().filter(slug=slug))
-    if not found:
-        return None
-    row = found[0]
-    person_id = row["id"]
-    name_rows = _values(PersonName.objects.filter(person_id=person_id))
-    member_rows = _values(_public_memberships().filter(person_id=person_id))
-    prosecution_rows = _values(_public_prosecutions().filter(person_id=person_id))
-    detention_rows = _values(_public_detentions().filter(person_id=person_id))
-    recognition_rows = _values(_public_recognitions().filter(person_id=person_id))
+    """A public person's page; None for a private or missing one (the same 404 for both).
 
-    involvement_rows = _values(Involvement.objects.filter(perpetrator_id=person_id))
+    A static build finds it loaded already, with the rest of its batch (`prefetch_pages`)."""
+    found, value = buildcache.lookup(person, (slug,))
+    if found:
+        return value  # type: ignore[return-value]  # stored by prefetch_pages, same type
+    return _person_details([slug]).get(slug)
+
+
+def _grouped(rows: Iterable[Row], column: str) -> dict[int, list[Row]]:
+    """Rows by the value of one column, each group in the order of `rows`."""
+    groups: dict[int, list[Row]] = defaultdict(list)
+    for row in rows:
+        groups[row[column]].append(row)
+    return groups
+
+
+def _person_details(slugs: Iterable[str]) -> dict[str, PersonDetail]:
+    """The pages of several public people, in a fixed number of queries for all of them."""
+    rows = _values(_public_people().filter(slug__in=set(slugs)))
+    if not rows:
+        return {}
+    ids = [row["id"] for row in rows]
+    names = _grouped(_values(PersonName.objects.filter(person_id__in=ids)), "person")
+    members = _grouped(_values(_public_memberships().filter(person_id__in=ids)), "person")
+    prosecutions = _grouped(_values(_public_prosecutions().filter(person_id__in=ids)), "person")
+    detentions = _grouped(_values(_public_detentions().filter(person_id__in=ids)), "person")
+    recognitions = _grouped(
+        _values(_public_recognitions().filter(person_id__in=ids).order_by("id")), "person"
+    )
+    involvements = _grouped(
+        _values(Involvement.objects.filter(perpetrator_id__in=ids).order_by("id")), "perpetrator"
+    )
     act_rows = _values(
         Act.objects.filter(
-            Q(victim_id=person_id) | Q(id__in={i["act"] for i in involvement_rows}),
+            Q(victim_id__in=ids)
+            | Q(id__in={i["act"] for group in involvements.values() for i in group}),
             event__is_public=True,
         ).order_by("id")
     )
-    participation_rows = _values(
-        Participation.objects.filter(person_id=person_id, event__is_public=True)
+    participations = _grouped(
+        _values(
+            Participation.objects.filter(person_id__in=ids, event__is_public=True).order_by("id")
+        ),
+        "person",
     )
-    event_rows = {
+    all_prosecutions = [p for group in prosecutions.values() for p in group]
+    events = {
         e["id"]: e
         for e in _values(
             _public_events().filter(
                 id__in={a["event"] for a in act_rows}
-                | {p["event"] for p in participation_rows}
-                | {p["event"] for p in prosecution_rows if p["event"] is not None}
+                | {p["event"] for group in participations.values() for p in group}
+                | {p["event"] for p in all_prosecutions if p["event"] is not None}
             )
         )
     }
-
+    all_detentions = [d for group in detentions.values() for d in group]
+    all_recognitions = [r for group in recognitions.values() for r in group]
+    all_members = [m for group in members.values() for m in group]
     facilities = {
         f["id"]: f
         for f in _values(
             DetentionFacility.objects.filter(
-                is_public=True, id__in={d["facility"] for d in detention_rows}
+                is_public=True, id__in={d["facility"] for d in all_detentions}
             )
         )
     }
     criteria_links = list(
-        Recognition.objects.filter(id__in=[r["id"] for r in recognition_rows])
+        Recognition.objects.filter(id__in=[r["id"] for r in all_recognitions])
         .exclude(criteria=None)
         .values("id", "criteria")
     )
@@ -750,122 +804,198 @@ def person(slug: str) -> PersonDetail | None:
             PaceCriterion.objects.filter(id__in={c["criteria"] for c in criteria_links})
         )
     }
-    organisations_by_id = _organisations_by_id(
-        [m["organisation"] for m in member_rows] + [r["recognised_by"] for r in recognition_rows]
+    loaded = _PeopleParts(
+        organisations=_organisations_by_id(
+            [m["organisation"] for m in all_members]
+            + [r["recognised_by"] for r in all_recognitions]
+        ),
+        citations=_citations(
+            {
+                Person: ids,
+                Membership: [m["id"] for m in all_members],
+                Prosecution: [p["id"] for p in all_prosecutions],
+                Detention: [d["id"] for d in all_detentions],
+                Recognition: [r["id"] for r in all_recognitions],
+            }
+        ),
+        places=_place_rows(),
+        facilities=facilities,
+        criteria=criteria,
+        criteria_links=criteria_links,
     )
-    citations = _citations(
-        {
-            Person: [person_id],
-            Membership: [m["id"] for m in member_rows],
-            Prosecution: [p["id"] for p in prosecution_rows],
-            Detention: [d["id"] for d in detention_rows],
-            Recognition: [r["id"] for r in recognition_rows],
-        }
-    )
-    places = _place_rows()
-    this = Party(PartyKind.PERSON, _plain(_full_name(row)), row["slug"])
-
-    memberships = tuple(
-        MemberInfo(
-            person=this,
-            organisation=_organisation_party(organisations_by_id, m["organisation"]),
-            role=m["role"],
-            start=m["start"],
-            end=m["end"],
-            citations=citations.get((Membership, m["id"]), ()),
+    details: dict[str, PersonDetail] = {}
+    for row in rows:
+        person_id = row["id"]
+        acts_done = {i["act"] for i in involvements.get(person_id, [])}
+        own_participations = participations.get(person_id, [])
+        own_prosecutions = prosecutions.get(person_id, [])
+        own_acts = [a for a in act_rows if a["victim"] == person_id or a["id"] in acts_done]
+        wanted_events = (
+            {a["event"] for a in own_acts}
+            | {p["event"] for p in own_participations}
+            | {p["event"] for p in own_prosecutions if p["event"] is not None}
         )
-        for m in sorted(member_rows, key=_period_key)
-    )
-    changes = _status_changes([a for a in act_rows if a["victim"] == person_id], event_rows)
-    timeline = [TimelineStep(m.role, m.start, m.organisation, None) for m in memberships] + [
-        TimelineStep(
-            str(change.status.label), change.date, None, _event_ref(event_rows[change.event_id])
+        details[row["slug"]] = loaded.detail(
+            row,
+            _PersonRows(
+                names=names.get(person_id, []),
+                members=members.get(person_id, []),
+                prosecutions=own_prosecutions,
+                detentions=detentions.get(person_id, []),
+                recognitions=recognitions.get(person_id, []),
+                involvements=involvements.get(person_id, []),
+                acts=own_acts,
+                participations=own_participations,
+                events={i: events[i] for i in wanted_events if i in events},
+            ),
         )
-        for change in changes
-    ]
+    return details
 
-    roles: dict[int, list[str]] = defaultdict(list)
-    involvements_by_act = {i["act"]: i for i in involvement_rows}
-    for act in act_rows:
-        if act["victim"] == person_id:
-            roles[act["event"]].append(_("victim"))
-        if act["id"] in involvements_by_act:
-            roles[act["event"]].append(_degree_text(involvements_by_act[act["id"]]["degree"]))
-    for p in participation_rows:
-        roles[p["event"]].append(_label(ParticipantRole, p["role"]))
 
-    groups: dict[tuple[str, str], list[NameForm]] = defaultdict(list)
-    for n in sorted(name_rows, key=lambda n: (n["script"], n["language"], n["name"])):
-        groups[(n["script"], n["language"])].append(
-            NameForm(n["name"], n["language"], _label(NameKind, n["kind"]))
-        )
-    criteria_of: dict[int, list[CriterionInfo]] = defaultdict(list)
-    for link in sorted(criteria_links, key=lambda c: criteria[c["criteria"]]["code"]):
-        c = criteria[link["criteria"]]
-        criteria_of[link["id"]].append(CriterionInfo(c["code"], _tr(c, "label")))
+@dataclass
+class _PersonRows:
+    """What one person's page is made of, as read for a batch of people."""
 
-    def facility(facility_id: int | None) -> FacilityInfo | None:
-        f = facilities.get(facility_id) if facility_id is not None else None
+    names: list[Row]
+    members: list[Row]
+    prosecutions: list[Row]
+    detentions: list[Row]
+    recognitions: list[Row]
+    involvements: list[Row]
+    acts: list[Row]
+    participations: list[Row]
+    events: dict[int, Row]
+
+
+@dataclass
+class _PeopleParts:
+    """What the pages of a batch of people share: related records, citations, places."""
+
+    organisations: dict[int, Row]
+    citations: CitationIndex
+    places: Mapping[int, Row]
+    facilities: dict[int, Row]
+    criteria: dict[int, Row]
+    criteria_links: Sequence[Mapping[str, Any]]
+
+    def facility(self, facility_id: int | None) -> FacilityInfo | None:
+        f = self.facilities.get(facility_id) if facility_id is not None else None
         if f is None:
             return None
-        return FacilityInfo(_tr(f, "name"), f["postal_address"], _place_info(places, f["place"]))
+        return FacilityInfo(
+            _tr(f, "name"), f["postal_address"], _place_info(self.places, f["place"])
+        )
 
-    return PersonDetail(
-        slug=row["slug"],
-        name=_full_name(row),
-        name_groups=tuple(
-            NameGroup(_label(NameScript, script), language, tuple(forms))
-            for (script, language), forms in groups.items()
-        ),
-        occupation=_tr(row, "occupation"),
-        summary=_tr(row, "summary"),
-        citations=citations.get((Person, person_id), ()),
-        memberships=memberships,
-        timeline=tuple(timeline),
-        status_label=str(current_status(changes).label) if changes else "",
-        prosecutions=tuple(
-            ProsecutionInfo(
-                charge=p["charge"],
-                code_article=p["code_article"],
-                court=p["court"],
-                opened=p["opened"],
-                verdict_date=p["verdict_date"],
-                outcome=p["outcome"],
-                outcome_label=_label(ProsecutionOutcome, p["outcome"]),
-                sentence=p["sentence"],
-                appeal=p["appeal"],
-                event=_event_ref(event_rows[p["event"]]) if p["event"] in event_rows else None,
-                citations=citations.get((Prosecution, p["id"]), ()),
+    def criteria_of(self, recognition_ids: set[int]) -> dict[int, list[CriterionInfo]]:
+        found: dict[int, list[CriterionInfo]] = defaultdict(list)
+        links = [link for link in self.criteria_links if link["id"] in recognition_ids]
+        for link in sorted(links, key=lambda c: self.criteria[c["criteria"]]["code"]):
+            c = self.criteria[link["criteria"]]
+            found[link["id"]].append(CriterionInfo(c["code"], _tr(c, "label")))
+        return found
+
+    def detail(self, row: Row, own: _PersonRows) -> PersonDetail:
+        person_id = row["id"]
+        citations = self.citations
+        organisations_by_id = self.organisations
+        event_rows = own.events
+        act_rows = own.acts
+        this = Party(PartyKind.PERSON, _plain(_full_name(row)), row["slug"])
+        memberships = tuple(
+            MemberInfo(
+                person=this,
+                organisation=_organisation_party(organisations_by_id, m["organisation"]),
+                role=m["role"],
+                start=m["start"],
+                end=m["end"],
+                citations=citations.get((Membership, m["id"]), ()),
             )
-            for p in prosecution_rows
-        ),
-        detentions=tuple(
-            DetentionInfo(
-                facility=facility(d["facility"]),
-                start=d["start"],
-                end=d["end"],
-                correspondence=d["correspondence"],
-                correspondence_label=_label(Correspondence, d["correspondence"]),
-                citations=citations.get((Detention, d["id"]), ()),
+            for m in sorted(own.members, key=_period_key)
+        )
+        changes = _status_changes([a for a in act_rows if a["victim"] == person_id], event_rows)
+        timeline = [TimelineStep(m.role, m.start, m.organisation, None) for m in memberships] + [
+            TimelineStep(
+                str(change.status.label),
+                change.date,
+                None,
+                _event_ref(event_rows[change.event_id]),
             )
-            for d in detention_rows
-        ),
-        recognitions=tuple(
-            RecognitionInfo(
-                recognised_by=_organisation_party(organisations_by_id, r["recognised_by"]),
-                date=r["date"],
-                criteria=tuple(criteria_of[r["id"]]),
-                reasons=r["reasons"],
-                citations=citations.get((Recognition, r["id"]), ()),
+            for change in changes
+        ]
+
+        roles: dict[int, list[str]] = defaultdict(list)
+        involvements_by_act = {i["act"]: i for i in own.involvements}
+        for act in act_rows:
+            if act["victim"] == person_id:
+                roles[act["event"]].append(_("victim"))
+            if act["id"] in involvements_by_act:
+                roles[act["event"]].append(_degree_text(involvements_by_act[act["id"]]["degree"]))
+        for p in own.participations:
+            roles[p["event"]].append(_label(ParticipantRole, p["role"]))
+
+        groups: dict[tuple[str, str], list[NameForm]] = defaultdict(list)
+        for n in sorted(own.names, key=lambda n: (n["script"], n["language"], n["name"])):
+            groups[(n["script"], n["language"])].append(
+                NameForm(n["name"], n["language"], _label(NameKind, n["kind"]))
             )
-            for r in recognition_rows
-        ),
-        events=tuple(
-            EventRoles(_event_ref(e), tuple(dict.fromkeys(roles[e["id"]])))
-            for e in sorted(event_rows.values(), key=_event_key)
-            if roles[e["id"]]
-        ),
-    )
+        criteria_of = self.criteria_of({r["id"] for r in own.recognitions})
+
+        return PersonDetail(
+            slug=row["slug"],
+            name=_full_name(row),
+            name_groups=tuple(
+                NameGroup(_label(NameScript, script), language, tuple(forms))
+                for (script, language), forms in groups.items()
+            ),
+            occupation=_tr(row, "occupation"),
+            summary=_tr(row, "summary"),
+            citations=citations.get((Person, person_id), ()),
+            memberships=memberships,
+            timeline=tuple(timeline),
+            status_label=str(current_status(changes).label) if changes else "",
+            prosecutions=tuple(
+                ProsecutionInfo(
+                    charge=p["charge"],
+                    code_article=p["code_article"],
+                    court=p["court"],
+                    opened=p["opened"],
+                    verdict_date=p["verdict_date"],
+                    outcome=p["outcome"],
+                    outcome_label=_label(ProsecutionOutcome, p["outcome"]),
+                    sentence=p["sentence"],
+                    appeal=p["appeal"],
+                    event=_event_ref(event_rows[p["event"]]) if p["event"] in event_rows else None,
+                    citations=citations.get((Prosecution, p["id"]), ()),
+                )
+                for p in own.prosecutions
+            ),
+            detentions=tuple(
+                DetentionInfo(
+                    facility=self.facility(d["facility"]),
+                    start=d["start"],
+                    end=d["end"],
+                    correspondence=d["correspondence"],
+                    correspondence_label=_label(Correspondence, d["correspondence"]),
+                    citations=citations.get((Detention, d["id"]), ()),
+                )
+                for d in own.detentions
+            ),
+            recognitions=tuple(
+                RecognitionInfo(
+                    recognised_by=_organisation_party(organisations_by_id, r["recognised_by"]),
+                    date=r["date"],
+                    criteria=tuple(criteria_of[r["id"]]),
+                    reasons=r["reasons"],
+                    citations=citations.get((Recognition, r["id"]), ()),
+                )
+                for r in own.recognitions
+            ),
+            events=tuple(
+                EventRoles(_event_ref(e), tuple(dict.fromkeys(roles[e["id"]])))
+                for e in sorted(event_rows.values(), key=_event_key)
+                if roles[e["id"]]
+            ),
+        )
 
 
 def event_type_choices() -> list[tuple[str, str]]:
@@ -899,6 +1029,10 @@ def person_choices() -> list[tuple[str, str]]:
 def timeline(filters: TimelineFilters, page: str | None) -> Page[EventSummary]:
     """Public events in date order, narrowed by every filter given; 25 to a page."""
     places = _place_rows()
+    if buildcache.is_active():
+        # A build shows the timeline filtered a thousand ways: filtered in memory instead.
+        rows, meta = _paginate(_timeline_index().select(filters, places), page)
+        return meta.wrap(_event_summaries(rows, places))
     events = _public_events()
     if filters.event_type:
         events = events.filter(type=filters.event_type)
@@ -909,7 +1043,7 @@ def timeline(filters: TimelineFilters, page: str | None) -> Page[EventSummary]:
             date_latest__gte=dt.date(filters.year, 1, 1),
         )
     if filters.place:
-        place_id = next((r["id"] for r in places.values() if r["slug"] == filters.place), None)
+        place_id = _place_id(places, filters.place)
         if place_id is None:
             events = events.none()
         else:
@@ -934,35 +1068,129 @@ def timeline(filters: TimelineFilters, page: str | None) -> Page[EventSummary]:
     return meta.wrap(_event_summaries(rows, places))
 
 
+def _place_id(places: Mapping[int, Row], slug: str) -> int | None:
+    return next((r["id"] for r in places.values() if r["slug"] == slug), None)
+
+
+@dataclass(frozen=True)
+class _TimelineIndex:
+    """Every public event in timeline order, and the events each public person is in: what
+    `timeline` filters in memory during a build, with the same rules as its queries."""
+
+    events: list[Row]
+    person_ids: dict[str, int]
+    events_of: dict[int, frozenset[int]]
+
+    def select(self, filters: TimelineFilters, places: Mapping[int, Row]) -> list[Row]:
+        rows = self.events
+        if filters.event_type:
+            rows = [r for r in rows if r["type"] == filters.event_type]
+        if filters.year is not None:
+            first, last = dt.date(filters.year, 1, 1), dt.date(filters.year, 12, 31)
+            rows = [r for r in rows if r["date_earliest"] <= last and r["date_latest"] >= first]
+        if filters.place:
+            place_id = _place_id(places, filters.place)
+            within = _place_and_descendants(places, place_id) if place_id is not None else set()
+            rows = [r for r in rows if r["place"] in within]
+        if filters.person:
+            person_id = self.person_ids.get(filters.person)
+            ids = self.events_of.get(person_id, frozenset()) if person_id is not None else ()
+            rows = [r for r in rows if r["id"] in ids]
+        return rows
+
+
+@build_cached
+def _timeline_index() -> _TimelineIndex:
+    # Only acts and participations of public events: the timeline shows no other event.
+    events_of: dict[int, set[int]] = defaultdict(set)
+    acts = _values(Act.objects.filter(event__is_public=True))
+    for act in acts:
+        if act["victim"] is not None:
+            events_of[act["victim"]].add(act["event"])
+    event_of_act = {act["id"]: act["event"] for act in acts}
+    for involvement in _values(Involvement.objects.filter(act__event__is_public=True)):
+        if involvement["perpetrator"] is not None:
+            events_of[involvement["perpetrator"]].add(event_of_act[involvement["act"]])
+    for participation in _values(Participation.objects.filter(event__is_public=True)):
+        if participation["person"] is not None:
+            events_of[participation["person"]].add(participation["event"])
+    return _TimelineIndex(
+        events=_values(_public_events()),
+        person_ids={row["slug"]: row["id"] for row in _values(_public_people())},
+        events_of={person: frozenset(ids) for person, ids in events_of.items()},
+    )
+
+
 def event(slug: str) -> EventDetail | None:
-    found = _values(_public_events().filter(slug=slug))
-    if not found:
-        return None
-    row = found[0]
-    event_id = row["id"]
-    parts = _EventParts.load([event_id])
-    citations = _citations({Event: [event_id]})
-    parent = (
-        _values(_public_events().filter(id=row["part_of"])) if row["part_of"] is not None else []
-    )
-    children = _values(_public_events().filter(part_of_id=event_id))
-    date: PartialDate = row["date"]
-    return EventDetail(
-        slug=row["slug"],
-        title=_tr(row, "title"),
-        summary=_tr(row, "summary"),
-        event_type=row["type"],
-        type_label=_label(EventType, row["type"]),
-        date=date,
-        precision_label=date.precision.label,
-        place=_place_info(_place_rows(), row["place"]),
-        place_detail=row["place_detail"],
-        acts=tuple(parts.acts_of(event_id)),
-        participants=tuple(parts.participants(event_id)),
-        part_of=_event_ref(parent[0]) if parent else None,
-        parts=tuple(_event_ref(child) for child in children),
-        citations=citations.get((Event, event_id), ()),
-    )
+    """A public event's page; None for a private or missing one (see `person`)."""
+    found, value = buildcache.lookup(event, (slug,))
+    if found:
+        return value  # type: ignore[return-value]  # stored by prefetch_pages, same type
+    return _event_details([slug]).get(slug)
+
+
+def _event_details(slugs: Iterable[str]) -> dict[str, EventDetail]:
+    """The pages of several public events, in a fixed number of queries for all of them."""
+    rows = _values(_public_events().filter(slug__in=set(slugs)))
+    if not rows:
+        return {}
+    ids = [row["id"] for row in rows]
+    parts = _EventParts.load(ids)
+    citations = _citations({Event: ids})
+    parents = {
+        p["id"]: p
+        for p in _values(
+            _public_events().filter(id__in={r["part_of"] for r in rows if r["part_of"] is not None})
+        )
+    }
+    children = _grouped(_values(_public_events().filter(part_of_id__in=ids)), "part_of")
+    places = _place_rows()
+    details: dict[str, EventDetail] = {}
+    for row in rows:
+        event_id = row["id"]
+        date: PartialDate = row["date"]
+        parent = parents.get(row["part_of"]) if row["part_of"] is not None else None
+        details[row["slug"]] = EventDetail(
+            slug=row["slug"],
+            title=_tr(row, "title"),
+            summary=_tr(row, "summary"),
+            event_type=row["type"],
+            type_label=_label(EventType, row["type"]),
+            date=date,
+            precision_label=date.precision.label,
+            place=_place_info(places, row["place"]),
+            place_detail=row["place_detail"],
+            acts=tuple(parts.acts_of(event_id)),
+            participants=tuple(parts.participants(event_id)),
+            part_of=_event_ref(parent) if parent is not None else None,
+            parts=tuple(_event_ref(child) for child in children.get(event_id, [])),
+            citations=citations.get((Event, event_id), ()),
+        )
+    return details
+
+
+# What `prefetch_pages` can load in bulk: the page's function and its batch loader.
+_BATCH_LOADERS: dict[
+    str, tuple[Callable[[str], object], Callable[[list[str]], Mapping[str, object]]]
+] = {
+    "person": (person, _person_details),
+    "event": (event, _event_details),
+}
+
+
+def prefetch_pages(kind: str, slugs: Iterable[str]) -> None:
+    """In a static build, load the detail pages of many records of one kind ("person",
+    "event") in bulk, so that `person(slug)` and `event(slug)` find them; in the active
+    language. The same loaders as a single page uses. Outside a build it does nothing."""
+    if not buildcache.is_active() or kind not in _BATCH_LOADERS:
+        return
+    func, load = _BATCH_LOADERS[kind]
+    wanted = list(dict.fromkeys(slugs))
+    for start in range(0, len(wanted), 500):
+        chunk = wanted[start : start + 500]
+        found = load(chunk)
+        for slug in chunk:
+            buildcache.put(func, (slug,), found.get(slug))
 
 
 def sources(page: str | None) -> Page[SourceInfo]:

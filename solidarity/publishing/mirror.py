@@ -34,9 +34,11 @@ import re
 import time
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from functools import lru_cache
 from itertools import chain
+from multiprocessing.pool import Pool
 from pathlib import Path
 from typing import Any, TextIO, TypeVar
 from urllib.parse import parse_qsl, quote, unquote, urlencode, urljoin, urlsplit
@@ -55,6 +57,7 @@ from django.utils import translation
 
 from solidarity.core import buildcache
 from solidarity.core.classification import CLASSIFICATION, public_fields
+from solidarity.public import data as documentation_data
 
 from . import public_data
 
@@ -82,6 +85,9 @@ _BODY = re.compile(r"<body[^>]*>")
 # Alternate-language hints are for search engines on the live site. The mirror holds an
 # article in its own language only, so they are dropped rather than followed.
 _HREFLANG = re.compile(r"<link\b[^>]*\bhreflang=[^>]*>\n?")
+# What every match of _ESCAPED_ATTRIBUTE (and _HREFLANG) holds: a page without it needs no search.
+_ESCAPED_MARK = "=&quot;"
+_HREFLANG_MARK = "hreflang="
 _FORM = re.compile(r"<form\b([^>]*)>(.*?)</form>", re.DOTALL)
 _OPTION = re.compile(r'<option value="([^"]+)"[^>]*>(.*?)</option>', re.DOTALL)
 _LABEL = re.compile(r'<label for="([^"]+)"[^>]*>(.*?)</label>', re.DOTALL)
@@ -121,6 +127,10 @@ class _Page:
 
 
 # -- Where things go -----------------------------------------------------------------------------
+
+
+def _strip_hreflang(text: str) -> str:
+    return _HREFLANG.sub("", text) if _HREFLANG_MARK in text else text
 
 
 def file_for(url: str) -> str:
@@ -247,6 +257,7 @@ class Mirror:
         # navigation repeats on every page), and resolving each again was most of the rewriting.
         self._hrefs: dict[tuple[str, str], tuple[str, str] | None] = {}
         self._namespaces: dict[str, str | None] = {}
+        self._followables: dict[str, bool] = {}
         self._targets: dict[str, tuple[str, str | None]] = {}
         self._fragments: dict[tuple[str, ...], str] = {}
         self._directories: set[Path] = set()
@@ -376,9 +387,10 @@ class Mirror:
             return []
         text = body.decode("utf-8", errors="replace")
         if "html" in content_type:
-            text = _HREFLANG.sub("", text)
+            text = _strip_hreflang(text)
         found = [m[2] if m[2] is not None else m[3] for m in _ATTRIBUTE.finditer(text)]
-        found += [m[2] for m in _ESCAPED_ATTRIBUTE.finditer(text)]
+        if _ESCAPED_MARK in text:  # the search would find nothing: not worth a pass
+            found += [m[2] for m in _ESCAPED_ATTRIBUTE.finditer(text)]
         if "css" in content_type:
             found += [m[2] for m in _CSS_URL.finditer(text)]
         targets = (self._same_site(url, href) for href in dict.fromkeys(found))
@@ -389,26 +401,36 @@ class Mirror:
         return any(t in content_type for t in ("html", "xml", "css", "javascript", "calendar"))
 
     def _followable(self, url: str) -> bool:
-        path = urlsplit(url).path
-        if path.startswith(self.static_url):
-            return False
-        return self._namespace(path) in MIRRORED_NAMESPACES or url == "/"
+        if url not in self._followables:
+            path = urlsplit(url).path
+            self._followables[url] = not path.startswith(self.static_url) and (
+                self._namespace(path) in MIRRORED_NAMESPACES or url == "/"
+            )
+        return self._followables[url]
 
     def _render_batch(self, batch: list[tuple[str, str]]) -> list[_Page]:
         """Render pages; the articles among them are loaded in bulk first."""
         articles: dict[str, list[str]] = defaultdict(list)
+        # Documentation pages (people, events) are loaded in bulk too: solidarity.public.data.
+        records: dict[tuple[str, str], list[str]] = defaultdict(list)
         for url, _fingerprint in batch:
             path = urlsplit(url).path
             language = translation.get_language_from_path(path)
-            if language is None or self._namespace(path) != "publishing":
+            namespace = self._namespace(path) if language is not None else None
+            if language is None or namespace not in {"publishing", "public"}:
                 continue
             with translation.override(language):
                 match = resolve(path)
-            if match.url_name == "article":
+            if namespace == "publishing" and match.url_name == "article":
                 articles[language].append(match.kwargs["slug"])
+            elif namespace == "public" and "slug" in match.kwargs:
+                records[(language, match.url_name or "")].append(match.kwargs["slug"])
         for language, slugs in articles.items():
             with translation.override(language):
                 public_data.prefetch_articles(slugs)
+        for (language, kind), slugs in records.items():
+            with translation.override(language):
+                documentation_data.prefetch_pages(kind, slugs)
         return [self._fetch(url, fingerprint) for url, fingerprint in batch]
 
     def _tick(self, done: int, total: int, what: str = "pages", force: bool = False) -> None:
@@ -448,55 +470,83 @@ class Mirror:
         pages: dict[str, _Page] = {}
         queued = set(planned)
         frontier = list(planned)
-        while frontier:
-            to_render: list[tuple[str, str]] = []
-            for url in frontier:
-                fingerprint = planned.get(url) or (
-                    other if self._namespace(urlsplit(url).path) == "publishing" else site
-                )
-                page = self._reused(url, fingerprint, old)
-                if page is None:
-                    to_render.append((url, fingerprint))
-                else:
-                    pages[url] = page
-                    self.report.reused += 1
-            for rendered in self._parallel(_render_task, _batches(to_render, 100)):
-                for page in rendered:
-                    pages[page.url] = page
-                self.report.rendered += len(rendered)
-                self._tick(len(pages), len(queued))
-            following: list[str] = []
-            for url in frontier:
-                page = pages[url]
-                follow = [page.location] if page.kind == "redirect" else page.links
-                for link in follow:
-                    if link not in queued and self._followable(link):
-                        queued.add(link)
-                        following.append(link)
-            frontier = following
+        with ExitStack() as stack:
+            # Workers are forked once for every round: each keeps what it has learnt (the build
+            # cache, converted articles, resolved links), which new ones would learn again.
+            pool: Pool | None = None
+            while frontier:
+                to_render: list[tuple[str, str]] = []
+                for url in frontier:
+                    fingerprint = planned.get(url) or (
+                        other if self._namespace(urlsplit(url).path) == "publishing" else site
+                    )
+                    page = self._reused(url, fingerprint, old)
+                    if page is None:
+                        to_render.append((url, fingerprint))
+                    else:
+                        pages[url] = page
+                        self.report.reused += 1
+                batches = _batches(to_render, 100)
+                if pool is None and len(batches) > 1:
+                    pool = stack.enter_context(self._pool(self.workers))
+                for rendered in self._parallel(_render_task, batches, pool):
+                    for page in rendered:
+                        pages[page.url] = page
+                    self.report.rendered += len(rendered)
+                    self._tick(len(pages), len(queued))
+                frontier = self._following(frontier, pages, queued)
         self._tick(len(pages), len(queued), force=True)
         return pages
 
+    def _following(
+        self, frontier: list[str], pages: dict[str, _Page], queued: set[str]
+    ) -> list[str]:
+        """The pages the pages of `frontier` lead to that are not queued yet (now queued)."""
+        following: list[str] = []
+        for url in frontier:
+            page = pages[url]
+            follow = [page.location] if page.kind == "redirect" else page.links
+            for link in follow:
+                if link not in queued and self._followable(link):
+                    queued.add(link)
+                    following.append(link)
+        return following
+
     # -- working in parallel --
 
-    def _parallel(self, task: Callable[[_T], _R], batches: list[_T]) -> Iterator[_R]:
-        """`task` over the batches, in order: in forked worker processes when there are
-        several batches and the database can be opened again by a child (not an in-memory
-        database, not inside a transaction a child could not see), in this process otherwise."""
+    @contextmanager
+    def _pool(self, size: int) -> Iterator[Pool | None]:
+        """`size` forked worker processes, or None to work in this process: when one worker
+        would do, or when the database cannot be opened again by a child (an in-memory
+        database, a transaction a child could not see)."""
         global _WORKER
         _WORKER = self
         try:
-            if self.workers < 2 or len(batches) < 2 or not _can_fork():
-                for batch in batches:
-                    yield task(batch)
+            if self.workers < 2 or size < 2 or not _can_fork():
+                yield None
                 return
             # A child must not share the parent's database connection: each opens its own.
             connections.close_all()
             context = multiprocessing.get_context("fork")
-            with context.Pool(min(self.workers, len(batches))) as pool:
-                yield from pool.imap(task, batches)
+            with context.Pool(min(self.workers, size)) as pool:
+                yield pool
         finally:
             _WORKER = None
+
+    def _parallel(
+        self, task: Callable[[_T], _R], batches: list[_T], pool: Pool | None = None
+    ) -> Iterator[_R]:
+        """`task` over the batches, in order: by `pool`'s workers, or by workers forked for
+        these batches when there are several (see _pool)."""
+        if pool is not None:
+            yield from pool.imap(task, batches)
+            return
+        with self._pool(len(batches)) as fresh:
+            if fresh is not None:
+                yield from fresh.imap(task, batches)
+                return
+            for batch in batches:
+                yield task(batch)
 
     # -- rewriting --
 
@@ -613,22 +663,25 @@ class Mirror:
         own = file_for(url)
         text = body.decode("utf-8")
         shared: list[str] = []
-        if "html" in content_type:
-            text = _HREFLANG.sub("", text)
-            text = self._offline_forms(url, text, pages, shared)
-        text = self._rewrite_links(url, own, text, content_type, pages, statics)
-        if shared:
-            # A filter form's links (a thousand on a timeline by person) are the same on every
-            # page of a directory: rewritten once per directory, not once per page.
-            done = [self._shared_fragment(url, own, part, pages, statics) for part in shared]
-            for index, part in enumerate(done):
-                text = text.replace(f"\0{self._marker}-{index}\0", part, 1)
-        if "html" in content_type:
-            with translation.override(translation.get_language_from_path(url)):
+        # What the mirror adds (the filter links' heading, the notes on forms that need the
+        # live site) is in the page's language, whatever rendering the page left active.
+        language = translation.get_language_from_path(url) or settings.LANGUAGE_CODE
+        with translation.override(language):
+            if "html" in content_type:
+                text = _strip_hreflang(text)
+                text = self._offline_forms(url, text, pages, shared)
+            text = self._rewrite_links(url, own, text, content_type, pages, statics)
+            if shared:
+                # A filter form's links (a thousand on a timeline by person) are the same on
+                # every page of a directory: rewritten once per directory, not once per page.
+                done = [self._shared_fragment(url, own, part, pages, statics) for part in shared]
+                for index, part in enumerate(done):
+                    text = text.replace(f"\0{self._marker}-{index}\0", part, 1)
+            if "html" in content_type:
                 note = self._fragment(
                     "publishing/mirror_note.html", search=_relative(own, file_for(SEARCH_PAGE))
                 )
-            text = _BODY.sub(lambda m: m.group(0) + note, text, count=1)
+                text = _BODY.sub(lambda m: m.group(0) + note, text, count=1)
         return text.encode("utf-8")
 
     def _shared_fragment(
@@ -683,7 +736,7 @@ class Mirror:
         if "css" in content_type:
             return _CSS_URL.sub(css, text)
         text = _ATTRIBUTE.sub(attribute, text)
-        return _ESCAPED_ATTRIBUTE.sub(escaped, text)
+        return _ESCAPED_ATTRIBUTE.sub(escaped, text) if _ESCAPED_MARK in text else text
 
     def _redirect_page(self, url: str, target_file: str) -> bytes:
         rel = _relative(file_for(url), target_file)
@@ -874,7 +927,7 @@ class _Output:
 
 # -- Worker processes ------------------------------------------------------------------------------
 # A forked worker finds the Mirror (and, while writing, the crawled pages) in this global, set by
-# Mirror._parallel before the fork: the pages are never copied through a pipe to the workers.
+# Mirror._pool before the fork: the pages are never copied through a pipe to the workers.
 
 _WORKER: Mirror | None = None
 

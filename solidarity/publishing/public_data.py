@@ -159,6 +159,15 @@ class ArticleDetail:
 
 
 @dataclass(frozen=True)
+class FeedItem:
+    """An article as its feeds show it."""
+
+    summary: ArticleSummary
+    body_html: SafeString
+    uuid: str
+
+
+@dataclass(frozen=True)
 class MonthInfo:
     year: int
     month: int
@@ -471,6 +480,12 @@ def _linked(
     return linked
 
 
+def _body_html(body: str) -> SafeString:
+    # Sanitised by render_markdown's allow-list: the one place article HTML is made. (It keeps
+    # recent results: an article's page and the feeds that carry it convert it once.)
+    return mark_safe(render_markdown(body))  # noqa: S308
+
+
 def _details(rows: list[Row]) -> list[ArticleDetail]:
     """Full articles for published article rows, in a fixed number of queries for any count."""
     if not rows:
@@ -496,8 +511,7 @@ def _details(rows: list[Row]) -> list[ArticleDetail]:
         details.append(
             ArticleDetail(
                 summary=summary,
-                # Sanitised by render_markdown's allow-list: the one place article HTML is made.
-                body_html=mark_safe(render_markdown(row["body"])),  # noqa: S308
+                body_html=_body_html(row["body"]),
                 images=tuple(
                     ImageInfo(
                         url=_image_url(row["slug"], row["language"], r["id"], r["image"]),
@@ -581,7 +595,7 @@ def image_file(article_slug: str, image_id: int) -> ImageFile | None:
 
 def feed_articles(
     *, language: str = "", topic: str = "", campaign: str = ""
-) -> list[ArticleDetail] | None:
+) -> list[FeedItem] | None:
     """The latest published articles of a language, topic or campaign; None if it is unknown."""
     articles = _published()
     if language:
@@ -607,26 +621,13 @@ def feed_articles(
             campaign_links__content_type=ContentType.objects.get_for_model(campaign_model),
             campaign_links__object_id=found[0],
         )
-    return _known_details(_values(articles[:FEED_LENGTH]))
-
-
-def _known_details(rows: list[Row]) -> list[ArticleDetail]:
-    """`_details`, reusing in a static build the articles already loaded in this language
-    (a feed's articles are also in other feeds and have their own pages)."""
-    if not buildcache.is_active():
-        return _details(rows)
-    known: dict[int, ArticleDetail] = {}
-    missing = []
-    for row in rows:
-        hit, detail = buildcache.lookup(article, (row["slug"],))
-        if hit and isinstance(detail, ArticleDetail):
-            known[row["id"]] = detail
-        else:
-            missing.append(row)
-    for row, detail in zip(missing, _details(missing), strict=True):
-        known[row["id"]] = detail
-        buildcache.put(article, (row["slug"],), detail)
-    return [known[row["id"]] for row in rows]
+    rows = _values(articles[:FEED_LENGTH])
+    # A feed shows an article's summary and body only: no need for its full details (images,
+    # translations, people…), and the summaries are those its lists show (cached in a build).
+    return [
+        FeedItem(summary, _body_html(row["body"]), str(row["uuid"]))
+        for row, summary in zip(rows, _summaries(rows), strict=True)
+    ]
 
 
 def campaign_title(slug: str) -> str | None:

@@ -7,22 +7,25 @@ import datetime as dt
 import html
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import unquote, urlsplit
 
 from django import template
 from django.conf import settings
+from django.template.loader import render_to_string
 from django.template.loader_tags import BLOCK_CONTEXT_KEY
-from django.urls import translate_url
+from django.urls import NoReverseMatch, Resolver404, resolve, reverse, translate_url
 from django.utils import translation
 from django.utils.formats import number_format
 from django.utils.html import conditional_escape, format_html, linebreaks, strip_tags
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 
-from solidarity.core import datewords
+from solidarity.core import buildcache, datewords
+from solidarity.core.buildcache import build_cached
 from solidarity.core.partialdate import PartialDate
 from solidarity.core.translation import Translated
 from solidarity.public import structured
-from solidarity.public.values import EventDetail, OrganisationDetail, PersonDetail
+from solidarity.public.values import EventDetail, EventSummary, OrganisationDetail, PersonDetail
 
 register = template.Library()
 
@@ -47,11 +50,37 @@ def language_versions(context: dict[str, Any]) -> list[LanguageVersion]:
     path = request.path if request is not None else "/"
     current = translation.get_language()
     versions = []
+    urls = _language_urls(path)
     for code, name in settings.LANGUAGES:
-        url = translate_url(path, code)
+        url = urls[code]
         absolute = request.build_absolute_uri(url) if request is not None else url
         versions.append(LanguageVersion(code, name, url, absolute, code == current))
     return versions
+
+
+@build_cached
+def _language_urls(path: str) -> dict[str, str]:
+    """`translate_url(path, code)` for every language, the address resolved once.
+
+    Resolving it for each language, twice a page (here and for link previews), was a good part
+    of a static build's time; a build also answers it once per address and language.
+    """
+    parts = urlsplit(path)
+    if parts.scheme or parts.netloc or parts.query or parts.fragment:
+        return {code: translate_url(path, code) for code, _name in settings.LANGUAGES}
+    try:
+        match = resolve(unquote(path))
+    except Resolver404:
+        return {code: path for code, _name in settings.LANGUAGES}
+    name = f"{match.namespace}:{match.url_name}" if match.namespace else match.url_name
+    urls: dict[str, str] = {}
+    for code, _name in settings.LANGUAGES:
+        with translation.override(code):
+            try:
+                urls[code] = reverse(name, args=match.args, kwargs=match.kwargs)
+            except NoReverseMatch:
+                urls[code] = path
+    return urls
 
 
 @register.filter
@@ -115,6 +144,52 @@ def known(value: object) -> SafeString:
     if isinstance(value, dt.date):
         return conditional_escape(datewords.write_day(value))
     return conditional_escape(str(value))
+
+
+@register.simple_tag
+def event_entry(event: EventSummary) -> SafeString:
+    """One event in a list, as public/_event_entry.html writes it.
+
+    A static build lists each event on the timeline by its type, its year, its place and each
+    person in it: there (solidarity.core.buildcache) an entry is rendered once per language.
+    On the live site the cache is off and every entry is rendered for its request.
+    """
+    found, stored = buildcache.lookup(event_entry, (event.slug,))
+    # The build keeps one summary per event and language: the same object means the same
+    # entry (anything else, such as an event changed since, is rendered afresh).
+    if found and isinstance(stored, tuple) and stored[0] is event:
+        cached: SafeString = stored[1]
+        return cached
+    entry = render_to_string("public/_event_entry.html", {"event": event})
+    buildcache.put(event_entry, (event.slug,), (event, entry))
+    return entry
+
+
+class _SameOnEveryPage(template.Node):
+    def __init__(self, name: str, nodelist: template.NodeList) -> None:
+        self.name = name
+        self.nodelist = nodelist
+
+    def render(self, context: template.Context) -> str:
+        found, stored = buildcache.lookup(_SameOnEveryPage, (self.name,))
+        if found and isinstance(stored, str):
+            return stored
+        text = self.nodelist.render(context)
+        buildcache.put(_SameOnEveryPage, (self.name,), text)
+        return text
+
+
+@register.tag("same_on_every_page")
+def same_on_every_page(parser: template.base.Parser, token: template.base.Token) -> template.Node:
+    """`{% same_on_every_page "name" %}…{% end_same_on_every_page %}`: a part of the layout
+    that depends on the language only (the site's navigation), which a static build renders
+    once per language instead of once per page. Nothing in it may depend on the page."""
+    bits = token.split_contents()
+    if len(bits) != 2:
+        raise template.TemplateSyntaxError("same_on_every_page takes one name")
+    nodelist = parser.parse(("end_same_on_every_page",))
+    parser.delete_first_token()
+    return _SameOnEveryPage(bits[1].strip("\"'"), nodelist)
 
 
 # -- Structured data and link previews (solidarity/public/structured.py) --------------------------

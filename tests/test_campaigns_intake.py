@@ -9,7 +9,7 @@ import logging
 import pytest
 from django.contrib.auth.models import Permission, User
 from django.core.exceptions import ValidationError
-from django.db import connection
+from django.db import connection, transaction
 from django_tasks_db.models import DBTaskResult
 
 from solidarity.audit.models import AuditEntry
@@ -177,7 +177,8 @@ def test_received_signatures_are_rewritten_by_key_rotation() -> None:
 @pytest.mark.django_db(transaction=True)
 def test_concurrent_submissions_share_one_recording_task(world: World) -> None:
     """Forty submissions from eight threads at once (group commit on SQLite): every one is
-    stored, and the task that records them is queued once, not once per submission."""
+    stored, and the task that records them is queued once (on SQLite; at most once per
+    concurrent transaction on PostgreSQL), not once per submission."""
 
     def five(i: int) -> None:
         for n in range(5):
@@ -186,7 +187,12 @@ def test_concurrent_submissions_share_one_recording_task(world: World) -> None:
     results = _in_threads(8, five)
     assert results == [None] * 8
     assert SignatureIntake.objects.count() == 40
-    assert DBTaskResult.objects.count() == 1
+    if connection.vendor == "sqlite":
+        assert DBTaskResult.objects.count() == 1
+    else:
+        # A waiting run locked by another thread's open transaction is skipped and a new one
+        # queued: at most one per transaction in flight (tasks.recording_is_waiting).
+        assert 1 <= DBTaskResult.objects.count() <= 8
     assert intake.record() == 40
     assert Signature.objects.count() == 40
 
@@ -210,3 +216,26 @@ def test_once_runs_its_work_once_per_batch() -> None:
     groupcommit._run(batch)
     assert calls == ["alone", "first", "second", "third", "once"]
     assert all(job.done.is_set() and job.error is None for job in batch)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_waiting_run_cannot_be_claimed_before_the_row_that_relied_on_it_is_committed(
+    world: World,
+) -> None:
+    """The worker claims with SELECT ... FOR UPDATE SKIP LOCKED: while a signer's transaction
+    relies on a waiting run (and so queues none), that run is locked and the worker skips it,
+    so it cannot read the rows before that transaction's row is committed."""
+    if not connection.features.has_select_for_update_skip_locked:
+        pytest.skip("SQLite serialises all writers: no run can be claimed mid-transaction")
+    _receive(world, "first@example.org")  # queues the run, committed
+    with transaction.atomic():
+        _receive(world, "second@example.org")  # relies on the waiting run and locks it
+        claimed = _in_threads(1, lambda i: _claim_ready_in_another_connection())
+    assert claimed == [None]  # skipped while locked
+    assert _in_threads(1, lambda i: _claim_ready_in_another_connection()) != [None]
+
+
+def _claim_ready_in_another_connection() -> object:
+    with transaction.atomic():
+        locked = DBTaskResult.objects.ready().get_locked()
+        return None if locked is None else locked.pk

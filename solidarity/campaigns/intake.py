@@ -117,16 +117,10 @@ def _insert(row: dict[str, object]) -> None:
 
 
 def _schedule() -> None:
-    """Queue the worker's task that records received signatures, unless one is waiting.
-
-    On SQLite, writers take turns, so a task still waiting (not started) is sure to see this
-    batch's rows: one task serves every batch until the worker starts it. On PostgreSQL a
-    waiting task may be claimed before this transaction commits and miss its row, so a task is
-    queued every time (the extra ones find nothing to do).
-    """
-    if connection.vendor == "sqlite" and tasks.recording_is_waiting():
-        return
-    tasks.record_received_signatures.enqueue()
+    """Queue the worker's task that records received signatures, unless one is waiting: a
+    waiting run is sure to see this transaction's rows (see `tasks.recording_is_waiting`)."""
+    if not tasks.recording_is_waiting():
+        tasks.record_received_signatures.enqueue()
 
 
 def record(rows: QuerySet[SignatureIntake] | None = None) -> int:

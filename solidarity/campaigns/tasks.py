@@ -70,15 +70,23 @@ def record_received_signatures() -> int:
 
 
 def recording_is_waiting() -> bool:
-    """Whether a run of `record_received_signatures` is queued and not yet started.
+    """Whether a run of `record_received_signatures` is queued and not yet started, and, where
+    the database can lock it, locked until this transaction ends.
 
-    Asked by every group commit of public signatures, so written as one plain statement: the
-    ORM's query building cost more than the query (waiting tasks have an index of their own).
+    The lock is what makes the answer safe to rely on: the worker claims tasks with SELECT ...
+    FOR UPDATE SKIP LOCKED, so it cannot start this run (and read the rows before this
+    transaction's row is committed) until we commit; a run locked by another signer's
+    transaction is skipped here too, and a new one queued. SQLite has one writer at a time and
+    needs no lock. Asked by every group commit of public signatures, so written as one plain
+    statement: the ORM's query building cost more than the query (waiting tasks have an index
+    of their own).
     """
     table = connection.ops.quote_name(DBTaskResult._meta.db_table)
+    can_lock = connection.features.has_select_for_update_skip_locked
+    lock = " FOR UPDATE SKIP LOCKED" if can_lock else ""
     with connection.cursor() as cursor:
         cursor.execute(
-            f"SELECT 1 FROM {table} WHERE status = %s AND task_path = %s LIMIT 1",  # noqa: S608 - the table's name from the model
+            f"SELECT 1 FROM {table} WHERE status = %s AND task_path = %s LIMIT 1{lock}",  # noqa: S608 - the table's name from the model
             [TaskResultStatus.READY, record_received_signatures.module_path],
         )
         return cursor.fetchone() is not None

@@ -18,7 +18,7 @@ from django.test import Client
 from django.urls import reverse
 
 from solidarity.api import importers
-from solidarity.campaigns import services
+from solidarity.campaigns import intake, services
 from solidarity.campaigns.models import (
     Action,
     ActionKind,
@@ -34,6 +34,7 @@ from solidarity.campaigns.models import (
     Petition,
     Rsvp,
     Signature,
+    SignatureIntake,
     Supporter,
     Tag,
     Tagging,
@@ -70,6 +71,7 @@ ADMIN_MODELS = _admin_models()
 NEVER: dict[type[models.Model], set[str]] = {
     Supporter: {"add", "delete"},
     Signature: {"add", "delete"},
+    SignatureIntake: {"add", "delete"},
     LetterReport: {"add", "delete"},
     Rsvp: {"add", "delete"},
     ExportLog: {"add", "delete"},
@@ -79,7 +81,7 @@ NEVER: dict[type[models.Model], set[str]] = {
 }
 # Change pages of these are read-only views (200 for anyone who may view).
 READ_ONLY = {Supporter, Signature, LetterReport, Rsvp, ExportLog, ErasureLog, Outcome}
-READ_ONLY.add(UrgentActionUpdate)
+READ_ONLY |= {UrgentActionUpdate, SignatureIntake}
 # No section at all: shared by the whole newspaper.
 SHARED = {Topic, Byline}
 # Bookkeeping of the whole system: no role reaches a row of it.
@@ -177,6 +179,13 @@ def build_section(slug: str) -> tuple[Section, dict[type[models.Model], models.M
     byline, _ = Byline.objects.get_or_create(slug="editors", defaults={"name": "The editors"})
     supporter = signature.supporter
     assert supporter is not None
+    intake.receive(
+        petition,
+        SupporterDetails(email=f"waiting-{slug}@example.org", name=f"Waiting {slug}"),
+        processing_consent=True,
+        base_url=BASE,
+    )
+    received = SignatureIntake.objects.filter(petition=petition).latest("pk")
     objects: dict[type[models.Model], models.Model] = {
         Person: person,
         Campaign: campaign,
@@ -185,6 +194,7 @@ def build_section(slug: str) -> tuple[Section, dict[type[models.Model], models.M
         Target: target,
         Petition: petition,
         Signature: signature,
+        SignatureIntake: received,
         Supporter: supporter,
         UrgentAction: urgent_action,
         UrgentActionUpdate: update,

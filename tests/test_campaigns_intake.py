@@ -239,3 +239,18 @@ def _claim_ready_in_another_connection() -> object:
     with transaction.atomic():
         locked = DBTaskResult.objects.ready().get_locked()
         return None if locked is None else locked.pk
+
+
+@pytest.mark.django_db
+def test_a_failed_row_can_be_recorded_again_once_the_cause_is_fixed(world: World) -> None:
+    """After ATTEMPTS failures a row waits; "record again" (the back office's action) clears
+    its failure and queues the worker's run, which then records it."""
+    _receive(world)
+    SignatureIntake.objects.update(attempts=intake.ATTEMPTS, failure="OperationalError")
+    DBTaskResult.objects.all().delete()
+    assert intake.record() == 0
+    assert intake.retry(SignatureIntake.objects.all()) == 1
+    assert SignatureIntake.objects.get().failure == ""
+    assert DBTaskResult.objects.get().task_path == tasks.record_received_signatures.module_path
+    assert intake.record() == 1
+    assert Signature.objects.count() == 1

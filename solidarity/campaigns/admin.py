@@ -32,7 +32,7 @@ from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
 from django.utils import timezone
 from django.utils.html import format_html
-from django.utils.translation import gettext
+from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
 from solidarity.accounts.decorators import recent_auth_redirect
@@ -51,7 +51,7 @@ from solidarity.safety.access import (
 from solidarity.safety.policy import Kind
 from solidarity.safety.scoped_admin import SectionChoices
 
-from . import services
+from . import intake, services
 from .models import (
     Action,
     ActionSeries,
@@ -64,6 +64,7 @@ from .models import (
     Petition,
     Rsvp,
     Signature,
+    SignatureIntake,
     Supporter,
     Target,
     UrgentAction,
@@ -500,6 +501,43 @@ class SignatureAdmin(ReadOnlyAdmin):
         if obj is not None and FieldClass.PERSONAL in readable_classes(request.user, obj.petition):
             return self.fields
         return [name for name in self.fields if name != "comment"]
+
+
+@admin.register(SignatureIntake)
+class SignatureIntakeAdmin(CampaignsAdmin):
+    """Signatures received by the public form and not yet recorded by the worker.
+
+    Normally empty, or nearly: the worker records each within seconds. A row that stays has
+    failed ATTEMPTS times (its failure names the error class; the log has the traceback's
+    place); what the supporter typed is never shown here. Once the cause is fixed, "record
+    again" lets the worker try once more.
+    """
+
+    list_display = ["pk", "petition", "received_at", "attempts", "failure"]
+    list_filter = ["petition"]
+    fields = ["petition", "received_at", "attempts", "failure"]
+    readonly_fields = ["petition", "received_at", "attempts", "failure"]
+    actions = ["record_again"]
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        # It was acknowledged to a supporter: erasing an address (Supporters) removes it.
+        return False
+
+    @admin.action(description=_("Record again"), permissions=["change"])
+    def record_again(self, request: HttpRequest, queryset: QuerySet[SignatureIntake]) -> None:
+        count = intake.retry(queryset)
+        self.message_user(
+            request,
+            ngettext(
+                "%(count)d received signature will be recorded again.",
+                "%(count)d received signatures will be recorded again.",
+                count,
+            )
+            % {"count": count},
+        )
 
 
 @admin.register(ExportLog)

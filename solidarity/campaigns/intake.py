@@ -163,6 +163,15 @@ def record(rows: QuerySet[SignatureIntake] | None = None) -> int:
                     )
 
 
+def retry(rows: QuerySet[SignatureIntake]) -> int:
+    """Let the worker try rows that failed ATTEMPTS times once more; how many there were."""
+    with transaction.atomic():
+        count = rows.update(attempts=0, failure="")
+        if count:
+            _schedule()
+    return count
+
+
 def _record_one(received: SignatureIntake) -> None:
     values = json.loads(received.details)
     details = services.SupporterDetails(

@@ -44,13 +44,15 @@ def test_workers_are_forked_once_for_every_round(
     builder = mirror_module.Mirror(tmp_path, workers=2)
     with builder._pool(2) as pool:
         assert pool is not None
+        # The pool's own processes (which of them takes a batch is up to the pool).
+        forked = {process.pid for process in pool._pool}  # type: ignore[attr-defined]
         first = {
             pid for batch in builder._parallel(_pid_of, [[1], [2], [3]], pool) for pid in batch
         }
         second = {pid for batch in builder._parallel(_pid_of, [[4]], pool) for pid in batch}
     assert os.getpid() not in first | second
-    assert second <= first  # no new process for the second round
-    assert len(first) <= 2
+    assert first | second <= forked  # no new process for the second round
+    assert len(forked) <= 2
 
 
 def test_one_worker_works_in_this_process(tmp_path: Path) -> None:

@@ -52,7 +52,7 @@ from django.http import Http404, HttpResponseBase, HttpResponseNotFound
 from django.template.loader import render_to_string
 from django.template.response import SimpleTemplateResponse
 from django.test import Client, RequestFactory
-from django.urls import Resolver404, resolve
+from django.urls import Resolver404, ResolverMatch, resolve
 from django.utils import translation
 
 from solidarity.core import buildcache
@@ -257,6 +257,7 @@ class Mirror:
         # navigation repeats on every page), and resolving each again was most of the rewriting.
         self._hrefs: dict[tuple[str, str], tuple[str, str] | None] = {}
         self._namespaces: dict[str, str | None] = {}
+        self._matches: dict[str, ResolverMatch | None] = {}
         self._followables: dict[str, bool] = {}
         self._targets: dict[str, tuple[str, str | None]] = {}
         self._fragments: dict[tuple[str, ...], str] = {}
@@ -296,14 +297,23 @@ class Mirror:
             planned[url] = _combine(site, fingerprint) if fingerprint else site
         return planned
 
-    def _namespace(self, path: str) -> str | None:
-        if path not in self._namespaces:
+    def _match(self, path: str) -> ResolverMatch | None:
+        """`resolve(path)` in the path's language (None if nothing), once per path: a page's
+        address was resolved three times (its namespace, its batch, its call)."""
+        if path not in self._matches:
             # i18n_patterns resolve an address only in its own language.
             language = translation.get_language_from_path(path) or settings.LANGUAGE_CODE
             try:
                 with translation.override(language):
-                    match = resolve(path)
+                    self._matches[path] = resolve(path)
             except Resolver404:
+                self._matches[path] = None
+        return self._matches[path]
+
+    def _namespace(self, path: str) -> str | None:
+        if path not in self._namespaces:
+            match = self._match(path)
+            if match is None:
                 self._namespaces[path] = None
             else:
                 self._namespaces[path] = match.namespace.split(":")[0] if match.namespace else ""
@@ -342,15 +352,14 @@ class Mirror:
         path = urlsplit(url).path
         language = translation.get_language_from_path(path)
         if language is not None:
+            match = self._match(path)
             with translation.override(language):
-                try:
-                    match = resolve(path)
-                except Resolver404:
-                    match = None
                 if match is not None and match.namespace.split(":")[0] in DIRECT_NAMESPACES:
                     request = self.factory.get(url)
                     request.user = AnonymousUser()
                     request.LANGUAGE_CODE = language
+                    # As the handler sets it (the language switch reads it).
+                    request.resolver_match = match
                     try:
                         response: HttpResponseBase = match.func(
                             request, *match.args, **match.kwargs
@@ -388,7 +397,8 @@ class Mirror:
         text = body.decode("utf-8", errors="replace")
         if "html" in content_type:
             text = _strip_hreflang(text)
-        found = [m[2] if m[2] is not None else m[3] for m in _ATTRIBUTE.finditer(text)]
+        # (An unmatched group is "": the value is whichever quotes it was in.)
+        found = [double or single for _name, double, single in _ATTRIBUTE.findall(text)]
         if _ESCAPED_MARK in text:  # the search would find nothing: not worth a pass
             found += [m[2] for m in _ESCAPED_ATTRIBUTE.finditer(text)]
         if "css" in content_type:
@@ -419,8 +429,9 @@ class Mirror:
             namespace = self._namespace(path) if language is not None else None
             if language is None or namespace not in {"publishing", "public"}:
                 continue
-            with translation.override(language):
-                match = resolve(path)
+            match = self._match(path)
+            if match is None:
+                continue
             if namespace == "publishing" and match.url_name == "article":
                 articles[language].append(match.kwargs["slug"])
             elif namespace == "public" and "slug" in match.kwargs:
@@ -707,21 +718,33 @@ class Mirror:
     ) -> str:
         """Every link of `text` (on the page `url`, in the file `own`) made relative."""
 
+        # A page repeats its links (a list names each topic and author many times): each
+        # distinct href of this page is made relative once.
+        done: dict[str, str | None] = {}
+
         def link(href: str) -> str | None:
+            if href in done:
+                return done[href]
             found = self._resolve_href(url, href)
-            if found is None:
-                return None
-            target, fragment = found
-            name, static = self._target_file(target, pages)
-            if static is not None:
-                statics.add(static)
-            rel = _relative(own, name)
-            return rel + (f"#{quote(fragment)}" if fragment else "")
+            new = None
+            if found is not None:
+                target, fragment = found
+                name, static = self._target_file(target, pages)
+                if static is not None:
+                    statics.add(static)
+                new = _relative(own, name) + (f"#{quote(fragment)}" if fragment else "")
+            done[href] = new
+            return new
+
+        replaced: dict[str, str] = {}
 
         def attribute(match: re.Match[str]) -> str:
-            value = match.group(2) if match.group(2) is not None else match.group(3)
-            new = link(value)
-            return match.group(0) if new is None else f'{match.group(1)}="{html.escape(new)}"'
+            whole = match.group(0)
+            if whole not in replaced:
+                value = match.group(2) if match.group(2) is not None else match.group(3)
+                new = link(value)
+                replaced[whole] = whole if new is None else f'{match.group(1)}="{html.escape(new)}"'
+            return replaced[whole]
 
         def escaped(match: re.Match[str]) -> str:
             new = link(match.group(2))

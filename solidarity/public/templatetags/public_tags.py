@@ -13,7 +13,14 @@ from django import template
 from django.conf import settings
 from django.template.loader import render_to_string
 from django.template.loader_tags import BLOCK_CONTEXT_KEY
-from django.urls import NoReverseMatch, Resolver404, resolve, reverse, translate_url
+from django.urls import (
+    NoReverseMatch,
+    Resolver404,
+    ResolverMatch,
+    resolve,
+    reverse,
+    translate_url,
+)
 from django.utils import translation
 from django.utils.formats import number_format
 from django.utils.html import conditional_escape, format_html, linebreaks, strip_tags
@@ -50,12 +57,30 @@ def language_versions(context: dict[str, Any]) -> list[LanguageVersion]:
     path = request.path if request is not None else "/"
     current = translation.get_language()
     versions = []
-    urls = _language_urls(path)
+    urls = _page_language_urls(request, path)
     for code, name in settings.LANGUAGES:
         url = urls[code]
         absolute = request.build_absolute_uri(url) if request is not None else url
         versions.append(LanguageVersion(code, name, url, absolute, code == current))
     return versions
+
+
+def _page_language_urls(request: Any, path: str) -> dict[str, str]:
+    """`_language_urls(path)` for the page of `request`, reusing the match the request was
+    routed by instead of resolving its address again (a static build's every page asks)."""
+    match = getattr(request, "resolver_match", None)
+    if match is None or request.path != request.path_info or request.path != path:
+        return _language_urls(path)
+    found, stored = buildcache.lookup(_language_urls, (path,))
+    if found and isinstance(stored, dict):
+        return stored
+    urls = _translated_urls(path, match)
+    # Only a match that leads back to this very address is this page's (not one set by some
+    # other routing); anything else is resolved again, as before.
+    if urls.get(translation.get_language() or "") != path:
+        return _language_urls(path)
+    buildcache.put(_language_urls, (path,), urls)
+    return urls
 
 
 @build_cached
@@ -72,6 +97,10 @@ def _language_urls(path: str) -> dict[str, str]:
         match = resolve(unquote(path))
     except Resolver404:
         return {code: path for code, _name in settings.LANGUAGES}
+    return _translated_urls(path, match)
+
+
+def _translated_urls(path: str, match: ResolverMatch) -> dict[str, str]:
     name = f"{match.namespace}:{match.url_name}" if match.namespace else match.url_name
     urls: dict[str, str] = {}
     for code, _name in settings.LANGUAGES:

@@ -309,10 +309,12 @@ EMAIL_BACKEND = os.environ.get("SOLIDARITY_EMAIL_BACKEND") or (
     else "django.core.mail.backends.filebased.EmailBackend"
 )
 EMAIL_FILE_PATH = DATA_DIR / "mail"
-# Public forms (signing, letter reports) accept this many submissions per client per window
+# Public forms (signing, letter reports, RSVPs) accept this many submissions per client per window
 # ("count/seconds"), counted in the cache. Behind a reverse proxy, name the request header
 # (as in request.META, e.g. HTTP_X_REAL_IP) that carries the client's address.
 SOLIDARITY_FORM_RATE = os.environ.get("SOLIDARITY_FORM_RATE", "30/600")
+# Public name searches per client: queries/seconds (solidarity/search/views.py).
+SOLIDARITY_SEARCH_RATE = os.environ.get("SOLIDARITY_SEARCH_RATE", "30/60")
 SOLIDARITY_CLIENT_IP_HEADER = os.environ.get("SOLIDARITY_CLIENT_IP_HEADER", "")
 
 LOGGING: dict[str, Any] = {
@@ -329,7 +331,17 @@ REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": ["solidarity.api.auth.ApiTokenAuthentication"],
     "DEFAULT_PERMISSION_CLASSES": ["solidarity.api.auth.HasScopes"],
     "UNAUTHENTICATED_USER": None,
+    # Per token, and per client address without one (solidarity/api/throttling.py).
+    "DEFAULT_THROTTLE_CLASSES": [
+        "solidarity.api.throttling.TokenRateThrottle",
+        "solidarity.api.throttling.ClientRateThrottle",
+    ],
 }
+# API rates, "count/period" (second, minute, hour, day). Action Network allows 4 requests a
+# second per key; 120 a minute lets an integration page through thousands of records while
+# capping what a leaked token pulls. The public exports rebuild the data set per request.
+SOLIDARITY_API_TOKEN_RATE = os.environ.get("SOLIDARITY_API_TOKEN_RATE", "120/minute")
+SOLIDARITY_API_CLIENT_RATE = os.environ.get("SOLIDARITY_API_CLIENT_RATE", "60/minute")
 SPECTACULAR_SETTINGS = {
     "TITLE": "Solidarity API",
     "DESCRIPTION": (

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from django.conf import settings as django_settings
 from django.contrib.auth.models import User
+from django.core.cache import cache
 from django.http import HttpRequest
 from django.test import Client
 from django.utils import translation
@@ -30,6 +31,14 @@ def _cheap_password_hashing(settings: Settings) -> None:
 
 
 PRODUCTION_HASHERS = list(django_settings.PASSWORD_HASHERS)
+
+
+@pytest.fixture(autouse=True)
+def _fresh_rate_limits() -> None:
+    """Rate-limit counters (public forms, search, API) live in the cache, which outlives each
+    test's database transaction: without this, the requests of earlier tests, all from
+    127.0.0.1, would count against later ones and a random order could trip a limit."""
+    cache.clear()
 
 
 def verified_login(client: Client, user: User) -> Client:

@@ -38,7 +38,7 @@ from solidarity.documentation.models import Testimony as SealedTestimony
 from solidarity.safety import policy
 from solidarity.safety.access import get_for_user, scoped, sections_for
 from solidarity.safety.models import Role
-from tests.conftest import verified_login
+from tests.conftest import recently_authenticated, verified_login
 
 PASSWORD = "a long test passphrase"
 
@@ -386,7 +386,8 @@ def test_only_administrators_grant_roles(client: Client, world: World) -> None:
     assert client.get(reverse("admin:safety_role_changelist")).status_code == 403
     client.logout()
     administrator = user_with(None, None, superuser=True)
-    verified_login(client, administrator)
+    # Granting a role needs a recent password + code (tests/test_s3_reauth.py).
+    recently_authenticated(verified_login(client, administrator))
     newcomer = User.objects.create_user("newcomer", is_staff=True)
     response = client.post(
         reverse("admin:safety_role_add"),

@@ -91,3 +91,65 @@ class RecentAuthRequiredMixin:
             return redirect
         response: HttpResponse = super().dispatch(request, *args, **kwargs)  # type: ignore[misc]
         return response
+
+
+class RecentAuthAdminMixin:
+    """ModelAdmin twin: a POST that changes privileges needs a recent password + code.
+
+    Threat (ASVS 7.5.3): a session left open, or taken over after one relayed code, must not be
+    enough to make its holder (or a confederate) a superuser, a section coordinator or a member
+    of a powerful group. Viewing the pages stays as it is; the POST that would grant or withdraw
+    is answered with the re-authentication page and saves nothing. Afterwards the user comes
+    back to the form by GET and submits it again.
+
+    By default every add, change and delete is such a POST (a role or a group is nothing but
+    privileges); `grants_privileges` narrows it for models that hold other data too.
+    """
+
+    recent_auth_max_age: timedelta = RECENT_AUTH
+
+    def grants_privileges(self, request: HttpRequest, object_id: str | None) -> bool:
+        return True
+
+    def _stale(self, request: HttpRequest, object_id: str | None) -> HttpResponse | None:
+        if request.method != "POST" or not self.grants_privileges(request, object_id):
+            return None
+        return recent_auth_redirect(request, self.recent_auth_max_age)
+
+    def changeform_view(
+        self,
+        request: HttpRequest,
+        object_id: str | None = None,
+        form_url: str = "",
+        extra_context: dict[str, Any] | None = None,
+    ) -> HttpResponse:
+        redirect = self._stale(request, object_id)
+        if redirect is not None:
+            return redirect
+        response: HttpResponse = super().changeform_view(  # type: ignore[misc]
+            request, object_id, form_url, extra_context
+        )
+        return response
+
+    def delete_view(
+        self, request: HttpRequest, object_id: str, extra_context: dict[str, Any] | None = None
+    ) -> HttpResponse:
+        redirect = self._stale(request, object_id)
+        if redirect is not None:
+            return redirect
+        response: HttpResponse = super().delete_view(  # type: ignore[misc]
+            request, object_id, extra_context
+        )
+        return response
+
+    def changelist_view(
+        self, request: HttpRequest, extra_context: dict[str, Any] | None = None
+    ) -> HttpResponse:
+        # Bulk actions ("delete selected") withdraw privileges in one POST too.
+        redirect = self._stale(request, None) if "action" in request.POST else None
+        if redirect is not None:
+            return redirect
+        response: HttpResponse = super().changelist_view(  # type: ignore[misc]
+            request, extra_context
+        )
+        return response

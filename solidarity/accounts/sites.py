@@ -26,6 +26,21 @@ class SolidarityAdminSite(admin.AdminSite):
             and not _lacks_required_key(request)
         )
 
+    # The stubs say TemplateResponse; a redirect to re-authenticate is an HttpResponse.
+    def password_change(  # type: ignore[override]
+        self, request: HttpRequest, extra_context: dict[str, Any] | None = None
+    ) -> HttpResponse:
+        # Only someone who just gave the password and a code may replace the password: the old
+        # password alone is what a shoulder-surfer or a keylogger has (ASVS 7.5.1).
+        # Imported here: this module is loaded while the app registry is still being filled.
+        from solidarity.accounts.decorators import recent_auth_redirect
+        from solidarity.accounts.sessions import RECENT_AUTH
+
+        redirect = recent_auth_redirect(request, RECENT_AUTH)
+        if redirect is not None:
+            return redirect
+        return super().password_change(request, extra_context)
+
     def login(
         self, request: HttpRequest, extra_context: dict[str, Any] | None = None
     ) -> HttpResponse:

@@ -118,6 +118,11 @@ def _wait(scope: LoginFailure.Scope, value: str, limit: int) -> timedelta | None
     return recent[limit - 1] + WINDOW - now
 
 
+def client_key(request: HttpRequest) -> str:
+    """The client's counter key (a keyed hash of its network, never the address)."""
+    return _key(Scope.CLIENT, client_address(request))
+
+
 def check(request: HttpRequest, username: str) -> Throttled | None:
     """Whether this username or this client must wait before trying again."""
     waits = [

@@ -34,7 +34,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from django_otp import login as otp_login
 from django_otp.models import Device
 
-from solidarity.accounts import factors, security_keys, throttle
+from solidarity.accounts import auth_audit, factors, security_keys, throttle
 from solidarity.accounts.decorators import require_recent_auth
 from solidarity.accounts.forms import CodeForm, EnrolForm, KeyNameForm, PasswordForm, ReauthForm
 from solidarity.accounts.models import WebAuthnCredential
@@ -114,7 +114,9 @@ def _pending_user(request: HttpRequest) -> AbstractBaseUser | None:
     return user
 
 
-def _complete_login(request: HttpRequest, user: Any, device: Device) -> None:
+def _complete_login(
+    request: HttpRequest, user: Any, device: Device, *, step: str = "second_factor"
+) -> None:
     pending = request.session.pop(PENDING, None)
     request.session.pop(ENROL_DEVICE, None)
     backend = pending.get("backend") if isinstance(pending, dict) else None
@@ -123,6 +125,7 @@ def _complete_login(request: HttpRequest, user: Any, device: Device) -> None:
     otp_login(request, device)
     stamp_login(request.session)
     throttle.clear_username(user.get_username())
+    auth_audit.login_succeeded(user, device, step=step)
 
 
 def _restart(request: HttpRequest) -> HttpResponse:
@@ -169,6 +172,7 @@ def login(request: HttpRequest) -> HttpResponse:
         username = form.cleaned_data["username"]
         waiting = throttle.check(request, username)
         if waiting is not None:
+            auth_audit.login_throttled(request, "password", waiting, username=username)
             form.add_error(None, waiting.message)
             status = 429
         else:
@@ -177,6 +181,7 @@ def login(request: HttpRequest) -> HttpResponse:
             user = authenticate(request, username=username, password=form.cleaned_data["password"])
             if user is None:
                 throttle.record_failure(request, username)
+                auth_audit.login_failed("password", username=username)
                 form.add_error(None, BAD_CREDENTIALS)
             else:
                 _start_pending(request, user)
@@ -202,12 +207,14 @@ def verify(request: HttpRequest) -> HttpResponse:
     if form.is_valid():
         waiting = throttle.check(request, user.get_username())
         if waiting is not None:
+            auth_audit.login_throttled(request, "second_factor", waiting, user=user)
             form.add_error(None, waiting.message)
             status = 429
         else:
             device, error = _second_factor(request, user, form, allow_app=not key_only)
             if device is None:
                 throttle.record_failure(request, user.get_username())
+                auth_audit.login_failed("second_factor", user=user, factor=_attempted(form))
                 form.add_error(None, error)
             else:
                 return _after_second_factor(request, user, device)
@@ -237,6 +244,13 @@ def _second_factor(
             "Your second step is your security key. Use it, or one of your backup codes."
         )
     return device, _code_error(user) if device is None else ""
+
+
+def _attempted(form: CodeForm) -> str:
+    """The factor a refused second step tried (its name only, for the audit log)."""
+    return auth_audit.attempted_factor(
+        form.cleaned_data.get("assertion") or "", form.cleaned_data.get("code") or ""
+    )
 
 
 def _key_options(request: HttpRequest, user: AbstractBaseUser) -> dict[str, Any]:
@@ -290,12 +304,14 @@ def enrol(request: HttpRequest) -> HttpResponse:
     if form.is_valid():
         waiting = throttle.check(request, user.get_username())
         if waiting is not None:
+            auth_audit.login_throttled(request, "enrol", waiting, user=user)
             form.add_error(None, waiting.message)
             status = 429
         else:
             codes = factors.confirm_app_device(device, form.cleaned_data["code"])
             if codes is None:
                 throttle.record_failure(request, user.get_username())
+                auth_audit.login_failed("enrol", user=user, factor="totp")
                 form.add_error("code", _code_error(user))
             else:
                 device.refresh_from_db()
@@ -303,7 +319,7 @@ def enrol(request: HttpRequest) -> HttpResponse:
                     _await_key(request, device)
                     then = _with_next("accounts:key_enrol", _next_url(request))
                     return _backup_codes_page(request, codes, first_time=True, then=then)
-                _complete_login(request, user, device)
+                _complete_login(request, user, device, step="enrol")
                 return _backup_codes_page(request, codes, first_time=True)
     context = {
         "form": form,
@@ -348,19 +364,28 @@ def reauth(request: HttpRequest) -> HttpResponse:
         username = user.get_username()
         waiting = throttle.check(request, username)
         if waiting is not None:
+            auth_audit.reauth_throttled(request, user, waiting)
             form.add_error(None, waiting.message)
             status = 429
         else:
             again = authenticate(request, username=username, password=form.cleaned_data["password"])
             # Both factors are always checked, so the answer does not say which one was wrong.
             device, _error = _second_factor(request, user, form, allow_app=not key_only)
-            if again is None or again.pk != user.pk or device is None:
+            password_ok = again is not None and again.pk == user.pk
+            if not password_ok or device is None:
                 throttle.record_failure(request, username)
+                auth_audit.reauth_failed(
+                    user,
+                    password_ok=password_ok,
+                    factor=_attempted(form),
+                    factor_ok=device is not None,
+                )
                 form.add_error(None, BAD_REAUTH)
             else:
                 request.session.cycle_key()
                 otp_login(request, device)
                 stamp_reauth(request.session)
+                auth_audit.reauth_succeeded(user, device)
                 return HttpResponseRedirect(_next_url(request))
     context = {
         "form": form,
@@ -377,6 +402,7 @@ def reauth(request: HttpRequest) -> HttpResponse:
 @require_POST
 def logout(request: HttpRequest) -> HttpResponse:
     """Logout by POST only: a link or an image on another site cannot log anyone out."""
+    auth_audit.logged_out(request.user)
     auth_logout(request)
     messages.info(request, gettext("You are logged out."))
     return HttpResponseRedirect(reverse("accounts:login"))
@@ -415,7 +441,7 @@ def key_enrol(request: HttpRequest) -> HttpResponse:
     if form.is_valid():
         key = _register_key(request, user, form)
         if key is not None:
-            _complete_login(request, user, key)
+            _complete_login(request, user, key, step="key_enrol")
             messages.success(request, gettext("Your security key is registered."))
             return HttpResponseRedirect(_next_url(request))
     return _key_page(request, user, form, first_time=True)

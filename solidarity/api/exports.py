@@ -37,6 +37,9 @@ class CSVRenderer(BaseRenderer):
         accepted_media_type: str | None = None,
         renderer_context: Mapping[str, Any] | None = None,
     ) -> bytes:
+        if isinstance(data, dict) and "detail" in data:
+            # An error (e.g. 429 over the client's rate): its message, not a Python dict.
+            return f"{data['detail']}\n".encode(self.charset)
         return str(data).encode(self.charset)
 
 

@@ -93,6 +93,8 @@ ERRORS = {
     401: osdi.ERROR_SCHEMA,
     403: osdi.ERROR_SCHEMA,
     404: osdi.ERROR_SCHEMA,
+    # Over the token's rate (throttling.py), with Retry-After.
+    429: osdi.ERROR_SCHEMA,
 }
 PAGING = [
     OpenApiParameter("page", int, description="Page number, from 1."),

@@ -12,7 +12,9 @@ import base64
 import datetime as dt
 import hashlib
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any
 
@@ -134,6 +136,75 @@ def record_sealed_read(user: Any, obj: models.Model, field: str) -> AuditEntry:
         [field],
         actor=actor_for_user(user),
     )
+
+
+# -- Refused requests and personal reads, once per request -----------------------------------
+
+# (action, actor, model, object id, field names, (value name, value) pairs): one entry as it
+# will be logged. Hashable, so that a view asking twice for the same row logs it once.
+Deferred = tuple[str, str, str, str, tuple[str, ...], tuple[tuple[str, str], ...]]
+# The entries of the request being handled, as dict keys (insertion-ordered, unique). None
+# outside a request: then each is appended at once.
+_deferred: ContextVar[dict[Deferred, None] | None] = ContextVar("audit_deferred", default=None)
+
+
+def record_refusal(user: Any, model: type[models.Model], object_pk: object, perm: str) -> None:
+    """Log that `user` asked for a row of another section and was told it does not exist.
+
+    Threat: an insider probing other sections (threat model A4). The 404 hides the row from
+    them; this entry lets the organisation see afterwards who looked for what. Inside a
+    request the entry is written after the response (see `once_per_request`), outside the
+    view's transaction: a 404 raised in an atomic block rolls that block back, and the entry
+    must not go with it.
+    """
+    actor = actor_for_user(user)
+    _defer(("access_refused", actor, model_label(model), str(object_pk), (), (("perm", perm),)))
+
+
+def record_permission_denied(user: Any, view_name: str, object_pk: object, method: str) -> None:
+    """Log a view's PermissionDenied (a 403: the user's role lacks the action) by the view's
+    URL name, never its path, which may hold a slug of an unpublished record."""
+    what = (("view", f"{method} {view_name}"),)
+    _defer(("permission_denied", actor_for_user(user), "", str(object_pk)[:64], (), what))
+
+
+def record_personal_read(user: Any, obj: models.Model, fields: Iterable[str]) -> None:
+    """Log that `obj`'s personal `fields` were shown to `user` (names only, never values).
+
+    Threat: an insider browsing the contacts of their own section (A4), which no refusal
+    shows. Once per record and request, however often the page asks for its fields.
+    """
+    names = tuple(sorted(set(fields)))
+    if names:
+        label = model_label(type(obj))
+        _defer(("personal_read", actor_for_user(user), label, str(obj.pk), names, ()))
+
+
+def _defer(entry: Deferred) -> None:
+    pending = _deferred.get()
+    if pending is None:
+        _append_deferred(entry)
+    else:
+        pending[entry] = None
+
+
+def _append_deferred(entry: Deferred) -> None:
+    action, actor, model, object_pk, fields, values = entry
+    append(action, model, object_pk, fields, values=dict(values), actor=actor)
+
+
+@contextmanager
+def once_per_request() -> Iterator[None]:
+    """Collect the deferred entries of one request; append them, once each, when it is
+    answered (outside the view's transaction)."""
+    token = _deferred.set({})
+    try:
+        yield
+    finally:
+        pending = _deferred.get() or {}
+        _deferred.reset(token)
+        for entry in pending:
+            _append_deferred(entry)
 
 
 def record_change(

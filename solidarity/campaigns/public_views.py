@@ -260,7 +260,12 @@ def action_detail(request: HttpRequest, pk: int) -> HttpResponse:
         if record is None:
             raise Http404
         replied = False
-        if form.is_valid():
+        if form.is_valid() and not throttle.allow(request, "rsvp"):
+            # Each reply stores a supporter row with a personal address: a flood would fill the
+            # database with other people's data and swamp the organisers' attendance lists.
+            form.add_error(None, _too_many())
+            status = 429
+        elif form.is_valid():
             try:
                 services.rsvp(
                     record,
@@ -276,6 +281,8 @@ def action_detail(request: HttpRequest, pk: int) -> HttpResponse:
         if replied:
             url = reverse("campaigns:action", args=[pk]) + "?replied=1#rsvp"
             return HttpResponseRedirect(url)
-        status = 400
+        status = max(status, 400)
     context = {"action": detail, "form": form, "replied": request.GET.get("replied") == "1"}
-    return render(request, "campaigns/action_detail.html", context, status=status)
+    return _with_retry_after(
+        render(request, "campaigns/action_detail.html", context, status=status)
+    )

@@ -35,23 +35,32 @@ from solidarity.accounts.throttle import client_address
 _SALT = "solidarity.campaigns.throttle"
 
 
-def form_rate() -> tuple[int, int]:
-    """(submissions, seconds) from SOLIDARITY_FORM_RATE, e.g. "30/600"."""
-    value = str(getattr(settings, "SOLIDARITY_FORM_RATE", "30/600"))
+def rate(setting: str, default: str) -> tuple[int, int]:
+    """(requests, seconds) from the setting named, e.g. SOLIDARITY_FORM_RATE = "30/600"."""
+    value = str(getattr(settings, setting, default))
     try:
         count, seconds = (int(part) for part in value.split("/"))
     except ValueError:
         raise ImproperlyConfigured(
-            f"SOLIDARITY_FORM_RATE must be 'submissions/seconds', e.g. '30/600', not {value!r}"
+            f"{setting} must be 'requests/seconds', e.g. {default!r}, not {value!r}"
         ) from None
     if count < 1 or seconds < 1:
-        raise ImproperlyConfigured(f"SOLIDARITY_FORM_RATE must be positive, not {value!r}")
+        raise ImproperlyConfigured(f"{setting} must be positive, not {value!r}")
     return count, seconds
 
 
-def allow(request: HttpRequest, form: str) -> bool:
-    """Count one submission of `form` by this client; False once over the limit."""
-    count, seconds = form_rate()
+def form_rate() -> tuple[int, int]:
+    """(submissions, seconds) from SOLIDARITY_FORM_RATE, e.g. "30/600"."""
+    return rate("SOLIDARITY_FORM_RATE", "30/600")
+
+
+def allow(request: HttpRequest, form: str, *, limit: tuple[int, int] | None = None) -> bool:
+    """Count one submission of `form` by this client; False once over the limit.
+
+    The limit is SOLIDARITY_FORM_RATE unless `limit` (requests, seconds) is given: the public
+    search counts its queries here too, at its own rate.
+    """
+    count, seconds = limit or form_rate()
     client = salted_hmac(_SALT, client_address(request), algorithm="sha256").hexdigest()[:32]
     window = int(time.time()) // seconds
     key = f"throttle:{form}:{client}:{window}"

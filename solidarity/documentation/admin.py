@@ -38,11 +38,18 @@ from django.utils.safestring import SafeString
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from solidarity.audit.services import record_personal_read
 from solidarity.core.classification import FieldClass, field_class, fields_of_class
 from solidarity.core.fields import PARTIAL_DATE_HELP, PartialDateField
 from solidarity.core.models import Record, Section
 from solidarity.core.partialdate import MAX_DAY, MIN_DAY, PartialDate
-from solidarity.safety.access import can, readable_classes, scoped, sections_for
+from solidarity.safety.access import (
+    can,
+    note_refusal,
+    readable_classes,
+    scoped,
+    sections_for,
+)
 from solidarity.safety.crypto import DecryptionError
 from solidarity.safety.keys import (
     KeyRefused,
@@ -271,6 +278,22 @@ def _readable(
     return result
 
 
+def _personal_names(model: type[models.Model], fieldsets: Fieldsets) -> list[str]:
+    """The fields of class personal among those the fieldsets show (a line of several fields
+    is a tuple)."""
+    try:
+        personal = set(fields_of_class(model, FieldClass.PERSONAL))
+    except KeyError:  # a model outside the classification has no personal field to name
+        return []
+    shown = [
+        name
+        for _title, options in fieldsets
+        for entry in options["fields"]
+        for name in ((entry,) if isinstance(entry, str) else entry)
+    ]
+    return [name for name in shown if name in personal]
+
+
 def _rendered(response: HttpResponse) -> HttpResponse:
     # Read-only panels run while the template renders; a TemplateResponse renders lazily, after
     # the view returned, so it is rendered here while the request is still known to them.
@@ -303,7 +326,11 @@ class DocumentationAdmin(_ModelAdmin):
         return can(request.user, "delete", self.model, obj)
 
     def get_fieldsets(self, request: HttpRequest, obj: Any = None) -> Any:
-        return _readable(request, self.model, obj, super().get_fieldsets(request, obj))
+        fieldsets = _readable(request, self.model, obj, super().get_fieldsets(request, obj))
+        if obj is not None:
+            # Who was shown whose contacts (names of the fields only, once per request).
+            record_personal_read(request.user, obj, _personal_names(self.model, fieldsets))
+        return fieldsets
 
     def formfield_for_foreignkey(
         self, db_field: Any, request: HttpRequest, **kwargs: Any
@@ -317,6 +344,7 @@ class DocumentationAdmin(_ModelAdmin):
         # Django's admin redirects to its index for a missing object, after checking the
         # permission in general; here another section's object is simply not found (D6).
         if object_id is not None and self.get_object(request, unquote(object_id)) is None:
+            note_refusal(request.user, self.model, unquote(object_id), "view")
             raise Http404(f"No {self.opts.verbose_name} found.")
 
     def changeform_view(

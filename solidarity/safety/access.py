@@ -3,7 +3,8 @@
 `perm` is an action ("view", "add", "change", "delete"); the kind of data (documentation,
 campaigns, reference) comes from the model. A superuser is no exception: without a role in a
 section, an administrator sees nothing of it (threat model D5). Another section's object answers
-404, the same as a missing one, so an insider cannot probe what exists elsewhere (D6).
+404, the same as a missing one, so an insider cannot probe what exists elsewhere (D6); the
+audit log records who asked for which row (`access_refused`).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from django.db import models
 from django.db.models import Q, QuerySet
 from django.http import Http404
 
+from solidarity.audit.services import record_refusal
 from solidarity.core.classification import FieldClass
 
 from . import policy
@@ -36,6 +38,7 @@ PARENT_SECTION_PATHS: dict[str, str] = {
     "campaigns.LetterReport": "urgent_action__section",
     "campaigns.Rsvp": "action__section",
     "campaigns.Signature": "petition__section",
+    "campaigns.SignatureIntake": "petition__section",
     "campaigns.ExportLog": "petition__section",
     "campaigns.Tagging": "tag__section",
     "publishing.ArticleImage": "article__section",
@@ -160,8 +163,23 @@ def get_for_user(model: type[M], user: Any, pk: Any, perm: str) -> M:
     """One object the user may `perm`; Http404 for another section's, a missing or a bad id."""
     try:
         return scoped(model._default_manager.all(), user, perm).get(pk=pk)
-    except (ObjectDoesNotExist, ValueError, TypeError, ValidationError) as error:
+    except ObjectDoesNotExist as error:
+        note_refusal(user, model, pk, perm)
         raise Http404(f"No {model._meta.verbose_name} found.") from error
+    except (ValueError, TypeError, ValidationError) as error:
+        raise Http404(f"No {model._meta.verbose_name} found.") from error
+
+
+def note_refusal(user: Any, model: type[models.Model], pk: Any, perm: str) -> None:
+    """Before answering 404 for `pk`: if the row exists (in a section the user may not reach),
+    say so in the audit log. The answer stays the same 404; a missing or malformed id, which
+    reveals nothing and reaches nothing, is not logged."""
+    try:
+        exists = model._default_manager.filter(pk=pk).exists()
+    except (ValueError, TypeError, ValidationError):
+        return
+    if exists:
+        record_refusal(user, model, pk, perm)
 
 
 def section_of(obj: models.Model) -> int | None:

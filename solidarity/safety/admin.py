@@ -12,6 +12,8 @@ from typing import TYPE_CHECKING, Any
 from django.contrib import admin
 from django.http import HttpRequest
 
+from solidarity.accounts.decorators import RecentAuthAdminMixin
+
 from .models import Role
 
 if TYPE_CHECKING:
@@ -21,7 +23,9 @@ else:  # Django's admin classes are not subscriptable at run time.
 
 
 @admin.register(Role)
-class RoleAdmin(_ModelAdmin):
+class RoleAdmin(RecentAuthAdminMixin, _ModelAdmin):
+    # Granting or withdrawing a role needs a recent password + code (accounts/decorators.py).
+
     list_display = ("user", "section", "role", "granted_at")
     list_filter = ("role", "section")
     search_fields = ("user__username", "section__name_en", "section__slug")

@@ -20,6 +20,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST, require_safe
 from django.views.decorators.vary import vary_on_headers
 
+from solidarity.campaigns import throttle
 from solidarity.documentation.models import Person
 from solidarity.safety.access import can, get_for_user, scoped, sections_for
 
@@ -35,12 +36,38 @@ def _query(request: HttpRequest) -> str:
     return " ".join(request.GET.get("q", "").split())[: services.MAX_QUERY_LENGTH]
 
 
+def _too_many(request: HttpRequest, query: str, wants_json: bool) -> HttpResponse:
+    """429 with Retry-After, in the reader's language, having searched nothing."""
+    message = _(
+        "Too many searches have come from your connection in the last minute. "
+        "Please wait a little and try again."
+    )
+    response: HttpResponse
+    if wants_json:
+        response = JsonResponse({"error": message}, status=429)
+    else:
+        context = {"search_query": query, "too_many": message}
+        response = render(request, "search/results.html", context, status=429)
+    response["Retry-After"] = str(_search_rate()[1])
+    return response
+
+
+def _search_rate() -> tuple[int, int]:
+    return throttle.rate("SOLIDARITY_SEARCH_RATE", "30/60")
+
+
 @require_safe
 @vary_on_headers("Accept")
 def public_search(request: HttpRequest) -> HttpResponse:
     query = _query(request)
+    wants_json = request.get_preferred_type(["text/html", "application/json"]) == "application/json"
+    # Threat: a script walking the alphabet through the fuzzy name search to list everyone
+    # documented, or just making every query cost us a trigram scan. Counted per client like
+    # the public forms; only queries count, the empty search page is free.
+    if query and not throttle.allow(request, "search", limit=_search_rate()):
+        return _too_many(request, query, wants_json)
     results = public_data.results(query) if query else []
-    if request.get_preferred_type(["text/html", "application/json"]) == "application/json":
+    if wants_json:
         return JsonResponse(
             {
                 "query": query,

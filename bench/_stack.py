@@ -167,18 +167,11 @@ def record_received(data_dir: Path) -> Recording:
     """Do what the server's worker does with signatures the public form received, and time it.
 
     The form's POST stores a received signature and answers; the worker makes it a supporter
-    and a signature afterwards (solidarity/campaigns/intake.py). The
-    benchmark's server runs without its worker, so this step is timed on its own here.
+    and a signature afterwards (solidarity/campaigns/intake.py). The benchmark's server runs
+    without its worker, so this step is timed on its own here.
     """
-    out = subprocess.run(
-        [*SOLIDARITY, "shell", "-c", _RECORD],
-        env=environment(data_dir),
-        check=True,
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-    )
-    line = next(line for line in out.stdout.splitlines() if line.startswith("RECORDED "))
+    output = _shell(data_dir, _RECORD)
+    line = next(line for line in output.splitlines() if line.startswith("RECORDED "))
     _, count, wall, cpu = line.split()
     return Recording(int(count), float(wall), float(cpu))
 
@@ -188,16 +181,22 @@ def signatures_in_database(data_dir: Path) -> set[str]:
 
     Received signatures not yet recorded are not among them: call `record_received` first.
     """
+    output = _shell(data_dir, _READ_NAMES)
+    names = [line[5:] for line in output.splitlines() if line.startswith("NAME ")]
+    return {name.removeprefix(_NAME_PREFIX) for name in names}
+
+
+def _shell(data_dir: Path, code: str) -> str:
+    """What `code` prints when run by `solidarity shell` on the data directory."""
     out = subprocess.run(
-        [*SOLIDARITY, "shell", "-c", _READ_NAMES],
+        [*SOLIDARITY, "shell", "-c", code],
         env=environment(data_dir),
         check=True,
         cwd=ROOT,
         capture_output=True,
         text=True,
     )
-    names = [line[5:] for line in out.stdout.splitlines() if line.startswith("NAME ")]
-    return {name.removeprefix(_NAME_PREFIX) for name in names}
+    return out.stdout
 
 
 @dataclass

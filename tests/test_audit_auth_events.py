@@ -251,7 +251,7 @@ def test_a_failed_attempt_costs_one_audit_insert(db: None) -> None:
     assert len(inserts) == 2  # the throttle's counters (one statement) and the audit entry
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_a_failed_login_commits_its_entry() -> None:
     """A failed login is an answer, not an exception: its entry is committed, and the chain
     still verifies."""

@@ -81,7 +81,7 @@ def test_get_for_user_logs_the_refusal_with_the_permission_asked(db: None) -> No
     ]
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_a_refusal_inside_a_rolled_back_transaction_is_kept_once_per_request() -> None:
     """A view that asks twice within a transaction that the 404 rolls back still leaves one
     committed entry: the middleware writes it after the response."""

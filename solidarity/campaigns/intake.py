@@ -133,26 +133,26 @@ def record(rows: QuerySet[SignatureIntake] | None = None) -> int:
     queryset = rows if rows is not None else SignatureIntake.objects.all()
     queryset = queryset.filter(attempts__lt=ATTEMPTS).order_by("pk")
     recorded = 0
-    seen: set[int] = set()
+    failed: set[int] = set()  # this call's failures; recorded rows are gone
     while True:
         with transaction.atomic():
             # Several workers (PostgreSQL) take different rows instead of waiting for each
             # other; SQLite has one writer and ignores the clause.
             chunk = list(
-                queryset.exclude(pk__in=seen)
+                queryset.exclude(pk__in=failed)
                 .select_related("petition")
                 .select_for_update(skip_locked=True, of=("self",))[:CHUNK]
             )
             if not chunk:
                 return recorded
             for received in chunk:
-                seen.add(received.pk)
                 try:
                     with transaction.atomic():
                         _record_one(received)
                         received.delete()
                     recorded += 1
                 except Exception as error:  # kept and retried; logged without its data
+                    failed.add(received.pk)
                     SignatureIntake.objects.filter(pk=received.pk).update(
                         attempts=F("attempts") + 1, failure=type(error).__name__[:100]
                     )

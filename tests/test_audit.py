@@ -22,7 +22,7 @@ from solidarity.audit.services import record_change, record_sealed_read
 from solidarity.audit.signals import NOT_AUDITED, is_audited
 from solidarity.core.models import Section
 from solidarity.documentation.models import Organisation, PaceCriterion, Person, Recognition
-from tests.conftest import verified_login
+from tests.conftest import ensure_pace_criteria, verified_login
 
 CANARY_NOTES = "CANARY-internal-notes-7f3a"
 CANARY_YEAR = 1917
@@ -124,6 +124,7 @@ def test_a_deletion_is_logged_for_the_object_and_its_cascade(person: Person) -> 
 def test_many_to_many_changes_are_logged_from_either_side(section: Section, person: Person) -> None:
     """Adding, removing and clearing criteria on a recognition are logged with the ids (the
     field is public); the same change made from the criterion's side is logged too."""
+    ensure_pace_criteria()  # a transactional test before this one may have flushed them
     organisation = Organisation.objects.create(
         section=section, slug="hrw", name_en="Human Rights Watch", kind="political"
     )

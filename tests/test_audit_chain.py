@@ -47,7 +47,12 @@ def run(*args: str) -> str:
 
 @pytest.fixture
 def chain(db: None) -> list[AuditEntry]:
-    """Six entries: five sections created, one changed."""
+    """Six entries: five sections created, one changed.
+
+    The log starts empty: a transactional test that ran before in this worker flushed the
+    database, and Django's post-migrate signal then re-created the permissions, whose creation
+    the audit log records (outside any test's transaction)."""
+    sql("DELETE FROM {t}")
     for n in range(5):
         Section.objects.create(slug=f"section-{n}", name_en=f"Section {n}", kind="national")
     section = Section.objects.get(slug="section-0")

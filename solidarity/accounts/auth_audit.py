@@ -85,14 +85,13 @@ def _target(user: Any | None, username: str) -> tuple[str, dict[str, str]]:
     return str(account.pk), {}
 
 
+def _by_user(action: str, user: Any, values: dict[str, Any] | None = None) -> None:
+    """An entry about a known account, made by that account itself."""
+    append(action, _user_model(), user.pk, values=values, actor=actor_for_user(user))
+
+
 def login_succeeded(user: Any, device: Device, *, step: str = "second_factor") -> None:
-    append(
-        "login",
-        _user_model(),
-        user.pk,
-        values={"factor": factor_of(device), "step": step},
-        actor=actor_for_user(user),
-    )
+    _by_user("login", user, {"factor": factor_of(device), "step": step})
 
 
 def login_failed(
@@ -135,17 +134,11 @@ def login_throttled(
 
 def logged_out(user: Any) -> None:
     if getattr(user, "is_authenticated", False):
-        append("logout", _user_model(), user.pk, actor=actor_for_user(user))
+        _by_user("logout", user)
 
 
 def reauth_succeeded(user: Any, device: Device) -> None:
-    append(
-        "reauth",
-        _user_model(),
-        user.pk,
-        values={"factor": factor_of(device)},
-        actor=actor_for_user(user),
-    )
+    _by_user("reauth", user, {"factor": factor_of(device)})
 
 
 def reauth_failed(user: Any, *, password_ok: bool, factor: str, factor_ok: bool) -> None:
@@ -154,22 +147,10 @@ def reauth_failed(user: Any, *, password_ok: bool, factor: str, factor_ok: bool)
     failed = [
         name for name, ok in (("password", password_ok), ("second_factor", factor_ok)) if not ok
     ]
-    append(
-        "reauth_failed",
-        _user_model(),
-        user.pk,
-        values={"factor": factor, "failed": failed},
-        actor=actor_for_user(user),
-    )
+    _by_user("reauth_failed", user, {"factor": factor, "failed": failed})
 
 
 def reauth_throttled(request: HttpRequest, user: Any, waiting: Throttled) -> None:
     if not _first_while_throttled(request, waiting, str(user.pk)):
         return
-    append(
-        "reauth_throttled",
-        _user_model(),
-        user.pk,
-        values={"scope": _scope(waiting)},
-        actor=actor_for_user(user),
-    )
+    _by_user("reauth_throttled", user, {"scope": _scope(waiting)})

@@ -272,6 +272,8 @@ SOLIDARITY_RETENTION: dict[str, timedelta] = {
     "expired_sessions": timedelta(minutes=1),
     # Login throttle counters; at least the throttle window (15 minutes).
     "login_failures": timedelta(minutes=15),
+    # Rows of logged-in sessions; at least the 8-hour session limit, or sessions end early.
+    "signed_in_sessions": timedelta(hours=9),
     # Finished background tasks: their arguments and tracebacks name rows.
     "task_results": timedelta(days=7),
 }

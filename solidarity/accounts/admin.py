@@ -10,12 +10,16 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
 from django.contrib.auth.admin import GroupAdmin, UserAdmin
 from django.contrib.auth.models import Group, User
+from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
+from . import signed_in
 from .decorators import RecentAuthAdminMixin, recent_auth_redirect
 
 if TYPE_CHECKING:
@@ -42,7 +46,12 @@ def _changes_privileges(user: User, data: Any) -> bool:
 
 
 class SolidarityUserAdmin(RecentAuthAdminMixin, _UserAdmin):
+    actions = ["end_sessions"]
+
     def grants_privileges(self, request: HttpRequest, object_id: str | None) -> bool:
+        if request.POST.get("action") == "end_sessions":
+            # Only takes access away, and is wanted at once when a member's device is seized.
+            return False
         if "action" in request.POST:
             return True  # a bulk action ("delete selected") may remove administrators
         if object_id is None:
@@ -52,6 +61,21 @@ class SolidarityUserAdmin(RecentAuthAdminMixin, _UserAdmin):
         if user is None or request.path.endswith("/delete/"):
             return True
         return _changes_privileges(user, request.POST)
+
+    @admin.action(
+        description=_("End all logged-in sessions of the selected users"),
+        permissions=["change"],
+    )
+    def end_sessions(self, request: HttpRequest, queryset: QuerySet[User]) -> None:
+        """Log the selected users out everywhere, e.g. when a member's phone or laptop was
+        seized: each of their sessions ends at its next request (accounts/signed_in.py)."""
+        ended = sum(signed_in.end_all(user, by=request.user) for user in queryset)
+        self.message_user(
+            request,
+            ngettext("%(count)d session ended.", "%(count)d sessions ended.", ended)
+            % {"count": ended},
+            messages.SUCCESS,
+        )
 
     def user_change_password(
         self, request: HttpRequest, id: str, form_url: str = ""

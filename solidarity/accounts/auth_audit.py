@@ -154,3 +154,14 @@ def reauth_throttled(request: HttpRequest, user: Any, waiting: Throttled) -> Non
     if not _first_while_throttled(request, waiting, str(user.pk)):
         return
     _by_user("reauth_throttled", user, {"scope": _scope(waiting)})
+
+
+def sessions_ended(user: Any, count: int, *, by: Any) -> None:
+    """`by` ended `count` of `user`'s logged-in sessions (their own, or as an administrator)."""
+    append(
+        "sessions_ended",
+        _user_model(),
+        user.pk,
+        values={"count": count, "by_owner": by.pk == user.pk},
+        actor=actor_for_user(by),
+    )

@@ -8,6 +8,8 @@ HSTS; django-csp sets the Content-Security-Policy. This one adds what Django lac
 `SessionTimeoutMiddleware` ends a logged-in session 15 minutes after its last request or
 8 hours after login, whichever comes first (D8 in docs/threat-model.md). Both limits are
 enforced here, on the server, because the cookie's own expiry is under the client's control.
+It also logs out a session that was ended from the list of logged-in sessions
+(`accounts/signed_in.py`).
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from django.http import HttpRequest, HttpResponseBase
 from django.utils.cache import patch_cache_control
 from django.utils.translation import gettext
 
+from solidarity.accounts import signed_in
 from solidarity.accounts.sessions import (
     ABSOLUTE_LIMIT,
     IDLE_LIMIT,
@@ -78,6 +81,11 @@ class SessionTimeoutMiddleware:
     @staticmethod
     def _enforce(request: HttpRequest) -> None:
         session = request.session
+        if not signed_in.still_signed_in(request):
+            # Ended by its user from another device or by an administrator (a seized laptop).
+            logout(request)
+            messages.info(request, gettext("This session was ended. Please log in again."))
+            return
         moment = now()
         login_at, seen_at = session.get(LOGIN_AT), session.get(SEEN_AT)
         if not isinstance(login_at, int) or not isinstance(seen_at, int):
@@ -105,3 +113,4 @@ class SessionTimeoutMiddleware:
             )
         elif moment - seen_at >= SEEN_RESOLUTION:
             session[SEEN_AT] = moment
+            signed_in.seen(session)

@@ -4,8 +4,10 @@ the authenticator apps of staff, with their secrets encrypted."""
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
+from django.conf import settings
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -115,3 +117,48 @@ class WebAuthnCredential(TimestampMixin, Device):  # type: ignore[misc]
     def verify_token(self, token: object) -> bool:
         # A security key answers a challenge (accounts/webauthn.py), never a typed code.
         return False
+
+
+class SignedInSession(models.Model):
+    """One logged-in session of a user, so that the user (or an administrator) can see it and
+    end it (ASVS 7.5.2; threat model M9).
+
+    Threat addressed: a laptop or phone seized at a border or in a raid keeps its session
+    cookie; until now it stayed logged in until the idle limit. Ending a session here deletes
+    this row, and `accounts.middleware` logs out any session whose row is gone on its next
+    request. The row holds no session key (the cookie's secret stays only in Django's session
+    store), no IP address and no full user agent: a list of where and from what each member
+    logged in would be a map of their movements for whoever seized the database. `device` is
+    a coarse description ("Firefox on Linux") to tell one's own sessions apart.
+    """
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="signed_in_sessions",
+        verbose_name=_("user"),
+    )
+    # What the session and the "end" buttons refer to: not guessable, unlike the row id.
+    public_id = models.UUIDField(_("public ID"), default=uuid.uuid4, unique=True, editable=False)
+    started_at = models.DateTimeField(_("logged in"), default=timezone.now)
+    seen_at = models.DateTimeField(_("last request"), default=timezone.now)
+    device = models.CharField(_("device"), max_length=80, blank=True)
+    factor = models.CharField(
+        _("second factor"),
+        max_length=40,
+        blank=True,
+        # The names `auth_audit.factor_of` gives; an unknown kind is shown as it is.
+        choices=[
+            ("security_key", _("security key")),
+            ("totp", _("authenticator app")),
+            ("backup_code", _("backup code")),
+        ],
+    )
+
+    class Meta:
+        ordering = ["-seen_at"]
+        verbose_name = _("logged-in session")
+        verbose_name_plural = _("logged-in sessions")
+
+    def __str__(self) -> str:
+        return f"{self.device or '?'} since {self.started_at:%Y-%m-%d %H:%M}"

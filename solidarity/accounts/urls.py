@@ -15,4 +15,6 @@ urlpatterns = [
     path("keys/add/", views.key_add, name="key_add"),
     path("keys/<int:pk>/remove/", views.key_remove, name="key_remove"),
     path("keys/enrol/", views.key_enrol, name="key_enrol"),
+    path("sessions/", views.sessions, name="sessions"),
+    path("sessions/end/", views.session_end, name="session_end"),
 ]

@@ -34,7 +34,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from django_otp import login as otp_login
 from django_otp.models import Device
 
-from solidarity.accounts import auth_audit, factors, security_keys, throttle
+from solidarity.accounts import auth_audit, factors, security_keys, signed_in, throttle
 from solidarity.accounts.decorators import require_recent_auth
 from solidarity.accounts.forms import CodeForm, EnrolForm, KeyNameForm, PasswordForm, ReauthForm
 from solidarity.accounts.models import WebAuthnCredential
@@ -124,6 +124,7 @@ def _complete_login(
     auth_login(request, user, backend=backend or None)
     otp_login(request, device)
     stamp_login(request.session)
+    signed_in.start(request, user, device)
     throttle.clear_username(user.get_username())
     auth_audit.login_succeeded(user, device, step=step)
 
@@ -405,7 +406,12 @@ def logout(request: HttpRequest) -> HttpResponse:
     auth_audit.logged_out(request.user)
     auth_logout(request)
     messages.info(request, gettext("You are logged out."))
-    return HttpResponseRedirect(reverse("accounts:login"))
+    response = HttpResponseRedirect(reverse("accounts:login"))
+    # A shared or borrowed computer keeps nothing of the back office: the browser drops what it
+    # cached or stored for this site (ASVS 14.3.1). Not "cookies": the message above and the
+    # language choice travel in cookies, and the session cookie is already worthless.
+    response["Clear-Site-Data"] = '"cache", "storage"'
+    return response
 
 
 @csrf_protect
@@ -525,3 +531,50 @@ def key_remove(request: HttpRequest, pk: int) -> HttpResponse:
         context,
         409 if last_required and request.method == "POST" else 200,
     )
+
+
+# -- Logged-in sessions ---------------------------------------------------------------------------
+
+
+@never_cache
+@require_http_methods(["GET"])
+def sessions(request: HttpRequest) -> HttpResponse:
+    """One's own logged-in sessions, with buttons to end one or all the others."""
+    if not _is_verified(request.user):
+        return HttpResponseRedirect(_with_next("accounts:login", request.get_full_path()))
+    context = {
+        "title": gettext("Your logged-in sessions"),
+        "sessions": signed_in.active(request.user),
+        "current": signed_in.current_id(request.session),
+    }
+    return _page(request, "accounts/sessions.html", context)
+
+
+@csrf_protect
+@never_cache
+@require_POST
+def session_end(request: HttpRequest) -> HttpResponse:
+    """End one of one's own sessions, or all but this one (`which` = "others").
+
+    POST only, from the list's buttons (a link on another site cannot end anyone's sessions);
+    no re-authentication: ending sessions only takes access away. Another user's session, or
+    one already gone, ends nothing and says so.
+    """
+    if not _is_verified(request.user):
+        return HttpResponseRedirect(_with_next("accounts:login", reverse("accounts:sessions")))
+    which = request.POST.get("which", "")
+    if which == "others":
+        count = signed_in.end_others(request)
+    elif which and which != signed_in.current_id(request.session):
+        count = signed_in.end(request.user, which, by=request.user)
+    else:
+        count = 0
+    if count:
+        messages.success(
+            request,
+            ngettext("%(count)d session ended.", "%(count)d sessions ended.", count)
+            % {"count": count},
+        )
+    else:
+        messages.info(request, gettext("No session was ended: it had ended already."))
+    return HttpResponseRedirect(reverse("accounts:sessions"))

@@ -44,8 +44,10 @@ ALSO_AUDITED = {"django.contrib.auth", "django_otp.plugins.otp_static"}
 # until the worker records it; the Supporter and Signature it becomes are logged then, in the
 # same transaction that deletes it. Logging its arrival and removal too would add two chained
 # entries to every signature on the public site's busiest path and tell an investigator nothing
-# that the signature's own entries do not.
-NOT_AUDITED = {"campaigns.SignatureIntake"}
+# that the signature's own entries do not. A logged-in session's row (accounts.SignedInSession)
+# comes and goes with each login and logout, which `accounts.auth_audit` already records, and
+# its ending by a user or an administrator is an entry of its own there ("sessions_ended").
+NOT_AUDITED = {"campaigns.SignatureIntake", "accounts.SignedInSession"}
 
 
 def _is_published(instance: models.Model) -> bool:

@@ -439,6 +439,10 @@ CLASSIFICATION: dict[str, dict[str, FieldClass]] = {
         "title": PUB,
         "standfirst": PUB,
         "body": PUB,
+        # The body as HTML is as public as the body; its stamp (renderer digest and MAC) is the
+        # application's bookkeeping, read to decide whether to serve it and never shown.
+        "body_html": PUB,
+        "body_html_stamp": INT,
         "byline": PUB,
         "issue": PUB,
         "topics": PUB,
@@ -514,6 +518,16 @@ CLASSIFICATION: dict[str, dict[str, FieldClass]] = {
     },
     # -- accounts: failed logins, kept 15 minutes; the key is an HMAC of a username or address -
     "accounts.LoginFailure": {"id": INT, "scope": INT, "key": PERS, "at": INT},
+    # Who is logged in where: shown to the user and administrators only; no IP, no session key.
+    "accounts.SignedInSession": {
+        "id": INT,
+        "user": INT,
+        "public_id": INT,
+        "started_at": INT,
+        "seen_at": INT,
+        "device": PERS,
+        "factor": INT,
+    },
     # An authenticator app's secret is a second factor: encrypted with the keyring (M6).
     "accounts.AppDevice": {
         "id": INT,

@@ -31,7 +31,8 @@ from django_tasks import TaskResultStatus
 from django_tasks_db.models import DBTaskResult
 
 from solidarity.accounts import throttle
-from solidarity.accounts.models import LoginFailure
+from solidarity.accounts.models import LoginFailure, SignedInSession
+from solidarity.accounts.sessions import ABSOLUTE_LIMIT
 from solidarity.campaigns.models import Signature, Supporter
 
 # Rows deleted per transaction: short transactions keep SQLite's write lock free for the public
@@ -53,6 +54,12 @@ def period(name: str) -> dt.timedelta:
     if not isinstance(value, dt.timedelta) or value <= dt.timedelta(0):
         raise ImproperlyConfigured(
             f"SOLIDARITY_RETENTION[{name!r}] must be a positive datetime.timedelta, not {value!r}."
+        )
+    if name == "signed_in_sessions" and value < ABSOLUTE_LIMIT:
+        # Shorter would delete the row of a session still within its limits: logged out.
+        raise ImproperlyConfigured(
+            f"SOLIDARITY_RETENTION['signed_in_sessions'] must be at least the session limit "
+            f"({ABSOLUTE_LIMIT})."
         )
     if name == "login_failures" and value < throttle.WINDOW:
         # Shorter would forget failures the throttle still counts: a guesser's cool-off ends early.
@@ -104,6 +111,12 @@ def old_login_failures(now: dt.datetime) -> models.QuerySet[LoginFailure]:
     return LoginFailure.objects.filter(at__lte=now - period("login_failures"))
 
 
+def stale_signed_in_sessions(now: dt.datetime) -> models.QuerySet[SignedInSession]:
+    """Rows of logged-in sessions past the absolute session limit: they log nobody in, and a
+    list of old logins is a record of a member's devices kept for nothing."""
+    return SignedInSession.objects.filter(started_at__lt=now - period("signed_in_sessions"))
+
+
 def finished_task_results(now: dt.datetime) -> models.QuerySet[DBTaskResult[Any, Any]]:
     """Results of finished background tasks: their arguments and tracebacks name rows."""
     finished = Q(status__in=[TaskResultStatus.SUCCESSFUL, TaskResultStatus.FAILED])
@@ -116,6 +129,11 @@ RULES: tuple[Rule, ...] = (
     Rule("orphaned_supporters", "supporters left with no submission", orphaned_supporters),
     Rule("expired_sessions", "expired sessions", expired_sessions),
     Rule("login_failures", "login failures past the throttle window", old_login_failures),
+    Rule(
+        "signed_in_sessions",
+        "rows of logged-in sessions past the 8-hour limit",
+        stale_signed_in_sessions,
+    ),
     Rule("task_results", "finished background task results", finished_task_results),
 )
 

@@ -88,7 +88,7 @@ def test_end_all_others_keeps_only_this_session() -> None:
 
 @pytest.mark.django_db
 def test_another_users_session_bad_values_and_this_session_end_nothing() -> None:
-    user, laptop, _phone = _two_devices()
+    _user, laptop, _phone = _two_devices()
     other = make_staff("boris")
     other_client = Client()
     log_in(other_client, other, add_authenticator(other))

@@ -10,6 +10,7 @@ import pytest
 from django.contrib.auth.models import Permission, User
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
+from django.test import Client
 from django_tasks_db.models import DBTaskResult
 
 from solidarity.audit.models import AuditEntry
@@ -17,7 +18,9 @@ from solidarity.campaigns import groupcommit, intake, services, tasks
 from solidarity.campaigns.models import Signature, SignatureIntake, Supporter, email_index
 from solidarity.campaigns.services import SupporterDetails
 from solidarity.core.models import Section
+from solidarity.safety.models import Role
 from solidarity.safety.rotation import encrypted_fields
+from tests.conftest import verified_login
 from tests.test_campaigns_groupcommit import _in_threads
 from tests.test_campaigns_support import World, make_world
 
@@ -252,5 +255,28 @@ def test_a_failed_row_can_be_recorded_again_once_the_cause_is_fixed(world: World
     assert intake.retry(SignatureIntake.objects.all()) == 1
     assert SignatureIntake.objects.get().failure == ""
     assert DBTaskResult.objects.get().task_path == tasks.record_received_signatures.module_path
+    assert intake.record() == 1
+    assert Signature.objects.count() == 1
+
+
+@pytest.mark.django_db
+def test_record_again_from_the_back_office_page(world: World) -> None:
+    """The same, through the admin's change list: the action clears the failure and says so,
+    and the list shows the row's failure class but nothing the supporter typed."""
+    coordinator = User.objects.create_superuser("admin", password="a long test password")
+    Role.objects.create(user=coordinator, section=world.section, role="coordinator")
+    admin_client_ = verified_login(Client(), coordinator)
+    _receive(world)
+    SignatureIntake.objects.update(attempts=intake.ATTEMPTS, failure="OperationalError")
+    url = "/admin/campaigns/signatureintake/"
+    listing = admin_client_.get(url).content.decode()
+    assert "OperationalError" in listing
+    assert "anna" not in listing.lower() and "Free them" not in listing
+    row = SignatureIntake.objects.get()
+    response = admin_client_.post(
+        url, {"action": "record_again", "_selected_action": [str(row.pk)]}, follow=True
+    )
+    assert "1 received signature will be recorded again." in response.content.decode()
+    assert SignatureIntake.objects.get().failure == ""
     assert intake.record() == 1
     assert Signature.objects.count() == 1

@@ -16,7 +16,7 @@ from solidarity.accounts.models import SignedInSession
 from solidarity.audit.models import AuditEntry
 from solidarity.core import retention
 from tests.conftest import recently_authenticated, verified_login
-from tests.test_accounts_login import add_authenticator, log_in, make_staff
+from tests.test_accounts_login import PASSWORD, add_authenticator, log_in, make_staff
 
 FIREFOX = "Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0"
 PHONE = (
@@ -212,3 +212,45 @@ def test_retention_removes_rows_past_the_session_limit_only() -> None:
 )
 def test_devices_are_described_coarsely(agent: str, expected: str) -> None:
     assert signed_in.describe_device(agent) == expected
+
+
+@pytest.mark.django_db
+def test_new_backup_codes_come_with_an_offer_to_end_other_sessions() -> None:
+    _user, laptop, _phone = _two_devices()
+    recently_authenticated(laptop)
+    page = laptop.post("/accounts/backup-codes/").content.decode()
+    assert (
+        'If a device of yours was lost or taken, end its session: <a href="/accounts/sessions/">'
+        in page
+    )
+
+
+@pytest.mark.django_db
+def test_changing_ones_password_ends_the_other_sessions_rows_too() -> None:
+    user, laptop, phone = _two_devices()
+    recently_authenticated(laptop)
+    new = "another long passphrase for anna"
+    response = laptop.post(
+        "/admin/password_change/",
+        {"old_password": PASSWORD, "new_password1": new, "new_password2": new},
+    )
+    assert response.status_code == 302
+    assert [s.device for s in SignedInSession.objects.filter(user=user)] == ["Firefox on Linux"]
+    assert phone.get("/admin/").status_code == 302
+    assert laptop.get("/admin/").status_code == 200
+
+
+@pytest.mark.django_db
+def test_an_administrator_setting_a_password_ends_that_users_sessions(
+    staff_client: Client,
+) -> None:
+    user, _laptop, phone = _two_devices()
+    recently_authenticated(staff_client)
+    new = "a password the administrator chose"
+    response = staff_client.post(
+        f"/admin/auth/user/{user.pk}/password/",
+        {"password1": new, "password2": new, "usable_password": "true"},
+    )
+    assert response.status_code == 302, response.content.decode()[:2000]
+    assert not SignedInSession.objects.filter(user=user).exists()
+    assert phone.get("/admin/").status_code == 302

@@ -85,7 +85,13 @@ class SolidarityUserAdmin(RecentAuthAdminMixin, _UserAdmin):
             redirect = recent_auth_redirect(request, self.recent_auth_max_age)
             if redirect is not None:
                 return redirect
-        return super().user_change_password(request, id, form_url)
+        response = super().user_change_password(request, id, form_url)
+        if request.method == "POST" and response.status_code == 302:
+            # Django's session hash already logs the user out everywhere: the list follows.
+            user = self.get_object(request, unquote(id))
+            if user is not None:
+                signed_in.end_all(user, by=request.user)
+        return response
 
 
 class SolidarityGroupAdmin(RecentAuthAdminMixin, GroupAdmin):

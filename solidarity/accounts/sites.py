@@ -39,7 +39,14 @@ class SolidarityAdminSite(admin.AdminSite):
         redirect = recent_auth_redirect(request, RECENT_AUTH)
         if redirect is not None:
             return redirect
-        return super().password_change(request, extra_context)
+        response = super().password_change(request, extra_context)
+        if request.method == "POST" and response.status_code == 302:
+            # Django keeps this session and logs out the others (the session hash changed):
+            # their rows go too, so the list of sessions says what is true.
+            from solidarity.accounts import signed_in
+
+            signed_in.end_others(request)
+        return response
 
     def login(
         self, request: HttpRequest, extra_context: dict[str, Any] | None = None

@@ -24,6 +24,7 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.html import format_html
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
@@ -421,6 +422,7 @@ def logout(request: HttpRequest) -> HttpResponse:
 def backup_codes(request: HttpRequest) -> HttpResponse:
     """Replace one's own backup codes (after re-authentication); the old ones stop working."""
     if request.method == "POST":
+        _offer_ending_sessions(request)
         return _backup_codes_page(
             request,
             factors.new_backup_codes(cast(AbstractBaseUser, request.user)),
@@ -463,6 +465,7 @@ def key_add(request: HttpRequest) -> HttpResponse:
     form = KeyNameForm(request.POST if request.method == "POST" else None)
     if form.is_valid() and _register_key(request, user, form) is not None:
         messages.success(request, gettext("Your security key is registered."))
+        _offer_ending_sessions(request)
         return HttpResponseRedirect(reverse("accounts:keys"))
     return _key_page(request, user, form, first_time=False)
 
@@ -534,6 +537,20 @@ def key_remove(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 # -- Logged-in sessions ---------------------------------------------------------------------------
+
+
+def _offer_ending_sessions(request: HttpRequest) -> None:
+    """After a second factor changed (ASVS 7.4.3): one may be doing it because a device was
+    lost or taken, and that device may still be logged in."""
+    messages.info(
+        request,
+        format_html(
+            '{} <a href="{}">{}</a>',
+            gettext("If a device of yours was lost or taken, end its session:"),
+            reverse("accounts:sessions"),
+            gettext("your logged-in sessions"),
+        ),
+    )
 
 
 @never_cache

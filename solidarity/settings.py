@@ -112,6 +112,8 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
 
+# Django's page, plus an audit entry (accounts/csrf.py).
+CSRF_FAILURE_VIEW = "solidarity.accounts.csrf.csrf_failure"
 ROOT_URLCONF = "solidarity.urls"
 WSGI_APPLICATION = "solidarity.wsgi.application"
 

@@ -14,6 +14,9 @@ from rest_framework.authentication import BaseAuthentication
 from rest_framework.permissions import BasePermission
 from rest_framework.request import Request
 
+from solidarity.accounts.throttle import client_key
+from solidarity.audit.services import record_refused_request
+
 from .models import ApiToken
 from .scopes import SCOPES, user_may_hold
 from .tokens import token_for_secret
@@ -41,6 +44,15 @@ class ApiTokenAuthentication(BaseAuthentication):
             return None
         token = token_for_secret(secret)
         if token is None:
+            # A guessed, stolen-and-revoked or mistyped token: never the secret itself.
+            record_refused_request(
+                "api_token_refused",
+                None,
+                _view_name(request),
+                str(request.method),
+                "unknown_or_revoked",
+                once_per=client_key(request),
+            )
             raise exceptions.AuthenticationFailed("Unknown or revoked API token.")
         return token.user, token
 
@@ -66,14 +78,36 @@ class HasScopes(BasePermission):
         method = "GET" if request.method in ("HEAD", "OPTIONS") else str(request.method)
         scope = required.get(method)
         if scope is None or scope not in SCOPES:
+            self._refuse(request, token, "method_not_open")
             raise exceptions.PermissionDenied("This method is not open to API tokens here.")
         if scope not in token.scopes:
+            self._refuse(request, token, f"lacks_scope:{scope}")
             raise exceptions.PermissionDenied(
                 f"This token lacks the scope '{scope}' ({SCOPES[scope][1]}). Make a token with "
                 f"--scope {scope}."
             )
         if not user_may_hold(token.user, scope):
+            self._refuse(request, token, f"user_lacks_permission:{scope}")
             raise exceptions.PermissionDenied(
                 f"The token's user no longer has the permission behind '{scope}'."
             )
         return True
+
+    @staticmethod
+    def _refuse(request: Request, token: ApiToken, reason: str) -> None:
+        """A live token asked for more than it may (ASVS 16.3.2): logged under the token's user,
+        once a minute per token and view (the token's rate limit bounds the rest)."""
+        record_refused_request(
+            "api_refused",
+            token.user,
+            _view_name(request),
+            str(request.method),
+            reason,
+            once_per=f"token:{token.pk}",
+        )
+
+
+def _view_name(request: Request) -> str:
+    # The URL name, never the path: a path may hold the slug of an unpublished record.
+    match = getattr(request._request, "resolver_match", None)
+    return match.view_name if match is not None else ""

@@ -18,6 +18,7 @@ from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any
 
+from django.core.cache import cache
 from django.db import connection, models, transaction
 from django.utils import timezone
 from nacl.exceptions import BadSignatureError
@@ -166,6 +167,26 @@ def record_permission_denied(user: Any, view_name: str, object_pk: object, metho
     URL name, never its path, which may hold a slug of an unpublished record."""
     what = (("view", f"{method} {view_name}"),)
     _defer(("permission_denied", actor_for_user(user), "", str(object_pk)[:64], (), what))
+
+
+def record_refused_request(
+    action: str, user: Any, view_name: str, method: str, reason: str, *, once_per: str = ""
+) -> None:
+    """Log a request refused before any view ran: a bad API token ("api_token_refused") or a
+    failed CSRF check ("csrf_refused"), by the view's URL name and a short reason code.
+
+    Threat: someone trying stolen or guessed API tokens, or a page on another site trying to
+    make a member's browser post to the back office (threat model A3, A4). Anyone can send
+    such requests, so `once_per` (a key naming the client, e.g. a keyed hash of its network)
+    limits them to one entry a minute per client, action and view: otherwise a script could
+    grow the chain at will. Never the token, the cookie or the address itself.
+    """
+    if once_per and not cache.add(
+        f"solidarity.audit.refused:{action}:{view_name}:{once_per}", 1, 60
+    ):
+        return
+    what = (("method", method), ("reason", reason), ("view", view_name))
+    _defer((action, actor_for_user(user), "", "", (), what))
 
 
 def record_personal_read(user: Any, obj: models.Model, fields: Iterable[str]) -> None:

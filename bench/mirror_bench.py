@@ -135,6 +135,7 @@ def generate(n_articles: int, n_profiles: int, seed: int = 6) -> list[dict[str, 
     from solidarity.core.models import Section
     from solidarity.documentation.models import Act, Event, Person
     from solidarity.publishing.models import Article, Byline, Issue, Topic
+    from solidarity.publishing.services import refresh_body_html
 
     rng = random.Random(seed)
     start = dt.datetime(2012, 1, 1, tzinfo=dt.UTC)
@@ -214,6 +215,9 @@ def generate(n_articles: int, n_profiles: int, seed: int = 6) -> list[dict[str, 
                  "summary": standfirst, "author": byline.name, "group": group,
                  "tags": []}
             )  # fmt: skip
+        # bulk_create skips Article.save(): store each body's HTML the way saving does.
+        for article in objects:
+            refresh_body_html(article)
         Article.objects.bulk_create(objects, batch_size=500)
         topic_links = []
         people_links = []

@@ -116,6 +116,11 @@ class Article(Record):
         _("body"),
         help_text=_("Markdown. Scripts, embedded frames and inline styles are removed on display."),
     )
+    # The body as sanitised HTML, made when the article is saved (`save`), so that pages, feeds
+    # and the mirror do not convert Markdown again; served only while its stamp is current
+    # (`services.article_html`), which also says which renderer made it.
+    body_html = models.TextField(_("body (HTML)"), blank=True, editable=False)
+    body_html_stamp = models.CharField(_("HTML stamp"), max_length=64, blank=True, editable=False)
     byline = models.ForeignKey(
         Byline,
         on_delete=models.PROTECT,
@@ -174,6 +179,17 @@ class Article(Record):
 
     def __str__(self) -> str:
         return self.title
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        # Every way in (admin, commands, tests) passes here, so the stored HTML follows the body
+        # and the renderer. (A path that skips save() leaves a stamp that no longer matches:
+        # readers then convert the body themselves, and `rerender_articles` repairs the row.)
+        from .services import refresh_body_html
+
+        update_fields = kwargs.get("update_fields")
+        if refresh_body_html(self) and update_fields is not None:
+            kwargs["update_fields"] = {*update_fields, "body_html", "body_html_stamp"}
+        super().save(*args, **kwargs)
 
 
 def _image_path(instance: Any, filename: str) -> str:

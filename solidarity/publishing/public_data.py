@@ -36,7 +36,7 @@ from solidarity.documentation.models import Event, Organisation, Person, Place
 from solidarity.documentation.vocabularies import EventType
 
 from .models import LANGUAGE_CHOICES, Article, ArticleCampaign, ArticleImage, Byline, Issue, Topic
-from .services import render_markdown
+from .services import article_html
 
 LATEST = 30
 FEED_LENGTH = 50
@@ -48,9 +48,19 @@ Row = dict[str, Any]
 # -- Reading models ------------------------------------------------------------------------------
 
 
+# An article's stored HTML is read only where its body is shown (`_article_values`): lists and
+# fingerprints would read a second copy of every body for nothing.
+_ONLY_WHERE_SHOWN: dict[type[models.Model], set[str]] = {Article: {"body_html"}}
+
+
 def _fields(model: type[models.Model]) -> list[str]:
     # A many-to-many field in .values() multiplies rows; those are read on their own.
-    return [name for name in public_fields(model) if not model._meta.get_field(name).many_to_many]
+    skipped = _ONLY_WHERE_SHOWN.get(model, set())
+    return [
+        name
+        for name in public_fields(model)
+        if not model._meta.get_field(name).many_to_many and name not in skipped
+    ]
 
 
 def _values(queryset: QuerySet[Any]) -> list[Row]:
@@ -59,6 +69,12 @@ def _values(queryset: QuerySet[Any]) -> list[Row]:
 
 def _published() -> QuerySet[Article]:
     return Article.objects.filter(is_public=True, publish_at__lte=timezone.now())
+
+
+def _article_values(queryset: QuerySet[Article]) -> list[Row]:
+    """Article rows whose body is shown: with the stored HTML's stamp, which is internal and
+    read only to decide whether that HTML may be served (`_body_html`), never shown."""
+    return list(queryset.values(*_fields(Article), "body_html", "body_html_stamp"))
 
 
 def _campaign_model() -> type[models.Model] | None:
@@ -439,7 +455,7 @@ def issue_detail(slug: str) -> tuple[IssueInfo, list[ArticleSummary]] | None:
 
 @build_cached
 def article(slug: str) -> ArticleDetail | None:
-    found = _details(_values(_published().filter(slug=slug)))
+    found = _details(_article_values(_published().filter(slug=slug)))
     return found[0] if found else None
 
 
@@ -454,7 +470,7 @@ def prefetch_articles(slugs: Iterable[str]) -> None:
     wanted = list(slugs)
     found: dict[str, ArticleDetail] = {}
     for start in range(0, len(wanted), 500):
-        rows = _values(_published().filter(slug__in=wanted[start : start + 500]))
+        rows = _article_values(_published().filter(slug__in=wanted[start : start + 500]))
         found.update((detail.summary.slug, detail) for detail in _details(rows))
     for slug in wanted:
         buildcache.put(article, (slug,), found.get(slug))
@@ -480,10 +496,10 @@ def _linked(
     return linked
 
 
-def _body_html(body: str) -> SafeString:
-    # Sanitised by render_markdown's allow-list: the one place article HTML is made. (It keeps
-    # recent results: an article's page and the feeds that carry it convert it once.)
-    return mark_safe(render_markdown(body))  # noqa: S308
+def _body_html(row: Row) -> SafeString:
+    # Sanitised by render_markdown's allow-list, the one place article HTML is made: when the
+    # article was saved if the stored copy's stamp is current, else now (article_html says why).
+    return mark_safe(article_html(row["body"], row["body_html"], row["body_html_stamp"]))  # noqa: S308
 
 
 def _details(rows: list[Row]) -> list[ArticleDetail]:
@@ -511,7 +527,7 @@ def _details(rows: list[Row]) -> list[ArticleDetail]:
         details.append(
             ArticleDetail(
                 summary=summary,
-                body_html=_body_html(row["body"]),
+                body_html=_body_html(row),
                 images=tuple(
                     ImageInfo(
                         url=_image_url(row["slug"], row["language"], r["id"], r["image"]),
@@ -621,11 +637,11 @@ def feed_articles(
             campaign_links__content_type=ContentType.objects.get_for_model(campaign_model),
             campaign_links__object_id=found[0],
         )
-    rows = _values(articles[:FEED_LENGTH])
+    rows = _article_values(articles[:FEED_LENGTH])
     # A feed shows an article's summary and body only: no need for its full details (images,
     # translations, people…), and the summaries are those its lists show (cached in a build).
     return [
-        FeedItem(summary, _body_html(row["body"]), str(row["uuid"]))
+        FeedItem(summary, _body_html(row), str(row["uuid"]))
         for row, summary in zip(rows, _summaries(rows), strict=True)
     ]
 

@@ -9,13 +9,18 @@ schema.org cannot express honestly ("c. 2002", "before March 2012") is left out,
 
 from __future__ import annotations
 
+import html
 import json
+import re
+import unicodedata
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from django.http import HttpRequest
 from django.urls import reverse
-from django.utils.html import format_html, format_html_join
+from django.utils.functional import Promise
+from django.utils.html import format_html
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.text import Truncator
 from django.utils.translation import gettext as _
@@ -45,7 +50,10 @@ OG_LOCALES = {"en": "en_US", "ru": "ru_RU", "kk": "kk_KZ"}
 # looks only for "</script" and "<!--", so a title such as "</script><script>…" written into
 # the JSON verbatim would end the element and inject markup. As \u escapes the characters are
 # still the same JSON string, and the HTML parser never sees a "<".
-_SCRIPT_ESCAPES = {ord(">"): "\\u003E", ord("<"): "\\u003C", ord("&"): "\\u0026"}
+_SCRIPT_ESCAPES = (("&", "\\u0026"), ("<", "\\u003C"), (">", "\\u003E"))
+# A site path that iri_to_uri leaves as it is (only characters it never quotes) and that
+# build_absolute_uri would not join with the page's address: no "//" host, no dot segments.
+_PLAIN_PATH = re.compile(r"/(?!/)[A-Za-z0-9\-._~/!$&'()*+,;=:@%]*")
 
 
 # -- Dates ---------------------------------------------------------------------------------------
@@ -206,6 +214,23 @@ def _linked(parties: Iterable[Party], absolute: Absolute) -> list[Json]:
 # -- Writing it into a page -----------------------------------------------------------------------
 
 
+def absolute_urls(request: HttpRequest) -> Absolute:
+    """`request.build_absolute_uri`, for the many site paths one page's metadata names.
+
+    A plain path (all a page's own links are) is only prefixed with the scheme and host, which
+    is what build_absolute_uri returns for it; anything else is left to build_absolute_uri.
+    Each call of it parsed and quoted the whole address again, a dozen times per article page.
+    """
+    base = request.build_absolute_uri("/")[:-1]
+
+    def absolute(location: str) -> str:
+        if _PLAIN_PATH.fullmatch(location) and "/./" not in location and "/../" not in location:
+            return base + location
+        return request.build_absolute_uri(location)
+
+    return absolute
+
+
 def script(data: Json) -> SafeString:
     """`<script type="application/ld+json">` holding `data`, safe for any text inside it.
 
@@ -213,14 +238,30 @@ def script(data: Json) -> SafeString:
     (tests/test_structured_data_browser.py checks Chromium reports no violation) and it needs
     no nonce: a nonce would put a fresh random value into every public page and mirror file.
     """
-    text = json.dumps(data, ensure_ascii=False, sort_keys=True).translate(_SCRIPT_ESCAPES)
+    text = json.dumps(data, ensure_ascii=False, sort_keys=True)
+    for character, escaped in _SCRIPT_ESCAPES:
+        text = text.replace(character, escaped)
     # The JSON carries no "<", ">" or "&" any more (escaped above): nothing in it is markup.
     return format_html('<script type="application/ld+json">{}</script>', mark_safe(text))  # noqa: S308
 
 
 def cut(text: str) -> str:
     """A description short enough for a link preview, cut at a word."""
-    return Truncator(" ".join(text.split())).chars(DESCRIPTION_LENGTH)
+    # As Truncator.chars normalises it; a text that short already is what it returns.
+    text = unicodedata.normalize("NFC", " ".join(text.split()))
+    if len(text) <= DESCRIPTION_LENGTH:
+        return text
+    return Truncator(text).chars(DESCRIPTION_LENGTH)
+
+
+def _attribute(value: object) -> str:
+    """`conditional_escape` for an attribute value, without its wrappers (it runs for every
+    tag of every page's preview)."""
+    if isinstance(value, Promise):
+        value = str(value)
+    if hasattr(value, "__html__"):
+        return str(value.__html__())
+    return html.escape(str(value))
 
 
 @dataclass(frozen=True)
@@ -256,6 +297,8 @@ class OpenGraph:
                 pairs.append(("og:image:alt", self.image_alt))
         if self.published:
             pairs.append(("article:published_time", self.published))
-        tags = format_html_join("\n", '<meta property="{}" content="{}">', pairs)
+        tags = [f'<meta property="{name}" content="{_attribute(value)}">' for name, value in pairs]
         card = "summary_large_image" if self.image else "summary"
-        return format_html('{}\n<meta name="twitter:card" content="{}">', tags, card)
+        tags.append(f'<meta name="twitter:card" content="{card}">')
+        # Every value above is escaped (the property names and the card are constants).
+        return mark_safe("\n".join(tags))  # noqa: S308

@@ -5,24 +5,32 @@ from __future__ import annotations
 
 import datetime as dt
 import html
+from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
-from urllib.parse import unquote, urlsplit
+from urllib.parse import quote, unquote, urlsplit
 
 from django import template
 from django.conf import settings
 from django.template.loader import render_to_string
 from django.template.loader_tags import BLOCK_CONTEXT_KEY
 from django.urls import (
+    LocalePrefixPattern,
     NoReverseMatch,
     Resolver404,
     ResolverMatch,
+    URLPattern,
+    URLResolver,
+    get_resolver,
+    get_urlconf,
     resolve,
     reverse,
     translate_url,
 )
 from django.utils import translation
 from django.utils.formats import number_format
+from django.utils.functional import Promise
 from django.utils.html import conditional_escape, format_html, linebreaks, strip_tags
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
@@ -44,6 +52,8 @@ class LanguageVersion:
     url: str
     absolute_url: str
     is_current: bool
+    # The language switch's target: set the language, then go to this version.
+    switch_url: str
 
 
 @register.simple_tag(takes_context=True)
@@ -58,11 +68,18 @@ def language_versions(context: dict[str, Any]) -> list[LanguageVersion]:
     current = translation.get_language()
     versions = []
     urls = _page_language_urls(request, path)
+    absolute = structured.absolute_urls(request) if request is not None else str
+    switch = _set_language_url()
     for code, name in settings.LANGUAGES:
         url = urls[code]
-        absolute = request.build_absolute_uri(url) if request is not None else url
-        versions.append(LanguageVersion(code, name, url, absolute, code == current))
+        target = f"{switch}?next={quote(url)}"  # as `|urlencode` writes it
+        versions.append(LanguageVersion(code, name, url, absolute(url), code == current, target))
     return versions
+
+
+@build_cached
+def _set_language_url() -> str:
+    return reverse("set_language")
 
 
 def _page_language_urls(request: Any, path: str) -> dict[str, str]:
@@ -102,6 +119,17 @@ def _language_urls(path: str) -> dict[str, str]:
 
 def _translated_urls(path: str, match: ResolverMatch) -> dict[str, str]:
     name = f"{match.namespace}:{match.url_name}" if match.namespace else match.url_name
+    prefix = f"/{translation.get_language()}/"
+    if path.startswith(prefix) and name in _prefixed_names(get_resolver(get_urlconf())):
+        # Reversed in the page's own language only: in the others the address differs by its
+        # prefix alone (each language's reverse was most of this tag's time).
+        try:
+            here = reverse(name, args=match.args, kwargs=match.kwargs)
+        except NoReverseMatch:
+            here = None
+        if here == path:
+            rest = path.removeprefix(prefix)
+            return {code: f"/{code}/{rest}" for code, _name in settings.LANGUAGES}
     urls: dict[str, str] = {}
     for code, _name in settings.LANGUAGES:
         with translation.override(code):
@@ -110,6 +138,35 @@ def _translated_urls(path: str, match: ResolverMatch) -> dict[str, str]:
             except NoReverseMatch:
                 urls[code] = path
     return urls
+
+
+@lru_cache(maxsize=8)
+def _prefixed_names(resolver: URLResolver) -> frozenset[str]:
+    """The URL names (with namespaces) whose address is the same in every language but for its
+    /language/ prefix: each pattern of the name is inside i18n_patterns that prefix every
+    language, and no part of it is a translated route or a converter of the project's own
+    (which could write a value per language). A pure function of the URLconf."""
+    good: set[str] = set()
+    bad: set[str] = set()
+
+    def walk(patterns: Iterable[Any], namespaces: tuple[str, ...], prefixed: bool) -> None:
+        for entry in patterns:
+            pattern = entry.pattern
+            if isinstance(pattern, LocalePrefixPattern):
+                here = pattern.prefix_default_language
+            else:
+                text = getattr(pattern, "_route", None) or getattr(pattern, "_regex", "")
+                converters = pattern.converters.values()
+                here = prefixed and not isinstance(text, Promise)
+                here = here and all(c.__module__ == "django.urls.converters" for c in converters)
+            if isinstance(entry, URLResolver):
+                inner = (*namespaces, entry.namespace) if entry.namespace else namespaces
+                walk(entry.url_patterns, inner, here)
+            elif isinstance(entry, URLPattern) and entry.name:
+                (good if here else bad).add(":".join((*namespaces, entry.name)))
+
+    walk(resolver.url_patterns, (), False)
+    return frozenset(good - bad)
 
 
 @register.filter
@@ -195,30 +252,41 @@ def event_entry(event: EventSummary) -> SafeString:
 
 
 class _SameOnEveryPage(template.Node):
-    def __init__(self, name: str, nodelist: template.NodeList) -> None:
+    def __init__(
+        self, name: str, keys: list[template.base.FilterExpression], nodelist: template.NodeList
+    ) -> None:
         self.name = name
+        self.keys = keys
         self.nodelist = nodelist
 
     def render(self, context: template.Context) -> str:
-        found, stored = buildcache.lookup(_SameOnEveryPage, (self.name,))
+        values = tuple(key.resolve(context) for key in self.keys)
+        try:
+            # A value's type too: 0 and False are equal keys, but not the same text.
+            args = (self.name, *((type(value), value) for value in values))
+            found, stored = buildcache.lookup(_SameOnEveryPage, args)
+        except TypeError:  # a value that cannot be a key: nothing to share
+            return self.nodelist.render(context)
         if found and isinstance(stored, str):
             return stored
         text = self.nodelist.render(context)
-        buildcache.put(_SameOnEveryPage, (self.name,), text)
+        buildcache.put(_SameOnEveryPage, args, text)
         return text
 
 
 @register.tag("same_on_every_page")
 def same_on_every_page(parser: template.base.Parser, token: template.base.Token) -> template.Node:
-    """`{% same_on_every_page "name" %}…{% end_same_on_every_page %}`: a part of the layout
-    that depends on the language only (the site's navigation), which a static build renders
-    once per language instead of once per page. Nothing in it may depend on the page."""
+    """`{% same_on_every_page "name" [value …] %}…{% end_same_on_every_page %}`: a part of the
+    layout that depends on the language (and the values named) only, such as the site's
+    navigation, which a static build renders once per language (and values) instead of once
+    per page. Nothing else in it may depend on the page."""
     bits = token.split_contents()
-    if len(bits) != 2:
-        raise template.TemplateSyntaxError("same_on_every_page takes one name")
+    if len(bits) < 2:
+        raise template.TemplateSyntaxError("same_on_every_page takes a name")
+    keys = [parser.compile_filter(bit) for bit in bits[2:]]
     nodelist = parser.parse(("end_same_on_every_page",))
     parser.delete_first_token()
-    return _SameOnEveryPage(bits[1].strip("\"'"), nodelist)
+    return _SameOnEveryPage(bits[1].strip("\"'"), keys, nodelist)
 
 
 # -- Structured data and link previews (solidarity/public/structured.py) --------------------------

@@ -6,7 +6,7 @@ from django import template
 from django.utils.html import format_html
 from django.utils.safestring import SafeString, mark_safe
 
-from solidarity.public.structured import script
+from solidarity.public.structured import absolute_urls, script
 
 from .. import structured
 from ..public_data import ArticleDetail
@@ -19,7 +19,7 @@ def article_meta(context: template.Context, article: ArticleDetail) -> SafeStrin
     request = context.get("request")
     if request is None:
         return mark_safe("")
-    absolute = request.build_absolute_uri
+    absolute = absolute_urls(request)
     return format_html(
         "{}\n{}",
         structured.open_graph(article, absolute).tags(),

@@ -17,6 +17,15 @@ Every link to the site is rewritten to a relative link to a file (`…/index.htm
 works from a USB stick (file://) and from any sub-path of any host. A link to a page that cannot
 work offline (the admin, a form's target, the language switch) leads to `offline.html`.
 
+A list's filter form (the timeline's) becomes links to the filtered pages the mirror holds. A
+filter with more than FILTER_INLINE_LIMIT choices is not repeated on every page of its list: it
+becomes one link ("Choose from 1000") to a page of the mirror's own, one per filter, list and
+language (`en/events/index.choose-person.html`, beside the list's own file), that links to every
+choice. Repeated inline, a timeline by person put a link to each of N people on each of the N
+people's timeline pages: a mirror growing with the square of the site (600 MB for 1,000 people,
+30,000 pages of 600 KB for 10,000). A page of choices shows only what the list's pages showed
+(the form's labels, links to public pages), and is rewritten like any page.
+
 Incremental: `.mirror-manifest.json` keeps, for every page, a fingerprint of what it shows and
 the hash of the file written. A re-run renders only pages whose fingerprint changed, writes only
 files whose content changed (to a temporary name, then renamed), and deletes files that are
@@ -34,7 +43,7 @@ import re
 import time
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
-from contextlib import ExitStack, contextmanager
+from contextlib import ExitStack, contextmanager, suppress
 from dataclasses import dataclass, field
 from functools import lru_cache
 from itertools import chain
@@ -75,9 +84,16 @@ OFFLINE_FILE = "offline.html"
 EXTRAS = frozenset(
     {SEARCH_PAGE, OFFLINE_PAGE, "/search.js", "/search-index.js", "/search-index.json"}
 )
+# A filter with more choices than this (a timeline by person: one per person documented) is not
+# repeated on every page of its list but becomes one link to a page that lists the choices (see
+# the module's docstring).
+FILTER_INLINE_LIMIT = 30
 SOURCE_SUFFIXES = {".py", ".html", ".css", ".js", ".txt", ".mo", ".json", ".yaml"}
 
-_ATTRIBUTE = re.compile(r"""(\s(?:href|src|action))=(?:"([^"]*)"|'([^']*)')""")
+# An href, src or action attribute; only one preceded by white space is a link (not
+# "formaction" or "data-href"), checked by _is_attribute: a pattern starting with the name is
+# searched faster than one starting with the white space every word of a page ends with.
+_ATTRIBUTE = re.compile(r"""(href|src|action)=(?:"([^"]*)"|'([^']*)')""")
 _ESCAPED_ATTRIBUTE = re.compile(r"(\s(?:href|src))=&quot;(.*?)&quot;")
 _ATOM_LINK = re.compile(r"""(<link\b[^>]*?\shref)="([^"]*)\"""")
 _CSS_URL = re.compile(r"""url\(\s*(['"]?)([^'")]+)\1\s*\)""")
@@ -88,12 +104,32 @@ _HREFLANG = re.compile(r"<link\b[^>]*\bhreflang=[^>]*>\n?")
 # What every match of _ESCAPED_ATTRIBUTE (and _HREFLANG) holds: a page without it needs no search.
 _ESCAPED_MARK = "=&quot;"
 _HREFLANG_MARK = "hreflang="
-_FORM = re.compile(r"<form\b([^>]*)>(.*?)</form>", re.DOTALL)
+_FORM_OPENING = re.compile(r"<form\b([^>]*)>")
+_ACTION = re.compile(r'action="([^"]*)"')
 _OPTION = re.compile(r'<option value="([^"]+)"[^>]*>(.*?)</option>', re.DOTALL)
 _LABEL = re.compile(r'<label for="([^"]+)"[^>]*>(.*?)</label>', re.DOTALL)
 _NAMED = re.compile(r'<(?:select|input)\b[^>]*\bname="([^"]+)"[^>]*\bid="([^"]+)"')
 _SWITCH = re.compile(r'<button\b[^>]*\bformaction="([^"]+)"[^>]*>(.*?)</button>', re.DOTALL)
 _SAFE_QUERY = re.compile(r"[A-Za-z0-9_.-]+")
+
+
+def _is_attribute(match: re.Match[str]) -> bool:
+    """Whether a match of _ATTRIBUTE is an attribute of its own (what follows white space)."""
+    start = match.start()
+    return start > 0 and match.string[start - 1].isspace()
+
+
+def _umask_keeps_readable() -> bool:
+    """Whether files created with mode 0o644 keep it (the process's umask masks none of it),
+    so that no fchmod is needed. Read, not set: setting the umask would affect every thread."""
+    try:
+        with open("/proc/self/status") as status:
+            for line in status:
+                if line.startswith("Umask:"):
+                    return int(line.split()[1], 8) & 0o644 == 0
+    except (OSError, ValueError):
+        pass
+    return False
 
 
 _T = TypeVar("_T")
@@ -113,6 +149,17 @@ class Report:
     rendered: int = 0
     reused: int = 0
     seconds: float = 0.0
+
+
+@dataclass(frozen=True)
+class _Choices:
+    """A page of the mirror's own: every choice of one filter of one list, each a link to the
+    list filtered by it (site addresses, made relative when the page is written)."""
+
+    url: str
+    listing: str
+    label: str
+    links: tuple[tuple[str, str], ...]
 
 
 @dataclass
@@ -159,8 +206,11 @@ def _quoted_parts(name: str) -> tuple[str, ...]:
 def _relative(from_file: str, to_file: str) -> str:
     """The relative link from one mirror file to another (both relative to the mirror's root,
     neither with "." or ".." in it), quoted for an attribute."""
-    start = _quoted_parts(from_file)[:-1]
-    target = _quoted_parts(to_file)
+    return _relative_parts(_quoted_parts(from_file)[:-1], _quoted_parts(to_file))
+
+
+def _relative_parts(start: tuple[str, ...], target: tuple[str, ...]) -> str:
+    """`_relative` from a directory to a file, both as quoted parts."""
     common = 0
     for mine, theirs in zip(start, target[:-1], strict=False):
         if mine != theirs:
@@ -259,10 +309,19 @@ class Mirror:
         self._namespaces: dict[str, str | None] = {}
         self._matches: dict[str, ResolverMatch | None] = {}
         self._followables: dict[str, bool] = {}
+        self._root_follows: dict[str, str | None] = {}
+        self._root_files: dict[str, tuple[tuple[str, ...], str, str | None] | None] = {}
         self._targets: dict[str, tuple[str, str | None]] = {}
         self._fragments: dict[tuple[str, ...], str] = {}
-        self._directories: set[Path] = set()
+        self._directories: set[str] = set()
+        self._root = str(dest)
+        self._umask_keeps_readable = _umask_keeps_readable()
         self._rewritten: dict[tuple[str, str], tuple[str, frozenset[str]]] = {}
+        # The filter links of a list's form, and the pages of choices they lead to (by their
+        # address); the digest and static files of each such page this process wrote.
+        self._filter_navs: dict[tuple[str, ...], tuple[str, frozenset[str]]] = {}
+        self._choices: dict[str, _Choices] = {}
+        self._choice_files: dict[str, tuple[str, frozenset[str]]] = {}
         # Marks the place of a shared fragment in a page while its links are rewritten.
         self._marker = f"mirror-fragment-{os.urandom(8).hex()}"
         # Set by build() for the writing phase (and read there by forked workers).
@@ -397,14 +456,35 @@ class Mirror:
         text = body.decode("utf-8", errors="replace")
         if "html" in content_type:
             text = _strip_hreflang(text)
-        # (An unmatched group is "": the value is whichever quotes it was in.)
-        found = [double or single for _name, double, single in _ATTRIBUTE.findall(text)]
+        found = [
+            match[2] if match[2] is not None else match[3]
+            for match in _ATTRIBUTE.finditer(text)
+            if _is_attribute(match)
+        ]
         if _ESCAPED_MARK in text:  # the search would find nothing: not worth a pass
             found += [m[2] for m in _ESCAPED_ATTRIBUTE.finditer(text)]
         if "css" in content_type:
             found += [m[2] for m in _CSS_URL.finditer(text)]
-        targets = (self._same_site(url, href) for href in dict.fromkeys(found))
-        return [t for t in dict.fromkeys(targets) if t is not None and self._followable(t)]
+        targets: dict[str, None] = {}
+        for href in dict.fromkeys(found):
+            target = self._followed(url, href)
+            if target is not None:
+                targets[target] = None
+        return list(targets)
+
+    def _followed(self, page_url: str, href: str) -> str | None:
+        """The page of the mirror `href` on `page_url` leads to (None if none is followed)."""
+        # A root-relative href (the navigation, most links) leads to the same page from every
+        # page: one look-up, not a resolution and a check per page that has it.
+        if href.startswith("/") and not href.startswith("//"):
+            if href not in self._root_follows:
+                target = self._same_site("/", href)
+                self._root_follows[href] = (
+                    target if target is not None and self._followable(target) else None
+                )
+            return self._root_follows[href]
+        target = self._same_site(page_url, href)
+        return target if target is not None and self._followable(target) else None
 
     @staticmethod
     def _is_text(content_type: str) -> bool:
@@ -461,6 +541,10 @@ class Mirror:
             not previous
             or previous["fingerprint"] != fingerprint
             or (previous["kind"] == "page" and not (self.dest / previous["file"]).exists())
+            or not all(
+                file_for(choice) in old.get("files", {}) and (self.dest / file_for(choice)).exists()
+                for choice in previous.get("choices", [])
+            )
         ):
             return None
         return _Page(
@@ -563,6 +647,8 @@ class Mirror:
 
     def _target_file(self, target: str, pages: dict[str, _Page]) -> tuple[str, str | None]:
         """The mirror file `target` leads to, and the static file it needs (if it is one)."""
+        if target in self._choices:
+            return (file_for(target), None)
         if target in self._targets:
             return self._targets[target]
         path = urlsplit(target).path
@@ -584,7 +670,12 @@ class Mirror:
         return found
 
     def _offline_forms(
-        self, url: str, text: str, pages: dict[str, _Page], shared: list[str]
+        self,
+        url: str,
+        text: str,
+        pages: dict[str, _Page],
+        shared: list[str],
+        choices: set[str] | None = None,
     ) -> str:
         """Forms cannot work in a static copy: each becomes links to the pages it would reach.
 
@@ -601,8 +692,7 @@ class Mirror:
         def mirrored(target: str | None) -> bool:
             return target is not None and target in pages and pages[target].kind != "missing"
 
-        def replace(match: re.Match[str]) -> str:
-            attributes, inner = match[1], match[2]
+        def replace(attributes: str, inner: str) -> str:
             switches = [
                 (parse_qsl(urlsplit(html.unescape(action)).query), label)
                 for action, label in _SWITCH.findall(inner)
@@ -619,14 +709,33 @@ class Mirror:
                             links.append(f'<a href="{html.escape(candidate or "")}">{label}</a>')
                             break
                 return f'<nav class="language-switch">{" · ".join(links)}</nav>'
-            action = re.search(r'action="([^"]*)"', attributes)
+            action = _ACTION.search(attributes)
             if "post" not in attributes.lower() and action is not None:
                 base = self._same_site(url, action[1])
                 if base is not None:
-                    return marker(self._filter_links(base, inner, pages))
+                    return marker(self._filter_links(base, inner, pages, choices))
             return marker(self._fragment("publishing/mirror_form.html", offline=OFFLINE_PAGE))
 
-        return _FORM.sub(replace, text)
+        # What `<form\b([^>]*)>(.*?)</form>` (DOTALL) would replace, found with str.find: the
+        # lazy group tried "</form>" at every character of a form (a thousand options).
+        out: list[str] = []
+        position = 0
+        while (start := text.find("<form", position)) != -1:
+            opening = _FORM_OPENING.match(text, start)
+            if opening is None:
+                out.append(text[position : start + 5])
+                position = start + 5
+                continue
+            end = text.find("</form>", opening.end())
+            if end == -1:
+                break
+            out.append(text[position:start])
+            out.append(replace(opening[1], text[opening.end() : end]))
+            position = end + len("</form>")
+        if not out:
+            return text
+        out.append(text[position:])
+        return "".join(out)
 
     def _fragment(self, template: str, **context: str) -> str:
         """A small template of the mirror's own, rendered once per language and context."""
@@ -636,41 +745,113 @@ class Mirror:
             self._fragments[flat] = render_to_string(template, context)
         return self._fragments[flat]
 
-    def _filter_links(self, base: str, inner: str, pages: dict[str, _Page]) -> str:
+    def _filter_links(
+        self, base: str, inner: str, pages: dict[str, _Page], choices: set[str] | None = None
+    ) -> str:
+        """The filter form `inner` (of the list at `base`) as links to the filtered pages the
+        mirror holds; the pages of choices it links to are added to `choices`."""
         # Every page of a timeline shows the same form but for what is selected: its links are
         # made once (a timeline by person has a thousand options to read).
         language = translation.get_language() or ""
-        key = ("filters", language, urlsplit(base).path, inner.replace(" selected", ""))
-        if key in self._fragments:
-            return self._fragments[key]
+        path = urlsplit(base).path
+        key = ("filters", language, path, inner.replace(" selected", ""))
+        if key not in self._filter_navs:
+            self._filter_navs[key] = self._filter_nav(path, inner, pages)
+        nav, used = self._filter_navs[key]
+        if choices is not None:
+            choices.update(used)
+        return nav
+
+    def _filter_nav(
+        self, path: str, inner: str, pages: dict[str, _Page]
+    ) -> tuple[str, frozenset[str]]:
         labels_by_id = {i: re.sub(r"<[^>]+>", "", t).strip() for i, t in _LABEL.findall(inner)}
-        field_labels = {name: labels_by_id.get(i, name) for name, i in _NAMED.findall(inner)}
+        # A label tag ends with the form's label suffix (":"), which the links' heading adds.
+        field_labels = {
+            name: labels_by_id.get(i, name).removesuffix(":").rstrip()
+            for name, i in _NAMED.findall(inner)
+        }
         option_labels = {v: html.unescape(t).strip() for v, t in _OPTION.findall(inner)}
         groups: dict[str, list[tuple[str, str]]] = {name: [] for name in field_labels}
+        for url, raw_query in self._filtered_pages(pages).get(path, []):
+            query = parse_qsl(raw_query)
+            if len(query) == 1 and query[0][0] in groups:
+                value = query[0][1]
+                groups[query[0][0]].append((option_labels.get(value, value), url))
+        rows: list[tuple[str, list[tuple[str, str]], str, int]] = []
+        used: set[str] = set()
+        for name, links in groups.items():
+            if not links:
+                continue
+            links.sort()
+            if len(links) > FILTER_INLINE_LIMIT and _SAFE_QUERY.fullmatch(name):
+                # Not repeated on every page of the list (that grew with the square of the
+                # number of people): one link to a page of the mirror's own that lists them.
+                choice = self._choices_page(path, name, field_labels[name], links, pages)
+                used.add(choice)
+                rows.append((field_labels[name], [], choice, len(links)))
+            else:
+                rows.append((field_labels[name], links, "", 0))
+        nav = render_to_string("publishing/mirror_filters.html", {"groups": rows})
+        return nav, frozenset(used)
+
+    def _filtered_pages(self, pages: dict[str, _Page]) -> dict[str, list[tuple[str, str]]]:
+        """The pages with a query the mirror holds, by their path (found once)."""
         if self._by_path is None:
             self._by_path = defaultdict(list)
             for url, page in pages.items():
                 parts = urlsplit(url)
                 if parts.query and page.kind == "page":
                     self._by_path[parts.path].append((url, parts.query))
-        for url, raw_query in self._by_path.get(urlsplit(base).path, []):
-            query = parse_qsl(raw_query)
-            if len(query) == 1 and query[0][0] in groups:
-                value = query[0][1]
-                groups[query[0][0]].append((option_labels.get(value, value), url))
-        self._fragments[key] = render_to_string(
-            "publishing/mirror_filters.html",
-            {
-                "groups": [
-                    (field_labels[name], sorted(links)) for name, links in groups.items() if links
-                ]
-            },
-        )
-        return self._fragments[key]
+        return self._by_path
+
+    def _choices_page(
+        self,
+        path: str,
+        name: str,
+        label: str,
+        links: list[tuple[str, str]],
+        pages: dict[str, _Page],
+    ) -> str:
+        """The address of the page of every choice of the filter `name` of the list at `path`
+        (in the current language, as `path` is), registered to be written with the list."""
+        stem, _dot, _suffix = file_for(path).rpartition(".")
+        url = f"/{stem}.choose-{name}.html"
+        if url not in self._choices:
+            # file_for never makes such a name of a site address (a query becomes "--"), but a
+            # page of the site must never be overwritten by one of the mirror's own.
+            if url in pages or url in EXTRAS:
+                raise MirrorError(f"{url} is both a page of the site and a page of choices")
+            self._choices[url] = _Choices(url, path, label, tuple(links))
+        return url
+
+    def _choices_file(self, url: str, pages: dict[str, _Page], statics: set[str]) -> bytes:
+        """The page of choices `url`, rendered in its list's language like the list's pages."""
+        choices = self._choices[url]
+        language = translation.get_language_from_path(url) or settings.LANGUAGE_CODE
+        with translation.override(language):
+            # A request for the list itself: the page's language switch leads to the list in
+            # the other languages. Anonymous, as every page of the mirror.
+            request = self.factory.get(choices.listing)
+            request.user = AnonymousUser()
+            body = render_to_string(
+                "publishing/mirror_choices.html",
+                {"label": choices.label, "listing": choices.listing, "links": choices.links},
+                request=request,
+            )
+        return self.rewrite(url, body.encode(), "text/html", pages, statics)
 
     def rewrite(
-        self, url: str, body: bytes, content_type: str, pages: dict[str, _Page], statics: set[str]
+        self,
+        url: str,
+        body: bytes,
+        content_type: str,
+        pages: dict[str, _Page],
+        statics: set[str],
+        choices: set[str] | None = None,
     ) -> bytes:
+        """The page `url` made for the mirror: its links relative, its forms links. The static
+        files it uses are added to `statics`, the pages of choices it links to to `choices`."""
         own = file_for(url)
         text = body.decode("utf-8")
         shared: list[str] = []
@@ -680,7 +861,7 @@ class Mirror:
         with translation.override(language):
             if "html" in content_type:
                 text = _strip_hreflang(text)
-                text = self._offline_forms(url, text, pages, shared)
+                text = self._offline_forms(url, text, pages, shared, choices)
             text = self._rewrite_links(url, own, text, content_type, pages, statics)
             if shared:
                 # A filter form's links (a thousand on a timeline by person) are the same on
@@ -721,18 +902,18 @@ class Mirror:
         # A page repeats its links (a list names each topic and author many times): each
         # distinct href of this page is made relative once.
         done: dict[str, str | None] = {}
+        start = _quoted_parts(own)[:-1]
 
         def link(href: str) -> str | None:
             if href in done:
                 return done[href]
-            found = self._resolve_href(url, href)
+            found = self._link_file(url, href, pages)
             new = None
             if found is not None:
-                target, fragment = found
-                name, static = self._target_file(target, pages)
+                target, suffix, static = found
                 if static is not None:
                     statics.add(static)
-                new = _relative(own, name) + (f"#{quote(fragment)}" if fragment else "")
+                new = _relative_parts(start, target) + suffix
             done[href] = new
             return new
 
@@ -740,11 +921,17 @@ class Mirror:
 
         def attribute(match: re.Match[str]) -> str:
             whole = match.group(0)
-            if whole not in replaced:
-                value = match.group(2) if match.group(2) is not None else match.group(3)
-                new = link(value)
-                replaced[whole] = whole if new is None else f'{match.group(1)}="{html.escape(new)}"'
-            return replaced[whole]
+            if not _is_attribute(match):
+                return whole
+            found = replaced.get(whole)
+            if found is None:
+                value = match.group(2)
+                new = link(value if value is not None else match.group(3))
+                # A relative link is made of quote()d parts, "../" and "#": nothing in it needs
+                # escaping in an attribute (html.escape would return it unchanged).
+                found = whole if new is None else f'{match.group(1)}="{new}"'
+                replaced[whole] = found
+            return found
 
         def escaped(match: re.Match[str]) -> str:
             new = link(match.group(2))
@@ -761,6 +948,25 @@ class Mirror:
         text = _ATTRIBUTE.sub(attribute, text)
         return _ESCAPED_ATTRIBUTE.sub(escaped, text) if _ESCAPED_MARK in text else text
 
+    def _link_file(
+        self, url: str, href: str, pages: dict[str, _Page]
+    ) -> tuple[tuple[str, ...], str, str | None] | None:
+        """Where `href` on the page `url` leads in the mirror: the quoted parts of the file's
+        name, the fragment to add ("#…" or ""), the static file it needs; None if elsewhere."""
+        # A root-relative href leads to the same file from every page: found once.
+        root = href.startswith("/") and not href.startswith("//")
+        if root and href in self._root_files:
+            return self._root_files[href]
+        found = self._resolve_href(url, href)
+        result = None
+        if found is not None:
+            target, fragment = found
+            name, static = self._target_file(target, pages)
+            result = (_quoted_parts(name), f"#{quote(fragment)}" if fragment else "", static)
+        if root:
+            self._root_files[href] = result
+        return result
+
     def _redirect_page(self, url: str, target_file: str) -> bytes:
         rel = _relative(file_for(url), target_file)
         with translation.override(settings.LANGUAGE_CODE):
@@ -776,22 +982,31 @@ class Mirror:
         a reader (a web server, an interrupted run) never sees half a file.
         """
         digest = hashlib.sha256(content).hexdigest()
-        path = self.dest / name
-        if old_files.get(name) == digest and path.exists():
+        # Plain strings and os calls: four system calls for a new file (open, write, close,
+        # rename), where a Path and a Python file object cost seven and most of the time.
+        path = f"{self._root}/{name}"
+        if old_files.get(name) == digest and os.path.exists(path):
             return digest, False
-        if path.parent not in self._directories:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            self._directories.add(path.parent)
+        directory, _slash, filename = path.rpartition("/")
+        if directory not in self._directories:
+            os.makedirs(directory, exist_ok=True)
+            self._directories.add(directory)
         # Unique per process; an earlier crash's leftover of the same name is overwritten.
-        tmp = path.parent / f".tmp-{os.getpid()}-{path.name}"
+        tmp = f"{directory}/.tmp-{os.getpid()}-{filename}"
         try:
-            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
-            with os.fdopen(fd, "wb") as handle:
-                os.fchmod(handle.fileno(), 0o644)  # readable by a web server whatever the umask
-                handle.write(content)
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC, 0o644)
+            try:
+                if not self._umask_keeps_readable:
+                    os.fchmod(fd, 0o644)  # readable by a web server whatever the umask
+                view = memoryview(content)
+                while view:
+                    view = view[os.write(fd, view) :]
+            finally:
+                os.close(fd)
             os.replace(tmp, path)
         except BaseException:
-            tmp.unlink(missing_ok=True)
+            with suppress(FileNotFoundError):
+                os.unlink(tmp)
             raise
         return digest, True
 
@@ -827,16 +1042,40 @@ class Mirror:
             if page.body is None:
                 out.files[name] = old_files[name]
                 out.unchanged += 1
-                # Static files a reused page uses are still needed.
-                out.entry["statics"] = old["pages"][url].get("statics", [])
+                # Static files and pages of choices a reused page uses are still needed.
+                previous = old["pages"][url]
+                out.entry["statics"] = previous.get("statics", [])
+                out.entry["choices"] = previous.get("choices", [])
+                for choice in out.entry["choices"]:
+                    out.files[file_for(choice)] = old_files[file_for(choice)]
             else:
                 used: set[str] = set()
+                choices: set[str] = set()
                 content = page.body
                 if self._is_text(page.content_type):
-                    content = self.rewrite(url, page.body, page.content_type, pages, used)
-                out.entry["statics"] = sorted(used)
+                    content = self.rewrite(url, page.body, page.content_type, pages, used, choices)
                 self._record(out, name, content, old_files)
+                for choice in sorted(choices):
+                    used.update(self._record_choices(out, choice, pages, old_files))
+                out.entry["statics"] = sorted(used)
+                if choices:
+                    out.entry["choices"] = sorted(choices)
         return out
+
+    def _record_choices(
+        self, out: _Output, url: str, pages: dict[str, _Page], old_files: dict[str, str]
+    ) -> frozenset[str]:
+        """Record the page of choices `url` as a file of `out` (written once by this process,
+        for the first page of its list), and give the static files it uses."""
+        name = file_for(url)
+        if url not in self._choice_files:
+            used: set[str] = set()
+            content = self._choices_file(url, pages, used)
+            digest, out.choices[name] = self._write(name, content, old_files)
+            self._choice_files[url] = (digest, frozenset(used))
+        digest, used_there = self._choice_files[url]
+        out.files[name] = digest
+        return used_there
 
     def _record(self, out: _Output, name: str, content: bytes, old_files: dict[str, str]) -> None:
         digest, written = self._write(name, content, old_files)
@@ -865,6 +1104,7 @@ class Mirror:
         self._pages = pages
         self._old = old
         done = 0
+        counted: set[str] = set()
         # Reused pages only need their manifest entry: no worker is started for them.
         fresh = [url for url, page in pages.items() if page.body is not None]
         reused = [[self._output(url, pages, old) for url in pages if pages[url].body is None]]
@@ -875,6 +1115,11 @@ class Mirror:
                 statics.update(out.entry.get("statics", []))
                 self.report.written += out.written
                 self.report.unchanged += out.unchanged
+                for name, written in out.choices.items():
+                    if name not in counted:
+                        counted.add(name)
+                        self.report.written += written
+                        self.report.unchanged += not written
             done += len(outputs)
             self._tick(done, len(pages), "files")
         self._tick(done, len(pages), "files", force=True)
@@ -946,6 +1191,9 @@ class _Output:
     files: dict[str, str] = field(default_factory=dict)
     written: int = 0
     unchanged: int = 0
+    # Pages of choices this output wrote (True) or found unchanged (False): each worker writes
+    # one for the first page of its list, and the report counts it once.
+    choices: dict[str, bool] = field(default_factory=dict)
 
 
 # -- Worker processes ------------------------------------------------------------------------------

@@ -293,15 +293,32 @@ def _citations(wanted: Mapping[type[models.Model], Iterable[int]]) -> CitationIn
         conditions.append(Q(content_type=content_type, object_id__in=id_set))
     if not conditions:
         return {}
-    rows = _values(
-        Citation.objects.filter(reduce(operator.or_, conditions), source__is_public=True).order_by(
-            "id"
-        )
+    condition = reduce(operator.or_, conditions)
+    return _citation_index(Citation.objects.filter(condition), models_by_type)
+
+
+def _public_event_citations() -> CitationIndex:
+    """`_citations({Event: ids})` for every public event at once, without a list of ids."""
+    content_type = ContentType.objects.get_for_model(Event)
+    cited = Citation.objects.filter(
+        content_type=content_type, object_id__in=_public_events().values("id")
     )
-    sources = {
-        row["id"]: _source_info(row)
-        for row in _values(_public_sources().filter(id__in={r["source"] for r in rows}))
-    }
+    sources = _public_sources().filter(id__in=cited.values("source"))
+    return _citation_index(cited, {content_type.pk: Event}, sources)
+
+
+def _citation_index(
+    cited: QuerySet[Citation],
+    models_by_type: Mapping[int, type[models.Model]],
+    sources_of: QuerySet[Source] | None = None,
+) -> CitationIndex:
+    """The citations chosen by `cited` whose source is public, keyed by (model, id).
+
+    Their sources are read by id unless `sources_of` names them (for many citations)."""
+    rows = _values(cited.filter(source__is_public=True).order_by("id"))
+    if sources_of is None:
+        sources_of = _public_sources().filter(id__in={r["source"] for r in rows})
+    sources = {row["id"]: _source_info(row) for row in _values(sources_of)}
     found: dict[tuple[type[models.Model], int], list[CitationInfo]] = defaultdict(list)
     for row in rows:
         source = sources.get(row["source"])
@@ -412,15 +429,6 @@ class _EventParts:
             Involvement.objects.filter(act_id__in=[a["id"] for a in act_rows]).order_by("id")
         )
         participation_rows = _values(Participation.objects.filter(event_id__in=ids).order_by("id"))
-        acts: dict[int, list[Row]] = defaultdict(list)
-        for row in act_rows:
-            acts[row["event"]].append(row)
-        involvements: dict[int, list[Row]] = defaultdict(list)
-        for row in involvement_rows:
-            involvements[row["act"]].append(row)
-        participations: dict[int, list[Row]] = defaultdict(list)
-        for row in participation_rows:
-            participations[row["event"]].append(row)
         people = _people_by_id(
             [a["victim"] for a in act_rows]
             + [i["perpetrator"] for i in involvement_rows]
@@ -430,6 +438,38 @@ class _EventParts:
             [i["perpetrator_organisation"] for i in involvement_rows]
             + [p["organisation"] for p in participation_rows]
         )
+        return cls.of_rows(act_rows, involvement_rows, participation_rows, people, organisations)
+
+    @classmethod
+    def load_public(cls) -> _EventParts:
+        """The parts of every public event, with every public person and organisation (a
+        superset of those the events name: they are looked up by id), in five queries."""
+        return cls.of_rows(
+            _values(Act.objects.filter(event__is_public=True).order_by("id")),
+            _values(Involvement.objects.filter(act__event__is_public=True).order_by("id")),
+            _values(Participation.objects.filter(event__is_public=True).order_by("id")),
+            {row["id"]: row for row in _values(_public_people())},
+            {row["id"]: row for row in _values(_public_organisations())},
+        )
+
+    @classmethod
+    def of_rows(
+        cls,
+        act_rows: list[Row],
+        involvement_rows: list[Row],
+        participation_rows: list[Row],
+        people: dict[int, Row],
+        organisations: dict[int, Row],
+    ) -> _EventParts:
+        acts: dict[int, list[Row]] = defaultdict(list)
+        for row in act_rows:
+            acts[row["event"]].append(row)
+        involvements: dict[int, list[Row]] = defaultdict(list)
+        for row in involvement_rows:
+            involvements[row["act"]].append(row)
+        participations: dict[int, list[Row]] = defaultdict(list)
+        for row in participation_rows:
+            participations[row["event"]].append(row)
         return cls(acts, involvements, participations, people, organisations)
 
     def victim(self, act: Row) -> Party:
@@ -499,27 +539,42 @@ class _EventParts:
 def _event_summaries(rows: list[Row], places: Mapping[int, Row]) -> list[EventSummary]:
     """Summaries of events as the timeline lists them.
 
-    In a static build each event's summary is made once per language (an event is listed on
-    the timeline by its type, year, place and each person in it): the ones not made yet are
-    loaded together. Outside a build every call reads the database.
+    A static build lists every public event on several timelines (by its type, year, place and
+    each person in it) in each language: there the summaries of all of them are made at once,
+    per language, and picked (`_public_event_summaries`). Outside a build every call reads the
+    database.
     """
     if not buildcache.is_active():
         return _load_event_summaries(rows, places)
-    found, known = buildcache.lookup(_event_summaries, ())
-    if not found or not isinstance(known, dict):
-        known = {}
-        buildcache.put(_event_summaries, (), known)
+    known = _public_event_summaries()
     missing = [row for row in rows if row["id"] not in known]
-    if missing:
+    if missing:  # made public since the build read them all
         made = _load_event_summaries(missing, places)
         known.update(zip([row["id"] for row in missing], made, strict=True))
     return [known[row["id"]] for row in rows]
 
 
+@build_cached
+def _public_event_summaries() -> dict[int, EventSummary]:
+    """The summary of every public event by id, as `_load_event_summaries` makes it.
+
+    Read in a fixed number of queries: page by page, a build of a thousand people's timelines
+    spent most of their time asking the database for the parts of one or two events."""
+    rows = _timeline_index().events
+    summaries = _summaries(
+        rows, _place_rows(), _EventParts.load_public(), _public_event_citations()
+    )
+    return {row["id"]: summary for row, summary in zip(rows, summaries, strict=True)}
+
+
 def _load_event_summaries(rows: list[Row], places: Mapping[int, Row]) -> list[EventSummary]:
     ids = [row["id"] for row in rows]
-    parts = _EventParts.load(ids)
-    citations = _citations({Event: ids})
+    return _summaries(rows, places, _EventParts.load(ids), _citations({Event: ids}))
+
+
+def _summaries(
+    rows: list[Row], places: Mapping[int, Row], parts: _EventParts, citations: CitationIndex
+) -> list[EventSummary]:
     return [
         EventSummary(
             slug=row["slug"],
@@ -1080,9 +1135,15 @@ class _TimelineIndex:
     events: list[Row]
     person_ids: dict[str, int]
     events_of: dict[int, frozenset[int]]
+    positions: dict[int, int]  # where each event stands in `events`
 
     def select(self, filters: TimelineFilters, places: Mapping[int, Row]) -> list[Row]:
         rows = self.events
+        if filters.person:
+            # A person is in a few events: start from theirs, not from every event.
+            person_id = self.person_ids.get(filters.person)
+            ids = self.events_of.get(person_id, frozenset()) if person_id is not None else ()
+            rows = [rows[i] for i in sorted(self.positions[e] for e in ids if e in self.positions)]
         if filters.event_type:
             rows = [r for r in rows if r["type"] == filters.event_type]
         if filters.year is not None:
@@ -1092,10 +1153,6 @@ class _TimelineIndex:
             place_id = _place_id(places, filters.place)
             within = _place_and_descendants(places, place_id) if place_id is not None else set()
             rows = [r for r in rows if r["place"] in within]
-        if filters.person:
-            person_id = self.person_ids.get(filters.person)
-            ids = self.events_of.get(person_id, frozenset()) if person_id is not None else ()
-            rows = [r for r in rows if r["id"] in ids]
         return rows
 
 
@@ -1114,10 +1171,12 @@ def _timeline_index() -> _TimelineIndex:
     for participation in _values(Participation.objects.filter(event__is_public=True)):
         if participation["person"] is not None:
             events_of[participation["person"]].add(participation["event"])
+    events = _values(_public_events())
     return _TimelineIndex(
-        events=_values(_public_events()),
+        events=events,
         person_ids={row["slug"]: row["id"] for row in _values(_public_people())},
         events_of={person: frozenset(ids) for person, ids in events_of.items()},
+        positions={row["id"]: position for position, row in enumerate(events)},
     )
 
 

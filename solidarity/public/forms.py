@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
 from functools import lru_cache
 from typing import Any, cast
 
@@ -10,12 +10,13 @@ from django import forms
 from django.forms.boundfield import BoundField
 from django.forms.utils import flatatt
 from django.utils.choices import BaseChoiceIterator
+from django.utils.functional import Promise
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString, mark_safe
-from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from solidarity.core import buildcache
+from solidarity.core.buildcache import build_cached
 
 from . import data
 from .values import TimelineFilters
@@ -33,15 +34,15 @@ class QuickSelect(forms.Select):
     def render(
         self, name: str, value: Any, attrs: dict[str, Any] | None = None, renderer: Any = None
     ) -> SafeString:
-        choices = tuple((str(v), str(label)) for v, label in self.choices)
-        options = _options(choices)
-        wanted = set(self.format_value(value))
+        choices = self.choices
+        if not isinstance(choices, _FlatChoices):
+            choices = _FlatChoices(tuple((str(v), str(label)) for v, label in choices))
+        options = choices.options()
         # Like forms.Select: the first option with a wanted value is the selected one.
-        for option_value, _label in choices:
-            if option_value in wanted:
-                plain = format_html('<option value="{}">', option_value)
-                options = mark_safe(options.replace(plain, plain[:-1] + " selected>", 1))  # noqa: S308 - both parts are escaped above
-                break
+        wanted = choices.first_of(self.format_value(value))
+        if wanted is not None:
+            plain = format_html('<option value="{}">', wanted)
+            options = mark_safe(options.replace(plain, plain[:-1] + " selected>", 1))  # noqa: S308 - both parts are escaped above
         return format_html(
             '<select name="{}"{}>\n{}\n</select>',
             name,
@@ -80,24 +81,83 @@ class _FlatChoices(BaseChoiceIterator):
     """Choices already flat (value, label) pairs of text, given to a field as they are.
 
     Django copies and checks a plain list of choices for every form made, twice (field and
-    widget): a thousand people on every timeline page.
+    widget): a thousand people on every timeline page. What is read of them for every page
+    (their options, where each value is) is worked out once per list: in a static build the
+    list itself is made once per language (`_filter_choices`).
     """
 
     def __init__(self, choices: tuple[tuple[str, str], ...]) -> None:
         self.choices = choices
+        self._options: SafeString | None = None
+        self._positions: dict[str, int] | None = None
 
     def __iter__(self) -> Iterator[tuple[str, str]]:
         return iter(self.choices)
+
+    def options(self) -> SafeString:
+        if self._options is None:
+            self._options = _options(self.choices)
+        return self._options
+
+    def positions(self) -> dict[str, int]:
+        """Where each value first stands among the choices."""
+        if self._positions is None:
+            self._positions = {}
+            for position, (value, _label) in enumerate(self.choices):
+                self._positions.setdefault(value, position)
+        return self._positions
+
+    def first_of(self, values: Iterable[str]) -> str | None:
+        """Of `values`, the one whose option comes first (None if none is a choice)."""
+        positions = self.positions()
+        found = [(positions[value], value) for value in values if value in positions]
+        return min(found)[1] if found else None
+
+
+class _QuickChoiceField(forms.ChoiceField):
+    """A ChoiceField that checks a submitted value by lookup, not by a walk of its choices."""
+
+    def valid_value(self, value: Any) -> bool:
+        choices = self.choices
+        if isinstance(choices, _FlatChoices):
+            # As ChoiceField.valid_value for flat text choices: value == k or str(value) == k.
+            return str(value) in choices.positions()
+        return super().valid_value(value)
+
+
+# Each filter with choices: the "any" choice's label, and where the others come from.
+_CHOICES: dict[str, tuple[Promise, Callable[[], list[tuple[str, str]]]]] = {
+    "type": (_("any type"), data.event_type_choices),
+    "place": (_("anywhere"), data.place_choices),
+    "person": (_("anyone"), data.person_choices),
+}
+
+
+@build_cached
+def _filter_choices(name: str) -> _FlatChoices:
+    """The choices of a filter, the "any" one first. A static build makes them once per
+    language, one object, so that what `_FlatChoices` works out is worked out once."""
+    empty, choices = _CHOICES[name]
+    return _FlatChoices((("", str(empty)), *choices()))
 
 
 def _label_key() -> None:
     """Names the build cache's entries for the filter form's labels (see _FilterField)."""
 
 
-class _FilterField(BoundField):
-    """A field of the filter form whose label is written once per language during a build.
+def _widget_key() -> None:
+    """Names the build cache's entries for the filter form's widgets (see _FilterField)."""
 
-    A label does not depend on what was submitted; the live site renders it every time."""
+
+class _FilterField(BoundField):
+    """A field of the filter form whose label, and whose widget left empty, are written once
+    per language during a build.
+
+    A label does not depend on what was submitted. A timeline of a build is filtered one way
+    (by a person, a year...): its other filters are empty, the same widgets on every page (the
+    choices are the build's, `_filter_choices`). A widget showing a value is rendered each
+    time: a value comes once per language, and a thousand people's selects would fill the
+    memory for nothing. The live site renders everything every time."""
 
     def label_tag(
         self,
@@ -116,13 +176,28 @@ class _FilterField(BoundField):
             buildcache.put(_label_key, key, label)
         return label
 
+    def as_widget(
+        self, widget: forms.Widget | None = None, attrs: Any = None, only_initial: bool = False
+    ) -> SafeString:
+        custom = (widget, attrs, only_initial) != (None, None, False)
+        if custom or not buildcache.is_active() or self.value() not in (None, ""):
+            return super().as_widget(widget, attrs, only_initial)
+        value = self.value()
+        # Errors count only as being there (aria-invalid, aria-describedby).
+        key = (self.name, self.html_name, self.auto_id, value, bool(self.errors))
+        found, html = buildcache.lookup(_widget_key, key)
+        if not found or not isinstance(html, SafeString):
+            html = super().as_widget()
+            buildcache.put(_widget_key, key, html)
+        return html
+
 
 class TimelineFilterForm(forms.Form):
     bound_field_class = _FilterField
 
     # Error messages never repeat the value sent: a crafted link must not make the site
     # display text of the sender's choosing.
-    type = forms.ChoiceField(
+    type = _QuickChoiceField(
         label=_("Type"),
         required=False,
         widget=QuickSelect,
@@ -142,7 +217,7 @@ class TimelineFilterForm(forms.Form):
             "max_value": _("The year must be between 1 and 9999."),
         },
     )
-    place = forms.ChoiceField(
+    place = _QuickChoiceField(
         label=_("Place"),
         required=False,
         widget=QuickSelect,
@@ -150,7 +225,7 @@ class TimelineFilterForm(forms.Form):
             "invalid_choice": _("No place on this site matches; pick one from the list.")
         },
     )
-    person = forms.ChoiceField(
+    person = _QuickChoiceField(
         label=_("Person"),
         required=False,
         widget=QuickSelect,
@@ -162,13 +237,8 @@ class TimelineFilterForm(forms.Form):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["year"].widget.attrs.update({"inputmode": "numeric", "size": 6})
-        self._set_choices("type", gettext("any type"), data.event_type_choices())
-        self._set_choices("place", gettext("anywhere"), data.place_choices())
-        self._set_choices("person", gettext("anyone"), data.person_choices())
-
-    def _set_choices(self, name: str, empty: str, choices: list[tuple[str, str]]) -> None:
-        field = cast(forms.ChoiceField, self.fields[name])
-        field.choices = _FlatChoices((("", empty), *choices))
+        for name in _CHOICES:
+            cast(forms.ChoiceField, self.fields[name]).choices = _filter_choices(name)
 
     def filters(self) -> TimelineFilters:
         """The filters that are valid; invalid ones are reported and left out, not guessed."""

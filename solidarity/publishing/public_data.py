@@ -19,6 +19,7 @@ from typing import Any
 
 from django.apps import apps
 from django.contrib.contenttypes.models import ContentType
+from django.core.paginator import Paginator
 from django.db import models
 from django.db.models import QuerySet
 from django.urls import NoReverseMatch, reverse
@@ -34,6 +35,8 @@ from solidarity.core.partialdate import MAX_DAY, MIN_DAY, PartialDate
 from solidarity.core.translation import LANGUAGES, Translated, pick
 from solidarity.documentation.models import Event, Organisation, Person, Place
 from solidarity.documentation.vocabularies import EventType
+from solidarity.public.data import PER_PAGE
+from solidarity.public.values import Page
 
 from .models import LANGUAGE_CHOICES, Article, ArticleCampaign, ArticleImage, Byline, Issue, Topic
 from .services import article_html
@@ -369,16 +372,64 @@ def language_page(language: str) -> list[ArticleSummary] | None:
     return _summaries(_values(_published().filter(language=language)[:LATEST]))
 
 
-def month_page(year: int, month: int) -> tuple[MonthInfo, list[ArticleSummary]] | None:
+@build_cached
+def _listed(*, oldest_first: bool = False, **where: Any) -> tuple[int, ...]:
+    """The ids of the published articles that match `where`, in their list's order (the latest
+    first). Only ids: ordering whole rows (bodies and all) cost a month page 60 ms. A static
+    build reads each list once for all of its pages, in every language."""
+    articles = _published().filter(**where)
+    if oldest_first:
+        articles = articles.order_by("publish_at", "id")
+    return tuple(articles.values_list("id", flat=True))
+
+
+def _page_of(ids: tuple[int, ...], number: str | None) -> Page[ArticleSummary] | None:
+    """One page (`?page=N`) of a list of articles; None if the list is empty. Paginated as the
+    documentation site's lists are (`solidarity.public.data`): PER_PAGE to a page, and a bad
+    or out-of-range number gives the nearest page, not an error. Only the page's articles are
+    read and summarised: a month lists a thousand."""
+    if not ids:
+        return None
+    paginator = Paginator(ids, PER_PAGE)
+    page = paginator.get_page(number)
+    shown = list(page.object_list)
+    rows = {row["id"]: row for row in _values(Article.objects.filter(id__in=shown))}
+    return Page(
+        tuple(_summaries([rows[i] for i in shown])),
+        page.number,
+        paginator.num_pages,
+        paginator.count,
+        page.start_index(),
+        page.end_index(),
+        page.previous_page_number() if page.has_previous() else None,
+        page.next_page_number() if page.has_next() else None,
+    )
+
+
+def _page_urls(url: str, count: int) -> dict[str, slice]:
+    """{URL: which of the list's articles it shows} of every page of a list of `count` articles
+    at `url`, as the page navigation links to them (the first page is also `?page=1`, the
+    "previous" link of the second). For the mirror's fingerprints (`newspaper_pages`)."""
+    if count <= PER_PAGE:
+        return {url: slice(0, PER_PAGE)}
+    pages = {url: slice(0, PER_PAGE)}
+    for number in range(1, (count - 1) // PER_PAGE + 2):
+        pages[f"{url}?page={number}"] = slice((number - 1) * PER_PAGE, number * PER_PAGE)
+    return pages
+
+
+def month_page(
+    year: int, month: int, page: str | None = None
+) -> tuple[MonthInfo, Page[ArticleSummary]] | None:
     if not 1 <= month <= 12 or not 1 <= year <= 9999:
         return None
     start = dt.datetime(year, month, 1, tzinfo=dt.UTC)
     end = dt.datetime(year + month // 12, month % 12 + 1, 1, tzinfo=dt.UTC)
-    rows = _values(_published().filter(publish_at__gte=start, publish_at__lt=end))
-    if not rows:
+    found = _page_of(_listed(publish_at__gte=start, publish_at__lt=end), page)
+    if found is None:
         return None
-    info = MonthInfo(year, month, _month_label(year, month), _month_url(year, month), len(rows))
-    return info, _summaries(rows)
+    url = _month_url(year, month)
+    return MonthInfo(year, month, _month_label(year, month), url, found.count), found
 
 
 @build_cached
@@ -405,14 +456,14 @@ def topics() -> list[TopicInfo]:
     return sorted((_topic_info(r, counts[r["id"]]) for r in rows), key=lambda t: t.name.text)
 
 
-def topic_page(slug: str) -> tuple[TopicInfo, list[ArticleSummary]] | None:
+def topic_page(slug: str, page: str | None = None) -> tuple[TopicInfo, Page[ArticleSummary]] | None:
     rows = _values(Topic.objects.filter(slug=slug))
     if not rows:
         return None
-    articles = _values(_published().filter(topics__id=rows[0]["id"]))
-    if not articles:
+    found = _page_of(_listed(topics__id=rows[0]["id"]), page)
+    if found is None:
         return None
-    return _topic_info(rows[0], len(articles)), _summaries(articles)
+    return _topic_info(rows[0], found.count), found
 
 
 @build_cached
@@ -424,14 +475,16 @@ def authors() -> list[BylineInfo]:
     return [_byline_info(r, counts[r["id"]]) for r in rows]
 
 
-def author_page(slug: str) -> tuple[BylineInfo, list[ArticleSummary]] | None:
+def author_page(
+    slug: str, page: str | None = None
+) -> tuple[BylineInfo, Page[ArticleSummary]] | None:
     rows = _values(Byline.objects.filter(slug=slug))
     if not rows:
         return None
-    articles = _values(_published().filter(byline_id=rows[0]["id"]))
-    if not articles:
+    found = _page_of(_listed(byline_id=rows[0]["id"]), page)
+    if found is None:
         return None
-    return _byline_info(rows[0], len(articles)), _summaries(articles)
+    return _byline_info(rows[0], found.count), found
 
 
 @build_cached
@@ -443,14 +496,17 @@ def issues() -> list[IssueInfo]:
     return [_issue_info(r, counts[r["id"]]) for r in rows]
 
 
-def issue_detail(slug: str) -> tuple[IssueInfo, list[ArticleSummary]] | None:
+def issue_detail(
+    slug: str, page: str | None = None
+) -> tuple[IssueInfo, Page[ArticleSummary]] | None:
     rows = _values(Issue.objects.filter(is_public=True, slug=slug))
     if not rows:
         return None
-    articles = _values(_published().filter(issue_id=rows[0]["id"]).order_by("publish_at", "id"))
-    if not articles:
+    # The oldest first, as an issue always listed them (every other list: the latest first).
+    found = _page_of(_listed(issue_id=rows[0]["id"], oldest_first=True), page)
+    if found is None:
         return None
-    return _issue_info(rows[0], len(articles)), _summaries(articles)
+    return _issue_info(rows[0], found.count), found
 
 
 @build_cached
@@ -753,6 +809,12 @@ def newspaper_pages(languages: Iterable[str] = ()) -> dict[str, str]:
         def listing(members: Iterable[Row]) -> list[str]:
             return [listed[r["id"]] for r in members]
 
+        def paged(url: str, info: Any, members: list[Row]) -> None:
+            # Each page of a list by what it shows: its own articles, and how many there are
+            # (its page navigation). A changed article changes the pages that list it only.
+            for page_url, shown in _page_urls(url, len(members)).items():
+                page(page_url, info, len(members), listing(members[shown]))
+
         def feed(members: list[Row]) -> list[str]:
             return [full[r["id"]] for r in members[:FEED_LENGTH]]
 
@@ -776,7 +838,7 @@ def newspaper_pages(languages: Iterable[str] = ()) -> dict[str, str]:
         )
         page(reverse("publishing:archive"), months_shown)
         for (year, month), members in month_counts.items():
-            page(_month_url(year, month), listing(members))
+            paged(_month_url(year, month), None, members)
         for code in language_codes:
             members = [r for r in rows if r["language"] == code]
             page(reverse("publishing:language", args=[code]), listing(members[:LATEST]))
@@ -791,7 +853,7 @@ def newspaper_pages(languages: Iterable[str] = ()) -> dict[str, str]:
         )
         for topic_id, members in by_topic.items():
             slug = topic_rows[topic_id]["slug"]
-            page(reverse("publishing:topic", args=[slug]), topic_rows[topic_id], listing(members))
+            paged(reverse("publishing:topic", args=[slug]), topic_rows[topic_id], members)
             page(reverse("publishing:topic_feed", args=[slug]), topic_rows[topic_id], feed(members))
         by_byline: dict[int, list[Row]] = defaultdict(list)
         for r in rows:
@@ -803,14 +865,14 @@ def newspaper_pages(languages: Iterable[str] = ()) -> dict[str, str]:
         )
         for byline_id, members in by_byline.items():
             url = reverse("publishing:author", args=[bylines[byline_id]["slug"]])
-            page(url, bylines[byline_id], listing(members))
+            paged(url, bylines[byline_id], members)
         page(reverse("publishing:issues"), [(r, issue_counts[r["id"]]) for r in issues_shown])
         for r in issues_shown:
             members = sorted(
                 (a for a in latest_issues if a["issue"] == r["id"]),
                 key=lambda a: (a["publish_at"], a["id"]),
             )
-            page(reverse("publishing:issue", args=[r["slug"]]), r, listing(members))
+            paged(reverse("publishing:issue", args=[r["slug"]]), r, members)
         campaign_model = _campaign_model()
         if campaign_model is not None:
             campaign_type = ContentType.objects.get_for_model(campaign_model)

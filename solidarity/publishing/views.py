@@ -48,11 +48,11 @@ def archive(request: HttpRequest) -> HttpResponse:
 
 @require_safe
 def month(request: HttpRequest, year: int, month: str) -> HttpResponse:
-    found = data.month_page(year, int(month))
+    found = data.month_page(year, int(month), request.GET.get("page"))
     if found is None:
         return _not_found(request)
-    info, articles = found
-    return render(request, "publishing/month.html", {"month": info, "articles": articles, **_nav()})
+    info, page = found
+    return render(request, "publishing/month.html", {"month": info, "page": page, **_nav()})
 
 
 @require_safe
@@ -82,11 +82,11 @@ def issue_list(request: HttpRequest) -> HttpResponse:
 
 @require_safe
 def issue(request: HttpRequest, slug: str) -> HttpResponse:
-    found = data.issue_detail(slug)
+    found = data.issue_detail(slug, request.GET.get("page"))
     if found is None:
         return _not_found(request)
-    info, articles = found
-    context = {"issue": info, "articles": articles, **_nav()}
+    info, page = found
+    context = {"issue": info, "page": page, **_nav()}
     return render(request, "publishing/issue.html", context)
 
 
@@ -97,11 +97,11 @@ def topic_list(request: HttpRequest) -> HttpResponse:
 
 @require_safe
 def topic(request: HttpRequest, slug: str) -> HttpResponse:
-    found = data.topic_page(slug)
+    found = data.topic_page(slug, request.GET.get("page"))
     if found is None:
         return _not_found(request)
-    info, articles = found
-    context = {"topic": info, "articles": articles, **_nav()}
+    info, page = found
+    context = {"topic": info, "page": page, **_nav()}
     return render(request, "publishing/topic.html", context)
 
 
@@ -112,9 +112,9 @@ def author_list(request: HttpRequest) -> HttpResponse:
 
 @require_safe
 def author(request: HttpRequest, slug: str) -> HttpResponse:
-    found = data.author_page(slug)
+    found = data.author_page(slug, request.GET.get("page"))
     if found is None:
         return _not_found(request)
-    info, articles = found
-    context = {"author": info, "articles": articles, **_nav()}
+    info, page = found
+    context = {"author": info, "page": page, **_nav()}
     return render(request, "publishing/author.html", context)

@@ -16,11 +16,20 @@ from django.test import Client
 from django.utils import timezone, translation
 
 from solidarity.core.models import Section
-from solidarity.public.data import PER_PAGE
 from solidarity.publishing import public_data
 from solidarity.publishing.models import Article, Byline, Issue, Topic
 
+# The tests use pages of 25 (the documentation lists' size) rather than the newspaper's 100, to
+# make fewer articles; the code reads the size when it runs (see _small_pages).
+PER_PAGE = 25
 COUNT = 2 * PER_PAGE + 10  # three pages: 25, 25 and 10
+
+
+@pytest.fixture(autouse=True)
+def _small_pages(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(public_data, "ARTICLES_PER_PAGE", PER_PAGE)
+
+
 START = dt.datetime(2024, 3, 1, tzinfo=dt.UTC)
 SLUG = re.compile(r'href="/en/newspaper/articles/([a-z0-9-]+)/"')
 NEXT = re.compile(r'<a rel="next" href="([^"]+)"')

@@ -35,7 +35,6 @@ from solidarity.core.partialdate import MAX_DAY, MIN_DAY, PartialDate
 from solidarity.core.translation import LANGUAGES, Translated, pick
 from solidarity.documentation.models import Event, Organisation, Person, Place
 from solidarity.documentation.vocabularies import EventType
-from solidarity.public.data import PER_PAGE
 from solidarity.public.values import Page
 
 from .models import LANGUAGE_CHOICES, Article, ArticleCampaign, ArticleImage, Byline, Issue, Topic
@@ -43,6 +42,10 @@ from .services import article_html
 
 LATEST = 30
 FEED_LENGTH = 50
+# Articles on a page of a newspaper list (month, topic, author, issue). More than the
+# documentation lists' 25: an entry here is a title, a date and a line, and a month of a
+# busy paper would otherwise be 50 pages (and 50 files in every mirror).
+ARTICLES_PER_PAGE = 100
 LANGUAGE_NAMES: dict[str, str] = dict(LANGUAGE_CHOICES)
 
 Row = dict[str, Any]
@@ -385,12 +388,12 @@ def _listed(*, oldest_first: bool = False, **where: Any) -> tuple[int, ...]:
 
 def _page_of(ids: tuple[int, ...], number: str | None) -> Page[ArticleSummary] | None:
     """One page (`?page=N`) of a list of articles; None if the list is empty. Paginated as the
-    documentation site's lists are (`solidarity.public.data`): PER_PAGE to a page, and a bad
-    or out-of-range number gives the nearest page, not an error. Only the page's articles are
-    read and summarised: a month lists a thousand."""
+    documentation site's lists are (`solidarity.public.data`), ARTICLES_PER_PAGE to a page: a
+    bad or out-of-range number gives the nearest page, not an error. Only the page's articles
+    are read and summarised: a month lists a thousand."""
     if not ids:
         return None
-    paginator = Paginator(ids, PER_PAGE)
+    paginator = Paginator(ids, ARTICLES_PER_PAGE)
     page = paginator.get_page(number)
     shown = list(page.object_list)
     rows = {row["id"]: row for row in _values(Article.objects.filter(id__in=shown))}
@@ -410,11 +413,13 @@ def _page_urls(url: str, count: int) -> dict[str, slice]:
     """{URL: which of the list's articles it shows} of every page of a list of `count` articles
     at `url`, as the page navigation links to them (the first page is also `?page=1`, the
     "previous" link of the second). For the mirror's fingerprints (`newspaper_pages`)."""
-    if count <= PER_PAGE:
-        return {url: slice(0, PER_PAGE)}
-    pages = {url: slice(0, PER_PAGE)}
-    for number in range(1, (count - 1) // PER_PAGE + 2):
-        pages[f"{url}?page={number}"] = slice((number - 1) * PER_PAGE, number * PER_PAGE)
+    if count <= ARTICLES_PER_PAGE:
+        return {url: slice(0, ARTICLES_PER_PAGE)}
+    pages = {url: slice(0, ARTICLES_PER_PAGE)}
+    for number in range(1, (count - 1) // ARTICLES_PER_PAGE + 2):
+        pages[f"{url}?page={number}"] = slice(
+            (number - 1) * ARTICLES_PER_PAGE, number * ARTICLES_PER_PAGE
+        )
     return pages
 
 

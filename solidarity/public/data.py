@@ -19,7 +19,7 @@ import re
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from functools import reduce
+from functools import lru_cache, reduce
 from typing import Any, TypeVar
 
 from django.contrib.contenttypes.models import ContentType
@@ -186,7 +186,14 @@ def _tr(row: Row, base: str) -> Translated:
 
 
 def _label(choices: type[models.Choices], value: str) -> str:
-    return str(dict(choices.choices).get(value, value))
+    return str(_labels(choices).get(value, value))
+
+
+@lru_cache(maxsize=64)
+def _labels(choices: type[models.Choices]) -> dict[Any, Any]:
+    """Each value's label (lazy: written in the language active when read), per choices class;
+    `choices.choices` made its list afresh for every label, thousands in a build's batch."""
+    return dict(choices.choices)
 
 
 def _plain(text: str) -> Translated:

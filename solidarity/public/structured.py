@@ -22,9 +22,15 @@ from django.urls import reverse
 from django.utils.functional import Promise
 from django.utils.html import format_html
 from django.utils.safestring import SafeString, mark_safe
-from django.utils.text import Truncator
+from django.utils.text import (
+    Truncator,
+    add_truncation_text,
+    calculate_truncate_chars_length,
+)
 from django.utils.translation import gettext as _
 
+from solidarity.core import buildcache
+from solidarity.core.buildcache import build_cached
 from solidarity.core.partialdate import MAX_DAY, MIN_DAY, PartialDate, Precision
 
 from .values import (
@@ -54,6 +60,41 @@ _SCRIPT_ESCAPES = (("&", "\\u0026"), ("<", "\\u003C"), (">", "\\u003E"))
 # A site path that iri_to_uri leaves as it is (only characters it never quotes) and that
 # build_absolute_uri would not join with the page's address: no "//" host, no dot segments.
 _PLAIN_PATH = re.compile(r"/(?!/)[A-Za-z0-9\-._~/!$&'()*+,;=:@%]*")
+
+
+# What Django's slug converter accepts, and quote() leaves as it is.
+_PLAIN_SLUG = re.compile(r"[-a-zA-Z0-9_]+")
+# A slug standing for the record's own in an address worked out once per language.
+_SLUG_MARK = "slug-mark-0"
+
+
+# -- Addresses -------------------------------------------------------------------------------------
+
+
+def record_path(name: str, slug: object) -> str:
+    """`reverse(name, args=[slug])` for the detail page of a record ("public:person").
+
+    In a static build every page links many records, and each reverse was a walk of the
+    URLconf: there the address is reversed once per name and language, and a plain slug (one
+    the slug converter takes and quoting leaves alone) is put in its place. Anything else, and
+    the live site, reverse as before.
+    """
+    if isinstance(slug, str) and buildcache.is_active() and _PLAIN_SLUG.fullmatch(slug):
+        around = _path_around_slug(name)
+        if around is not None:
+            return around[0] + slug + around[1]
+    return reverse(name, args=[slug])
+
+
+@build_cached
+def _path_around_slug(name: str) -> tuple[str, str] | None:
+    """What comes before and after the slug in the address of `name` (None if it is not plain:
+    the mark must stand exactly once, with the slug converter's own rule)."""
+    path = reverse(name, args=[_SLUG_MARK])
+    before, mark, after = path.partition(_SLUG_MARK)
+    if not mark or _SLUG_MARK in after:
+        return None
+    return before, after
 
 
 # -- Dates ---------------------------------------------------------------------------------------
@@ -116,7 +157,7 @@ def party(value: Party, absolute: Absolute) -> Json | None:
     return {
         "@type": kind,
         "name": value.name.text,
-        "url": absolute(reverse(view, args=[value.slug])),
+        "url": absolute(record_path(view, value.slug)),
     }
 
 
@@ -135,7 +176,7 @@ def event_ref(ref: EventRef, absolute: Absolute) -> Json:
     data: Json = {
         "@type": "Event",
         "name": ref.title.text,
-        "url": absolute(reverse("public:event", args=[ref.slug])),
+        "url": absolute(record_path("public:event", ref.slug)),
     }
     put(data, "startDate", schema_date(ref.date))
     return data
@@ -150,7 +191,7 @@ def organisation(org: OrganisationDetail, absolute: Absolute) -> Json:
         "@context": CONTEXT,
         "@type": "Organization",
         "name": name,
-        "url": absolute(reverse("public:organisation", args=[org.slug])),
+        "url": absolute(record_path("public:organisation", org.slug)),
     }
     other_names = [n.text for n in org.other_names] + [org.abbreviation]
     put(data, "alternateName", _unique(other_names, name))
@@ -170,7 +211,7 @@ def person(detail: PersonDetail, absolute: Absolute) -> Json:
         "@context": CONTEXT,
         "@type": "Person",
         "name": detail.name,
-        "url": absolute(reverse("public:person", args=[detail.slug])),
+        "url": absolute(record_path("public:person", detail.slug)),
     }
     forms = [form.name for group in detail.name_groups for form in group.names]
     put(data, "alternateName", _unique(forms, detail.name))
@@ -185,7 +226,7 @@ def event(detail: EventDetail, absolute: Absolute) -> Json:
         "@context": CONTEXT,
         "@type": "Event",
         "name": detail.title.text,
-        "url": absolute(reverse("public:event", args=[detail.slug])),
+        "url": absolute(record_path("public:event", detail.slug)),
     }
     put(data, "startDate", schema_date(detail.date))
     put(data, "description", detail.summary.text)
@@ -251,7 +292,14 @@ def cut(text: str) -> str:
     text = unicodedata.normalize("NFC", " ".join(text.split()))
     if len(text) <= DESCRIPTION_LENGTH:
         return text
-    return Truncator(text).chars(DESCRIPTION_LENGTH)
+    head = text[: DESCRIPTION_LENGTH + 1]
+    if any(unicodedata.combining(character) for character in set(head)):
+        return Truncator(text).chars(DESCRIPTION_LENGTH)
+    # Without combining characters each character counts as one, and Truncator.chars (which
+    # counted them one by one, a good part of a detail page's metadata) keeps as many as
+    # leave room for its ellipsis in the reader's language.
+    room = calculate_truncate_chars_length(DESCRIPTION_LENGTH, None)
+    return str(add_truncation_text(text[:room]))
 
 
 def _attribute(value: object) -> str:

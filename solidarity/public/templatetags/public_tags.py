@@ -117,6 +117,10 @@ def _language_urls(path: str) -> dict[str, str]:
     return _translated_urls(path, match)
 
 
+# The record pages, each addressed by its slug alone (solidarity/public/urls.py).
+_RECORD_PAGES = frozenset({"public:person", "public:event", "public:organisation"})
+
+
 def _translated_urls(path: str, match: ResolverMatch) -> dict[str, str]:
     name = f"{match.namespace}:{match.url_name}" if match.namespace else match.url_name
     prefix = f"/{translation.get_language()}/"
@@ -124,7 +128,10 @@ def _translated_urls(path: str, match: ResolverMatch) -> dict[str, str]:
         # Reversed in the page's own language only: in the others the address differs by its
         # prefix alone (each language's reverse was most of this tag's time).
         try:
-            here = reverse(name, args=match.args, kwargs=match.kwargs)
+            if name in _RECORD_PAGES and not match.args and list(match.kwargs) == ["slug"]:
+                here = structured.record_path(name, match.kwargs["slug"])
+            else:
+                here = reverse(name, args=match.args, kwargs=match.kwargs)
         except NoReverseMatch:
             here = None
         if here == path:
@@ -169,6 +176,42 @@ def _prefixed_names(resolver: URLResolver) -> frozenset[str]:
     return frozenset(good - bad)
 
 
+@register.simple_tag
+def language_alternates(versions: list[LanguageVersion]) -> SafeString:
+    """The page's `<link rel="alternate" hreflang>` for each language version, as a template
+    loop wrote them (one per page of a static build: the loop was a part of its time)."""
+    return mark_safe(  # noqa: S308  every value is escaped
+        "".join(
+            f'\n  <link rel="alternate" hreflang="{html.escape(v.code)}"'
+            f' href="{html.escape(v.absolute_url)}">'
+            for v in versions
+        )
+    )
+
+
+@register.simple_tag
+def language_buttons(versions: list[LanguageVersion], not_found: object) -> SafeString:
+    """The language switch's buttons, each posting its version's address (none on the 404
+    page, whose address is not to be confirmed), as a template loop wrote them."""
+    buttons = []
+    for v in versions:
+        target = "" if not_found else f' formaction="{html.escape(v.switch_url)}"'
+        current = ' aria-current="true"' if v.is_current else ""
+        code = html.escape(v.code)
+        buttons.append(
+            f'<button type="submit" name="language" value="{code}" lang="{code}"'
+            f"{target}{current}>{html.escape(str(v.name))}</button>"
+        )
+    return mark_safe("".join(buttons))  # noqa: S308  every value is escaped
+
+
+@register.simple_tag
+def record_url(name: str, slug: object) -> str:
+    """`{% url name slug %}` for a record's detail page, cheaper in a static build
+    (structured.record_path); escaped as the url tag escapes it."""
+    return structured.record_path(name, slug)
+
+
 @register.filter
 def has_language_in_address(versions: list[LanguageVersion]) -> bool:
     """Whether the versions have addresses of their own (pages outside i18n_patterns do not)."""
@@ -184,7 +227,25 @@ def count(value: int | None) -> str:
 @register.filter
 def day(value: dt.date | None) -> str:
     """A calendar day as the reader writes it: 16 December 2011 / 2011 жылғы 16 желтоқсан."""
-    return datewords.write_day(value) if value is not None else ""
+    return _day(value) if value is not None else ""
+
+
+@register.filter
+def written(value: PartialDate | None) -> str:
+    """`{{ value.display }}`: a partial date as the reader writes it ("June 2012")."""
+    return _written(value) if value is not None else ""
+
+
+@build_cached
+def _written(value: PartialDate) -> str:
+    # In a static build once per date and language: the same dates (an event's, a source's)
+    # stand on many pages, and each was written out again.
+    return value.display()
+
+
+@build_cached
+def _day(value: dt.date) -> str:
+    return datewords.write_day(value)
 
 
 @register.simple_tag
@@ -226,9 +287,9 @@ def known(value: object) -> SafeString:
     if isinstance(value, Translated):
         return text(value) if value.text else known(None)
     if isinstance(value, PartialDate):
-        return conditional_escape(value.display())
+        return conditional_escape(_written(value))
     if isinstance(value, dt.date):
-        return conditional_escape(datewords.write_day(value))
+        return conditional_escape(_day(value))
     return conditional_escape(str(value))
 
 
@@ -311,19 +372,24 @@ def open_graph(context: template.Context, value: object = None) -> SafeString:
     request = context.get("request")
     if request is None:
         return mark_safe("")
-    versions = language_versions({"request": request})
+    # The versions base.html made for this page already, else made again.
+    versions = context.get("versions")
+    if not isinstance(versions, list) or not all(isinstance(v, LanguageVersion) for v in versions):
+        versions = language_versions({"request": request})
     alternates = (
         tuple(v.code for v in versions if not v.is_current)
         if has_language_in_address(versions)
         else ()
     )
-    kind, title, description = "website", _page_title(context), ""
+    # A record's page is titled by its record; any other page by its title block.
     if isinstance(value, PersonDetail):
         kind, title, description = "profile", value.name, value.summary.text
     elif isinstance(value, OrganisationDetail):
-        title, description = value.name.text, value.summary.text
+        kind, title, description = "website", value.name.text, value.summary.text
     elif isinstance(value, EventDetail):
-        title, description = value.title.text, value.summary.text
+        kind, title, description = "website", value.title.text, value.summary.text
+    else:
+        kind, title, description = "website", _page_title(context), ""
     # The path without its query, as for the language versions: a crafted query is not echoed.
     graph = structured.OpenGraph(
         title=title,
@@ -342,7 +408,7 @@ def json_ld(context: template.Context, value: object) -> SafeString:
     request = context.get("request")
     if request is None:
         return mark_safe("")
-    absolute = request.build_absolute_uri
+    absolute = structured.absolute_urls(request)
     if isinstance(value, PersonDetail):
         return structured.script(structured.person(value, absolute))
     if isinstance(value, OrganisationDetail):

@@ -111,7 +111,8 @@ def test_a_long_list_comes_in_pages_in_its_order(client: Client, paper: Paper, n
         assert following == f"?page={len(pages) + 1}"
         html = get(client, base + following)
         assert f"page {len(pages) + 1} of 3" in html
-        assert link(PREV, html) == f"?page={len(pages)}"
+        # The first page by its own address: one address (and one mirror file) per page.
+        assert link(PREV, html) == (base if len(pages) == 1 else f"?page={len(pages)}")
         pages.append(slugs(html))
     assert [len(p) for p in pages] == [PER_PAGE, PER_PAGE, COUNT - 2 * PER_PAGE]
     assert [s for p in pages for s in p] == expected
@@ -166,13 +167,13 @@ def test_each_page_of_a_list_has_its_own_fingerprint(paper: Paper) -> None:
     """Changing an article on page 2 changes page 2's fingerprint, not pages 1 and 3'."""
     base = "/en/newspaper/topics/repression/"
     before = fingerprints()
-    assert {f"{base}?page={n}" for n in (1, 2, 3)} <= set(before)
-    assert f"{base}?page=4" not in before
+    assert {base, f"{base}?page=2", f"{base}?page=3"} <= set(before)
+    assert f"{base}?page=1" not in before and f"{base}?page=4" not in before
     on_page_two = paper.published[::-1][PER_PAGE + 3]
     Article.objects.filter(slug=on_page_two).update(title="A new title")
     after = fingerprints()
     assert after[f"{base}?page=2"] != before[f"{base}?page=2"]
-    for url in (base, f"{base}?page=1", f"{base}?page=3"):
+    for url in (base, f"{base}?page=3"):
         assert after[url] == before[url], url
 
 
@@ -183,10 +184,11 @@ def test_the_mirror_holds_every_page_and_links_them(paper: Paper, tmp_path: Path
     call_command("mirror", str(dest), "-q", stdout=io.StringIO(), stderr=io.StringIO())
     folder = dest / "en/newspaper/topics/repression"
     names = sorted(p.name for p in folder.glob("index*.html"))
-    assert names == ["index--page-1.html", "index--page-2.html", "index--page-3.html", "index.html"]
+    # The first page once: "previous" on page 2 leads to its own address, not "?page=1".
+    assert names == ["index--page-2.html", "index--page-3.html", "index.html"]
     second = (folder / "index--page-2.html").read_text()
     assert link(NEXT, second) == "index--page-3.html"
-    assert link(PREV, second) == "index--page-1.html"
+    assert link(PREV, second) == "index.html"
     shown = re.findall(r'href="(\.\./\.\./articles/piece-\d+/index\.html)"', second)
     assert len(set(shown)) == PER_PAGE
     assert all((folder / href).is_file() for href in shown)
@@ -200,3 +202,25 @@ def test_the_mirror_holds_every_page_and_links_them(paper: Paper, tmp_path: Path
     rewritten = {p.name for p in folder.glob("*.html") if p.stat().st_mtime_ns != written[p.name]}
     assert rewritten == {"index--page-2.html"}
     assert "A new title" in (folder / "index--page-2.html").read_text()
+
+
+@pytest.mark.parametrize(
+    ("address", "number", "expected"),
+    [
+        ("/en/people/?page=2", 1, "/en/people/"),
+        ("/en/people/?page=2", 3, "?page=3"),
+        ("/en/events/?person=anna&page=3", 2, "?person=anna&page=2"),
+        ("/en/events/?person=anna&page=2", 1, "?person=anna"),
+    ],
+)
+def test_page_links_keep_the_filters_and_give_the_first_page_its_own_address(
+    address: str, number: int, expected: str
+) -> None:
+    """Shared by the documentation and newspaper lists (public/_pagination.html)."""
+    from django.template import Context
+    from django.test import RequestFactory
+
+    from solidarity.public.templatetags.public_tags import page_link
+
+    request = RequestFactory().get(address)
+    assert page_link(Context({"request": request}), number) == expected

@@ -411,12 +411,10 @@ def _page_of(ids: tuple[int, ...], number: str | None) -> Page[ArticleSummary] |
 
 def _page_urls(url: str, count: int) -> dict[str, slice]:
     """{URL: which of the list's articles it shows} of every page of a list of `count` articles
-    at `url`, as the page navigation links to them (the first page is also `?page=1`, the
-    "previous" link of the second). For the mirror's fingerprints (`newspaper_pages`)."""
-    if count <= ARTICLES_PER_PAGE:
-        return {url: slice(0, ARTICLES_PER_PAGE)}
+    at `url`, as the page navigation links to them (the first page by its own address, never
+    `?page=1`). For the mirror's fingerprints (`newspaper_pages`)."""
     pages = {url: slice(0, ARTICLES_PER_PAGE)}
-    for number in range(1, (count - 1) // ARTICLES_PER_PAGE + 2):
+    for number in range(2, (count - 1) // ARTICLES_PER_PAGE + 2):
         pages[f"{url}?page={number}"] = slice(
             (number - 1) * ARTICLES_PER_PAGE, number * ARTICLES_PER_PAGE
         )

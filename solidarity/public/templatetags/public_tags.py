@@ -416,3 +416,16 @@ def json_ld(context: template.Context, value: object) -> SafeString:
     if isinstance(value, EventDetail):
         return structured.script(structured.event(value, absolute))
     raise template.TemplateSyntaxError(f"json_ld has no schema for {type(value).__name__}")
+
+
+@register.simple_tag(takes_context=True)
+def page_link(context: template.Context, number: int) -> str:
+    """The address of page `number` of the list shown: `?page=N` with its other filters kept,
+    and the first page by the list's own address, never `?page=1`: one address per page, so
+    one file per page in the mirror and one address for search engines."""
+    request = context["request"]
+    query = request.GET.copy()
+    query.pop("page", None)
+    if number != 1:
+        query["page"] = str(number)
+    return f"?{query.urlencode()}" if query else str(request.path)

@@ -11,11 +11,19 @@ else goes through Django's test client and the whole middleware stack. While a m
 `solidarity.core.buildcache` answers repeated questions to the data layers once (the newspaper's
 languages, the timeline form's choices, each article's summary), and articles are loaded in
 batches. Pages are rendered, then rewritten and written, by forked worker processes (one per
-CPU) when the database allows it; each opens its own connection.
+CPU) when the database allows it; each opens its own connection. Before they are forked, the
+parent loads every article's summary in each language and renders one page of each kind and
+language: the workers share that build cache instead of each learning it again (frozen for the
+garbage collector, so that no child walks it).
 
 Every link to the site is rewritten to a relative link to a file (`…/index.html`), so the copy
 works from a USB stick (file://) and from any sub-path of any host. A link to a page that cannot
 work offline (the admin, a form's target, the language switch) leads to `offline.html`.
+
+The header's search by name becomes the same form sent to the mirror's offline search page
+(`search.html?q=…`, which works from file:// too); the language switch becomes links to the
+page in each language; a form that posts (a petition, a sign-up) becomes a note that it needs
+the live site.
 
 A list's filter form (the timeline's) becomes links to the filtered pages the mirror holds. A
 filter with more than FILTER_INLINE_LIMIT choices is not repeated on every page of its list: it
@@ -34,6 +42,7 @@ no longer part of the site. Fingerprints are digests of public data only, and of
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import html
 import json
@@ -78,6 +87,10 @@ MIRRORED_NAMESPACES = frozenset({"public", "publishing", "campaigns"})
 # Namespaces whose views are called directly, without the middleware stack (see _call).
 DIRECT_NAMESPACES = frozenset({"public", "publishing"})
 SEARCH_PAGE = "/search.html"
+# The site's search by name (a form in the header of every page) and what replaces it in the
+# mirror: the same form, sent to the offline search page, which reads its words from ?q=.
+NAME_SEARCH = "search:public"
+SITE_SEARCH_FORM = "publishing/mirror_site_search.html"
 OFFLINE_PAGE = "/offline.html"
 OFFLINE_FILE = "offline.html"
 # Files of the mirror's own, beside the site's pages.
@@ -88,6 +101,9 @@ EXTRAS = frozenset(
 # repeated on every page of its list but becomes one link to a page that lists the choices (see
 # the module's docstring).
 FILTER_INLINE_LIMIT = 30
+# Pages to render from which the parent loads every article's summary before forking workers
+# (see Mirror._warm): fewer pages would not list most articles.
+WARM_SUMMARIES_FROM = 500
 SOURCE_SUFFIXES = {".py", ".html", ".css", ".js", ".txt", ".mo", ".json", ".yaml"}
 
 # An href, src or action attribute; only one preceded by white space is a link (not
@@ -583,6 +599,12 @@ class Mirror:
                         self.report.reused += 1
                 batches = _batches(to_render, 100)
                 if pool is None and len(batches) > 1:
+                    if self.workers > 1 and _can_fork():
+                        for page in self._warm(to_render):
+                            pages[page.url] = page
+                            self.report.rendered += 1
+                        done = set(pages)
+                        batches = _batches([p for p in to_render if p[0] not in done], 100)
                     pool = stack.enter_context(self._pool(self.workers))
                 for rendered in self._parallel(_render_task, batches, pool):
                     for page in rendered:
@@ -592,6 +614,31 @@ class Mirror:
                 frontier = self._following(frontier, pages, queued)
         self._tick(len(pages), len(queued), force=True)
         return pages
+
+    def _warm(self, to_render: list[tuple[str, str]]) -> list[_Page]:
+        """Learn here, once, what every worker would learn again: forked workers share it
+        (copy-on-write). Each worker of a cold build listed nearly every article, so loaded
+        nearly every summary, in each language; and met each kind of page in each language
+        (the newspaper's languages, months and topics, the timeline form's choices, the
+        fragments of every page). Returns the pages rendered here: one of each kind and
+        language. Only while a build cache is active (outside one nothing would be kept)."""
+        if not buildcache.is_active():
+            return []
+        # A build that renders few pages would not list most articles: not worth loading them.
+        if len(to_render) >= WARM_SUMMARIES_FROM:
+            rows = public_data._values(public_data._published().order_by("pk"))
+            for code, _name in settings.LANGUAGES:
+                with translation.override(code):
+                    for chunk in _batches(rows, 500):
+                        public_data._summaries(chunk)
+        sample: dict[tuple[str | None, str, str | None], tuple[str, str]] = {}
+        for url, fingerprint in to_render:
+            path = urlsplit(url).path
+            match = self._match(path)
+            if match is not None:
+                kind = (translation.get_language_from_path(path), match.namespace, match.url_name)
+                sample.setdefault(kind, (url, fingerprint))
+        return self._render_batch(list(sample.values()))
 
     def _following(
         self, frontier: list[str], pages: dict[str, _Page], queued: set[str]
@@ -623,8 +670,14 @@ class Mirror:
             # A child must not share the parent's database connection: each opens its own.
             connections.close_all()
             context = multiprocessing.get_context("fork")
-            with context.Pool(min(self.workers, size)) as pool:
-                yield pool
+            # What the parent learnt (the build cache) is the workers' too: frozen, the
+            # children's collections do not walk it (nor copy its pages by touching it).
+            gc.freeze()
+            try:
+                with context.Pool(min(self.workers, size)) as pool:
+                    yield pool
+            finally:
+                gc.unfreeze()
         finally:
             _WORKER = None
 
@@ -679,9 +732,10 @@ class Mirror:
     ) -> str:
         """Forms cannot work in a static copy: each becomes links to the pages it would reach.
 
-        A language switch becomes links to this page in each language; the timeline's filter
-        form becomes links to every filtered page the mirror holds; any other form (a petition,
-        a sign-up) becomes a note leading to offline.html. The last two are the same on many
+        A language switch becomes links to this page in each language; the header's search by
+        name becomes a form sent to the offline search page; the timeline's filter form becomes
+        links to every filtered page the mirror holds; any other form (a petition, a sign-up)
+        becomes a note leading to offline.html. The last three are the same on many
         pages: they are left as markers, their text appended to `shared` (see rewrite).
         """
 
@@ -712,6 +766,9 @@ class Mirror:
             action = _ACTION.search(attributes)
             if "post" not in attributes.lower() and action is not None:
                 base = self._same_site(url, action[1])
+                if base is not None and self._is_name_search(base):
+                    # The header's name search (on every page) searches the copy's own index.
+                    return marker(self._fragment(SITE_SEARCH_FORM, search=SEARCH_PAGE))
                 if base is not None:
                     return marker(self._filter_links(base, inner, pages, choices))
             return marker(self._fragment("publishing/mirror_form.html", offline=OFFLINE_PAGE))
@@ -736,6 +793,11 @@ class Mirror:
             return text
         out.append(text[position:])
         return "".join(out)
+
+    def _is_name_search(self, target: str) -> bool:
+        """Whether `target` is the site's search by name, which the mirror cannot answer."""
+        match = self._match(urlsplit(target).path)
+        return match is not None and match.view_name == NAME_SEARCH
 
     def _fragment(self, template: str, **context: str) -> str:
         """A small template of the mirror's own, rendered once per language and context."""

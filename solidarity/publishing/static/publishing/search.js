@@ -45,5 +45,9 @@
     status.textContent = found ? status.dataset.count + found : status.dataset.empty;
   }
   input.addEventListener("input", run);
+  // The header's search form of every page of the copy sends its words here as ?q=… (a file://
+  // address keeps its query), so that a search begun on any page shows its results.
+  var asked = new URLSearchParams(window.location.search).get("q");
+  if (asked) { input.value = asked; }
   if (input.value) { run(); }
 })();

@@ -10,17 +10,15 @@ import os
 import re
 import stat
 from pathlib import Path
-from urllib.parse import urlsplit
 
 import pytest
 from django.utils import translation
-from playwright.sync_api import sync_playwright
 
 from solidarity.core.models import Section
 from solidarity.publishing import mirror as mirror_module
 
 from .test_public_boundary import World, build_world, shows
-from .test_publishing_browser import CHROMIUM_ARGS
+from .test_publishing_browser import offline_page
 from .test_publishing_mirror import LANGS, Links, files_of, mirror, paper  # noqa: F401
 from .test_publishing_pages import Newspaper
 
@@ -136,30 +134,18 @@ def test_a_page_of_choices_is_followed_offline(paper: Newspaper, tmp_path: Path)
     """From the timeline on disk (file://), offline: to the choices, to a filtered timeline."""
     dest = tmp_path / "usb stick" / "mirror"
     mirror(dest, "-q")
-    requested: list[str] = []
-    with sync_playwright() as p:
-        browser = p.chromium.launch(
-            executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS, headless=True
-        )
-        try:
-            context = browser.new_context(offline=True)
-            page = context.new_page()
-            page.on("request", lambda request: requested.append(request.url))
-            page.goto((dest / "en/events/index.html").as_uri())
-            by_type = page.locator("nav.mirror-filters p", has_text="Type:")
-            by_type.get_by_role("link", name=re.compile(r"^Choose from \d+$")).click()
-            page.wait_for_url("**/en/events/index.choose-type.html")
-            assert page.locator("h1").inner_text() == "Type"
-            page.get_by_role("link", name="strike", exact=True).click()
-            page.wait_for_url("**/en/events/index--type-strike.html")
-            assert page.locator("h1").inner_text() == "Timeline"
-            assert page.get_by_text("Zhanaozen oil workers' strike").count()
-            page.go_back()
-            page.get_by_role("link", name="Back to the unfiltered list").click()
-            page.wait_for_url("**/en/events/index.html")
-        finally:
-            browser.close()
-    assert requested and all(urlsplit(url).scheme == "file" for url in requested), requested
+    with offline_page(dest / "en/events/index.html") as page:
+        by_type = page.locator("nav.mirror-filters p", has_text="Type:")
+        by_type.get_by_role("link", name=re.compile(r"^Choose from \d+$")).click()
+        page.wait_for_url("**/en/events/index.choose-type.html")
+        assert page.locator("h1").inner_text() == "Type"
+        page.get_by_role("link", name="strike", exact=True).click()
+        page.wait_for_url("**/en/events/index--type-strike.html")
+        assert page.locator("h1").inner_text() == "Timeline"
+        assert page.get_by_text("Zhanaozen oil workers' strike").count()
+        page.go_back()
+        page.get_by_role("link", name="Back to the unfiltered list").click()
+        page.wait_for_url("**/en/events/index.html")
 
 
 @pytest.mark.parametrize("umask", [0o022, 0o077])

@@ -9,15 +9,13 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from urllib.parse import urlsplit
 
 import pytest
-from playwright.sync_api import sync_playwright
 
 from solidarity.campaigns.models import Campaign, Petition
 from solidarity.core.models import Section
 
-from .test_publishing_browser import CHROMIUM_ARGS
+from .test_publishing_browser import offline_page
 from .test_publishing_mirror import mirror, paper  # noqa: F401
 from .test_publishing_pages import Newspaper
 
@@ -83,24 +81,12 @@ def test_the_header_search_works_offline(paper: Newspaper, tmp_path: Path) -> No
     reach search.html, which shows what it found."""
     dest = tmp_path / "usb stick" / "mirror"
     mirror(dest, "-q")
-    requested: list[str] = []
-    with sync_playwright() as p:
-        browser = p.chromium.launch(
-            executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS, headless=True
-        )
-        try:
-            context = browser.new_context(offline=True)
-            page = context.new_page()
-            page.on("request", lambda request: requested.append(request.url))
-            page.goto((dest / "en/people/natalya-sokolova/index.html").as_uri())
-            page.get_by_label("Search names").fill("natalya free")
-            page.get_by_role("button", name="Search", exact=True).click()
-            page.wait_for_url("**/search.html?q=natalya+free")
-            assert page.locator("#search-input").input_value() == "natalya free"
-            result = page.locator("#search-results a").first
-            assert result.inner_text() == "Free Natalya Sokolova"
-            result.click()
-            page.wait_for_url("**/en/newspaper/articles/free-natalya/index.html")
-        finally:
-            browser.close()
-    assert requested and all(urlsplit(url).scheme == "file" for url in requested), requested
+    with offline_page(dest / "en/people/natalya-sokolova/index.html") as page:
+        page.get_by_label("Search names").fill("natalya free")
+        page.get_by_role("button", name="Search", exact=True).click()
+        page.wait_for_url("**/search.html?q=natalya+free")
+        assert page.locator("#search-input").input_value() == "natalya free"
+        result = page.locator("#search-results a").first
+        assert result.inner_text() == "Free Natalya Sokolova"
+        result.click()
+        page.wait_for_url("**/en/newspaper/articles/free-natalya/index.html")

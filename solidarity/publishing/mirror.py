@@ -626,11 +626,7 @@ class Mirror:
             return []
         # A build that renders few pages would not list most articles: not worth loading them.
         if len(to_render) >= WARM_SUMMARIES_FROM:
-            rows = public_data._values(public_data._published().order_by("pk"))
-            for code, _name in settings.LANGUAGES:
-                with translation.override(code):
-                    for chunk in _batches(rows, 500):
-                        public_data._summaries(chunk)
+            public_data.warm_summaries(code for code, _name in settings.LANGUAGES)
         sample: dict[tuple[str | None, str, str | None], tuple[str, str]] = {}
         for url, fingerprint in to_render:
             path = urlsplit(url).path

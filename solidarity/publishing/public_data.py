@@ -518,6 +518,19 @@ def article(slug: str) -> ArticleDetail | None:
     return found[0] if found else None
 
 
+def warm_summaries(languages: Iterable[str]) -> None:
+    """In a static build, summarise every published article in each language now, before the
+    mirror forks its workers: they inherit the summaries instead of each loading nearly all
+    of them again (a cold build lists every article). Outside a build it does nothing."""
+    if not buildcache.is_active():
+        return
+    rows = _values(_published().order_by("pk"))
+    for code in languages:
+        with translation.override(code):
+            for start in range(0, len(rows), 500):
+                _summaries(rows[start : start + 500])
+
+
 def prefetch_articles(slugs: Iterable[str]) -> None:
     """In a static build, load these articles in bulk, so that `article(slug)` finds them.
 

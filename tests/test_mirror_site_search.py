@@ -12,11 +12,10 @@ from pathlib import Path
 
 import pytest
 
-from solidarity.campaigns.models import Campaign, Petition
 from solidarity.core.models import Section
 
 from .test_publishing_browser import offline_page
-from .test_publishing_mirror import mirror, paper  # noqa: F401
+from .test_publishing_mirror import mirror, paper, public_petition  # noqa: F401
 from .test_publishing_pages import Newspaper
 
 FORM = re.compile(r"<form\b[^>]*>.*?</form>", re.DOTALL)
@@ -25,28 +24,12 @@ EMPTY_FILTERS = re.compile(r'<nav class="filters mirror-filters"[^>]*>\s*</nav>'
 LABELS = {"en": "Search names", "ru": "Поиск по именам", "kk": "Есім бойынша іздеу"}
 
 
-def petition(section: Section) -> None:
-    """A public petition: its signing form posts, so it needs the live site."""
-    campaign = Campaign.objects.create(
-        section=section, is_public=True, slug="search-campaign", title_en="Search campaign"
-    )
-    Petition.objects.create(
-        section=section,
-        is_public=True,
-        campaign=campaign,
-        slug="search-petition",
-        title_en="Free them",
-        text_en="We call for their release.",
-        goal=100,
-    )
-
-
 def test_every_page_searches_the_copy_and_no_filters_box_is_empty(
     paper: Newspaper,  # noqa: F811
     section: Section,
     tmp_path: Path,
 ) -> None:
-    petition(section)
+    public_petition(section, "search")
     dest = tmp_path / "mirror"
     mirror(dest, "-q")
     search = (dest / "search.html").resolve()

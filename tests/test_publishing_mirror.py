@@ -386,19 +386,7 @@ def test_what_the_mirror_adds_is_in_the_pages_language(
 ) -> None:
     """The filter links' heading and the notes on forms that need the live site follow the
     page's language, whatever page was rendered before (campaign pages switch the language)."""
-    # A public petition: its signing form needs the live site.
-    campaign = Campaign.objects.create(
-        section=section, is_public=True, slug="mirror-campaign", title_en="Mirror campaign"
-    )
-    Petition.objects.create(
-        section=section,
-        is_public=True,
-        campaign=campaign,
-        slug="mirror-petition",
-        title_en="Free them",
-        text_en="We call for their release.",
-        goal=100,
-    )
+    public_petition(section)
     dest = tmp_path / "mirror"
     mirror(dest, "-q", "--workers", workers)
     expected = {
@@ -416,3 +404,20 @@ def test_what_the_mirror_adds_is_in_the_pages_language(
                 notes += 1
                 assert note in text, page
     assert notes, "no page had a form that needs the live site"
+
+
+def public_petition(section: Section, slug: str = "mirror") -> None:
+    """A public campaign (`<slug>-campaign`) with a public petition: its signing form posts,
+    so the mirror must point it to the live site."""
+    campaign = Campaign.objects.create(
+        section=section, is_public=True, slug=f"{slug}-campaign", title_en="Mirror campaign"
+    )
+    Petition.objects.create(
+        section=section,
+        is_public=True,
+        campaign=campaign,
+        slug=f"{slug}-petition",
+        title_en="Free them",
+        text_en="We call for their release.",
+        goal=100,
+    )

@@ -129,6 +129,15 @@ class World:
             language="ru",
             script="Cyrl",
             kind="native",
+            is_public=True,
+        )
+        # A name she would live under in hiding: internal, though she is public.
+        PersonName.objects.create(
+            person=self.sokolova,
+            name=self.canary("alias"),
+            language="en",
+            script="Latn",
+            kind="variant",
         )
         hidden_person = Person.objects.create(
             section=s,

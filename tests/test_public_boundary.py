@@ -141,9 +141,11 @@ class World:
             self._plant(obj, field, "hidden" if hidden else "shown")
 
     def make(self, model: type[Any], /, *, hidden: bool, **values: Any) -> Any:
-        if "is_public" in {f.name for f in model._meta.get_fields()}:
-            values.setdefault("section", self.section)
+        fields = {f.name for f in model._meta.get_fields()}
+        if "is_public" in fields:
             values.setdefault("is_public", not hidden)
+        if "section" in fields and "is_public" in fields:
+            values.setdefault("section", self.section)
         obj = model(**values)
         self.fill(obj, hidden=hidden)
         obj.save()
@@ -320,6 +322,9 @@ def build_world(section: Section) -> World:
         kind="native",
     )
     w.make(PersonName, hidden=True, person=hidden_person, script="Latn", kind="native")
+    # An internal name form of a public person (a name used in hiding): never shown, never a
+    # way to find them.
+    w.make(PersonName, hidden=True, person=person, script="Latn", kind="variant")
 
     shown_membership = w.make(
         Membership, hidden=False, person=person, organisation=org, role="member"

@@ -193,7 +193,7 @@ def case(section: Section, public_source: Source) -> Case:
         ("Tahir Muhamedzyanov", "en", "Latn", "variant"),
     ]:
         PersonName.objects.create(
-            person=takhir, name=name, language=language, script=script, kind=kind
+            person=takhir, name=name, language=language, script=script, kind=kind, is_public=True
         )
     ainur = Person.objects.create(
         section=section,

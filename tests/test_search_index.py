@@ -42,7 +42,7 @@ def make_person(
     for name in names:
         script = "Cyrl" if any("\u0400" <= c <= "\u04ff" for c in name) else "Latn"
         PersonName.objects.create(
-            person=person, name=name, language="kk", script=script, kind="native"
+            person=person, name=name, language="kk", script=script, kind="native", is_public=True
         )
     return person
 
@@ -84,7 +84,12 @@ def test_the_index_follows_every_change_of_a_name(section: Section, esenbek: Per
     """Adding, changing and deleting name forms and the record itself update the index."""
     assert not found("Jaksybekov")
     form = PersonName.objects.create(
-        person=esenbek, name="Есенбек Жаксыбеков", language="ru", script="Cyrl", kind="variant"
+        person=esenbek,
+        name="Есенбек Жаксыбеков",
+        language="ru",
+        script="Cyrl",
+        kind="variant",
+        is_public=True,
     )
     assert found("Jaksybekov") == [(Target.PERSON, esenbek.pk)]
     form.name = "Есенбек Мынбаев"

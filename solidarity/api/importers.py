@@ -248,7 +248,11 @@ def check_person(row: Row) -> PersonPlan:
                     % {"name": repr(name), "script": script.label},
                 )
             )
-        names.append(PersonName(name=name, language=language, script=script, kind=kind))
+        # A spreadsheet's name columns are the spellings the sources print: public with the
+        # person. A name to keep internal (one used in hiding) is added in the back office.
+        names.append(
+            PersonName(name=name, language=language, script=script, kind=kind, is_public=True)
+        )
     for name in (n.strip() for n in row.get("other_names", "").split("|")):
         if not name:
             continue
@@ -263,7 +267,9 @@ def check_person(row: Row) -> PersonPlan:
             continue
         # Without a column to say so, a variant's language is the usual one of its script.
         language = "ru" if found == NameScript.CYRILLIC else "en"
-        names.append(PersonName(name=name, language=language, script=found, kind="variant"))
+        names.append(
+            PersonName(name=name, language=language, script=found, kind="variant", is_public=True)
+        )
     for form in names:
         if len(form.name) > 300:
             problems.append(

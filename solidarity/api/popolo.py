@@ -89,7 +89,7 @@ def _slugs(rows: Iterable[Row]) -> dict[int, str]:
 
 def _names_of(person_ids: set[int]) -> dict[int, list[Row]]:
     found: dict[int, list[Row]] = defaultdict(list)
-    for row in _values(PersonName.objects.filter(person_id__in=person_ids)):
+    for row in _values(PersonName.objects.filter(person_id__in=person_ids, is_public=True)):
         found[row["person"]].append(row)
     return found
 

@@ -121,6 +121,8 @@ CLASSIFICATION: dict[str, dict[str, FieldClass]] = {
         "language": PUB,
         "script": PUB,
         "kind": PUB,
+        # Whether the form may be shown: the public layers read only forms where it is set.
+        "is_public": INT,
     },
     "documentation.Membership": {
         **_RECORD,

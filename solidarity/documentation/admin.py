@@ -702,7 +702,7 @@ def _person_search(prefix: str) -> tuple[str, ...]:
 
 class PersonNameInline(TabularInline):
     model = PersonName
-    fields = ("name", "language", "script", "kind")
+    fields = ("name", "language", "script", "kind", "is_public")
     extra = 1
     verbose_name = _("other name form")
     verbose_name_plural = _("name forms (every script and spelling the sources use)")

@@ -304,6 +304,19 @@ class PersonName(models.Model):
     )
     script = models.CharField(_("script"), max_length=4, choices=NameScript.choices)
     kind = models.CharField(_("kind"), max_length=20, choices=NameKind.choices)
+    # Threat: a name someone lives under in hiding, or a new identity after exile, is a name
+    # form too (staff must find the person by it), but shown on a public page, in an export or
+    # as a hit of the public search it tells the state whom to look for under that name. So a
+    # form is internal until someone publishes it; forgetting to costs findability, not a life.
+    is_public = models.BooleanField(
+        _("public"),
+        default=False,
+        help_text=_(
+            "Shown on public pages and exports, and found by the public search, when the "
+            "person is public. Leave unticked for a name that could endanger them (a name "
+            "used in hiding, a new identity)."
+        ),
+    )
 
     class Meta:
         ordering = ["person", "script", "language", "name"]

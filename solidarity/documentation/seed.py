@@ -110,7 +110,7 @@ _PERSON = (
     {"public", "patronymic", "birth_year", "occupation", "summary", "internal_notes"}
     | {"names", "citations", "memberships", "prosecutions", "detentions", "recognitions"},
 )
-_NAME = ({"name", "language", "script", "kind"}, set[str]())
+_NAME = ({"name", "language", "script", "kind"}, {"public"})
 _MEMBERSHIP = ({"organisation", "role"}, {"start", "end", "citations"} | _RECORD)
 _EVENT = (
     {"slug", "section", "type", "title", "date"},
@@ -323,15 +323,19 @@ class _Loader:
         person = self.upsert(Person, where, {"slug": slug}, values)
         self.remember(slug, person)
         self.cite(person, data, where)
+        inherited = (person.section, person.is_public)
         for name_item, name_where in self.entries(data, "names", where):
             name_data = self.entry(name_item, name_where, _NAME)
             self.upsert(
                 PersonName,
                 name_where,
                 {"person": person, "name": self.text(name_data, "name", name_where)},
-                self.texts(name_data, name_where, "language", "script", "kind"),
+                {
+                    **self.texts(name_data, name_where, "language", "script", "kind"),
+                    # As nested records do: the person's flag unless the form says otherwise.
+                    "is_public": self.record(name_data, name_where, inherited)["is_public"],
+                },
             )
-        inherited = (person.section, person.is_public)
         for member_item, member_where in self.entries(data, "memberships", where):
             member_data = self.entry(member_item, member_where, _MEMBERSHIP)
             key = {

@@ -810,7 +810,9 @@ def _person_details(slugs: Iterable[str]) -> dict[str, PersonDetail]:
     if not rows:
         return {}
     ids = [row["id"] for row in rows]
-    names = _grouped(_values(PersonName.objects.filter(person_id__in=ids)), "person")
+    names = _grouped(
+        _values(PersonName.objects.filter(person_id__in=ids, is_public=True)), "person"
+    )
     members = _grouped(_values(_public_memberships().filter(person_id__in=ids)), "person")
     prosecutions = _grouped(_values(_public_prosecutions().filter(person_id__in=ids)), "person")
     detentions = _grouped(_values(_public_detentions().filter(person_id__in=ids)), "person")

@@ -172,6 +172,8 @@ def merge_people(
                 language="ru" if script == "cyrillic" else "en",
                 script=NameScript.CYRILLIC if script == "cyrillic" else NameScript.LATIN,
                 kind=NameKind.VARIANT,
+                # The removed record's name was shown wherever that record was.
+                is_public=remove.is_public,
             )
             created.append({"model": "documentation.PersonName", "id": form.pk})
 

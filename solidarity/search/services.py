@@ -95,8 +95,28 @@ def name_forms(obj: models.Model) -> list[str]:
     return list(seen)
 
 
-def _rows_for(target: str, pk: int, forms: Iterable[str], published: bool) -> Iterator[NameKey]:
-    for form in forms:
+def indexed_forms(obj: models.Model, names: Iterable[PersonName] | None = None) -> dict[str, bool]:
+    """{name form: whether the public search may find the record by it} of a record.
+
+    A record's forms are public with the record, except a person's name forms that are not
+    themselves public: the public search must not find a person by a name they live under in
+    hiding (a hit would confirm to anyone typing it who that is). `names`: the person's
+    prefetched PersonName rows, if loaded."""
+    public = bool(getattr(obj, "is_public", False))
+    if not isinstance(obj, Person):
+        return dict.fromkeys(name_forms(obj), public)
+    if names is None:
+        names = PersonName.objects.filter(person=obj).order_by("id")
+    found: dict[str, bool] = {}
+    for form, shown in [(obj.full_name, True), *((n.name, n.is_public) for n in names)]:
+        cleaned = " ".join(form.split())
+        if cleaned:
+            found[cleaned] = found.get(cleaned, False) or (public and shown)
+    return found
+
+
+def _rows_for(target: str, pk: int, forms: dict[str, bool]) -> Iterator[NameKey]:
+    for form, published in forms.items():
         for key in sorted(name_keys(form)):
             if len(key) <= 200:
                 row = NameKey(
@@ -124,9 +144,7 @@ def index_record(obj: models.Model) -> int:
         return 0
     with transaction.atomic():
         _delete_keys(target, [obj.pk])
-        rows = list(
-            _rows_for(target, obj.pk, name_forms(obj), bool(getattr(obj, "is_public", False)))
-        )
+        rows = list(_rows_for(target, obj.pk, indexed_forms(obj)))
         NameKey.objects.bulk_create(rows, batch_size=500)
     return len(rows)
 
@@ -159,10 +177,8 @@ def reindex(
                     objects = objects.prefetch_related("names")
                 new_rows: list[NameKey] = []
                 for obj in objects:
-                    forms = name_forms_of(obj) if isinstance(obj, Person) else name_forms(obj)
-                    new_rows.extend(
-                        _rows_for(target, obj.pk, forms, bool(getattr(obj, "is_public", False)))
-                    )
+                    names = obj.names.all() if isinstance(obj, Person) else None
+                    new_rows.extend(_rows_for(target, obj.pk, indexed_forms(obj, names)))
                 NameKey.objects.bulk_create(new_rows, batch_size=1000)
             rows += len(new_rows)
             done += len(batch)
@@ -308,8 +324,8 @@ def search(
 ) -> list[Hit]:
     """Records whose names match `query` in any script or spelling, best first.
 
-    With `public_only`, only records published on the public site are looked at, and the
-    matched name form shown is always one of the published record's own forms.
+    With `public_only`, only records published on the public site are looked at, only by
+    their public name forms, and the matched name form shown is always one of those.
     """
     query = " ".join(query.split())[:MAX_QUERY_LENGTH]
     keys = name_keys(query)

@@ -13,7 +13,9 @@ event each). Then, in the same run:
    in three languages, newspaper, feeds, images, search index);
 2. the same mirror again after changing one article's body (incremental);
 3. Pelican, building the same articles from Markdown files with its default theme (article,
-   index, tag, category, author pages and Atom feeds).
+   index, tag, category, author pages and Atom feeds);
+4. writing each output's files again, alone (no rendering), one process: the part of a build
+   that is the disk's, not the program's.
 
 It prints the times and the ratios ours/Pelican, the figures that carry across machines. The
 aim (issue 6): a cold build at least 3 times faster than Pelican (ratio ≤ 0.33), an incremental
@@ -265,6 +267,29 @@ def build_mirror(dest: Path, workers: int | None) -> tuple[float, float, object]
     return time.perf_counter() - started, cpu_seconds() - cpu, report
 
 
+def write_floor(source: Path, dest: Path) -> tuple[float, float, int]:
+    """Time (wall, CPU) to write every file of `source` again into `dest`, one process, the way
+    the mirror writes a file (a temporary name, then a rename, each directory made once):
+    what writing the files alone costs on this disk, whatever renders them. The files are read
+    into memory before the clock starts."""
+    files = [(p.relative_to(source), p.read_bytes()) for p in source.rglob("*") if p.is_file()]
+    made: set[Path] = set()
+    started, cpu = time.perf_counter(), cpu_seconds()
+    for name, content in files:
+        path = dest / name
+        if path.parent not in made:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            made.add(path.parent)
+        tmp = path.parent / f".tmp-{path.name}"
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+        try:
+            os.write(fd, content)
+        finally:
+            os.close(fd)
+        os.replace(tmp, path)
+    return time.perf_counter() - started, cpu_seconds() - cpu, len(files)
+
+
 def change_one_article() -> None:
     from solidarity.publishing.models import Article
 
@@ -352,6 +377,12 @@ def main() -> None:
         pelican_files = sum(1 for p in (work / "pelican" / "output").rglob("*") if p.is_file())
         print(f"  {pelican:.1f} s, CPU {pelican_cpu:.1f} s  ({pelican_files} files)", flush=True)
 
+        print(f"Writing the same files alone, one process…  ({load()})", flush=True)
+        ours_io, ours_io_cpu, ours_files = write_floor(work / "mirror", work / "floor-ours")
+        theirs_io, theirs_io_cpu, _n = write_floor(work / "pelican" / "output", work / "floor-p")
+        print(f"  ours {ours_io:.1f} s (CPU {ours_io_cpu:.1f} s, {ours_files} files), "
+              f"Pelican's {theirs_io:.1f} s (CPU {theirs_io_cpu:.1f} s)", flush=True)  # fmt: skip
+
         cold_ratio = cold / pelican
         print()
         print(f"articles {args.articles}, profiles {args.profiles}  ({load()} at the end)")
@@ -362,6 +393,8 @@ def main() -> None:
         print(f"incremental build  ours {incremental:7.1f} s   "
               f"ratio incremental/Pelican {incremental / pelican:.3f}  "
               f"(aim < {AIM_INCREMENTAL_SECONDS:.0f} s)")  # fmt: skip
+        print(f"writing the files  ours {ours_io:7.1f} s   Pelican {theirs_io:7.1f} s   "
+              f"ours/Pelican's whole build {ours_io / pelican:.2f}  (one process)")  # fmt: skip
     finally:
         if args.keep:
             print(f"kept {work}")

@@ -248,6 +248,8 @@ SOLIDARITY_TRUSTED_PROXIES = int(os.environ.get("SOLIDARITY_TRUSTED_PROXIES", "0
 # idle limit is enforced by SessionTimeoutMiddleware), no e-mail factor.
 LOGIN_URL = "accounts:login"
 SESSION_COOKIE_AGE = 8 * 60 * 60
+# Database sessions whose table holds only a hash of each key (threat model M9).
+SESSION_ENGINE = "solidarity.accounts.session_store"
 OTP_TOTP_ISSUER = "Solidarity"
 OTP_ADMIN_HIDE_SENSITIVE_DATA = True
 # Roles whose holders must log in with a security key (WebAuthn), which a phishing site cannot

@@ -7,7 +7,6 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from django.contrib.sessions.models import Session
 from django.http import HttpRequest, HttpResponse
 from django.test import Client
 from django.urls import path
@@ -17,6 +16,7 @@ from pytest_django import Settings
 
 from solidarity import urls as project_urls
 from solidarity.accounts.decorators import RecentAuthRequiredMixin, require_recent_auth
+from solidarity.accounts.session_store import SessionStore
 from solidarity.accounts.sessions import AUTH_AT, LOGIN_AT, SEEN_AT, now
 from solidarity.accounts.views import BAD_REAUTH
 from tests.test_accounts_login import (
@@ -92,7 +92,7 @@ def test_the_session_key_changes_at_login(db: None) -> None:
 
     after = client.cookies["sessionid"].value
     assert after != before
-    assert not Session.objects.filter(session_key=before).exists()
+    assert not SessionStore().exists(before)
     assert client.get("/admin/").status_code == 200
     attacker = Client()
     attacker.cookies["sessionid"] = before

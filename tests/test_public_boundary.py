@@ -128,7 +128,11 @@ class World:
             if name in MACHINE_FIELDS or (cls is FieldClass.PUBLIC and not hidden):
                 continue
             field = obj._meta.get_field(name)
-            if not isinstance(field, models.Field) or field.primary_key or field.is_relation:
+            if not isinstance(field, models.Field) or field.is_relation:
+                continue
+            # A text primary key (a session's hashed key) carries a canary like any field; a
+            # number one is the row's identity, made by the database.
+            if field.primary_key and not isinstance(field, models.CharField):
                 continue
             if getattr(field, "auto_now", False) or getattr(field, "auto_now_add", False):
                 continue

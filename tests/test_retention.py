@@ -12,7 +12,6 @@ from io import StringIO
 from typing import Any
 
 import pytest
-from django.contrib.sessions.models import Session
 from django.core.exceptions import ImproperlyConfigured
 from django.core.management import call_command
 from django.utils import timezone
@@ -20,7 +19,7 @@ from django_tasks import TaskResultStatus
 from django_tasks_db.models import DBTaskResult
 from pytest_django import Settings
 
-from solidarity.accounts.models import LoginFailure
+from solidarity.accounts.models import HashedSession, LoginFailure
 from solidarity.audit.models import AuditEntry
 from solidarity.campaigns import services
 from solidarity.campaigns.models import LetterReport, Signature, Supporter, email_index
@@ -143,11 +142,11 @@ def test_every_deleted_row_is_in_the_audit_log(world: World) -> None:
 
 
 def test_an_expired_session_is_deleted_a_minute_after_its_expiry(db: None) -> None:
-    Session.objects.create(session_key="k" * 32, session_data="x", expire_date=T0)
+    HashedSession.objects.create(session_key="k" * 64, session_data="x", expire_date=T0)
     minute = dt.timedelta(minutes=1)
     assert _purged(T0 + minute)["expired_sessions"] == 0
     assert _purged(T0 + minute + SECOND)["expired_sessions"] == 1
-    assert not Session.objects.exists()
+    assert not HashedSession.objects.exists()
 
 
 def test_a_login_failure_is_deleted_once_out_of_the_throttle_window(db: None) -> None:

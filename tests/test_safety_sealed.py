@@ -9,7 +9,6 @@ from typing import Any
 
 import pytest
 from django.contrib.auth.models import User
-from django.contrib.sessions.models import Session
 from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import connection, transaction
@@ -18,6 +17,7 @@ from django.urls import reverse
 from nacl.public import PrivateKey
 from pytest_django.fixtures import Settings
 
+from solidarity.accounts.models import HashedSession
 from solidarity.core.models import Section
 from solidarity.documentation.models import Person
 from solidarity.safety.crypto import DecryptionError
@@ -282,7 +282,7 @@ def test_the_session_table_alone_does_not_hold_the_unlocked_key(
     _recently_authenticated(client)
     client.post(reverse("safety:unlock"), {"password": "alia long passphrase"})
     private = bytes(opened(alia))
-    for session in Session.objects.all():
+    for session in HashedSession.objects.all():
         assert private not in session.session_data.encode()
         assert private.hex() not in session.session_data
     del client.cookies[UNLOCK_COOKIE]

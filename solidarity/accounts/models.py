@@ -1,6 +1,7 @@
 """Failed login attempts, kept in the database so that every app server behind a load balancer
 sees the same count (no process memory), and only for the length of the throttling window; and
-the authenticator apps of staff, with their secrets encrypted."""
+the authenticator apps of staff, with their secrets encrypted; and sessions, stored under a hash
+of their key."""
 
 from __future__ import annotations
 
@@ -8,12 +9,14 @@ import uuid
 from typing import Any
 
 from django.conf import settings
+from django.contrib.sessions.base_session import AbstractBaseSession
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django_otp.models import Device, ThrottlingMixin, TimestampMixin
 from django_otp.plugins.otp_totp import models as totp_models
 
+from solidarity.accounts.session_store import SessionStore
 from solidarity.safety.fields import EncryptedTextField, row_nonce_field
 
 
@@ -126,8 +129,8 @@ class SignedInSession(models.Model):
     Threat addressed: a laptop or phone seized at a border or in a raid keeps its session
     cookie; until now it stayed logged in until the idle limit. Ending a session here deletes
     this row, and `accounts.middleware` logs out any session whose row is gone on its next
-    request. The row holds no session key (the cookie's secret stays only in Django's session
-    store), no IP address and no full user agent: a list of where and from what each member
+    request. The row holds no session key, not even its hash (that is `HashedSession`'s), no IP
+    address and no full user agent: a list of where and from what each member
     logged in would be a map of their movements for whoever seized the database. `device` is
     a coarse description ("Firefox on Linux") to tell one's own sessions apart.
     """
@@ -162,3 +165,25 @@ class SignedInSession(models.Model):
 
     def __str__(self) -> str:
         return f"{self.device or '?'} since {self.started_at:%Y-%m-%d %H:%M}"
+
+
+class HashedSession(AbstractBaseSession):
+    """A session as Django's database backend keeps it, except that `session_key` holds the
+    SHA-256 of the key, never the key: the cookie alone carries the key (threat model M9).
+
+    Threat addressed: the session key is a bearer credential that has already passed the second
+    factor. Stored as it is, a database dump, a backup or a seized disk would let its reader
+    paste each key into a cookie and take over every live session, password and 2FA skipped.
+    `accounts.session_store.SessionStore` hashes the key at every read and write.
+    """
+
+    # A SHA-256 hex digest: 64 characters.
+    session_key = models.CharField(_("session key"), max_length=64, primary_key=True)
+
+    class Meta:
+        verbose_name = _("session")
+        verbose_name_plural = _("sessions")
+
+    @classmethod
+    def get_session_store_class(cls) -> type[SessionStore]:
+        return SessionStore

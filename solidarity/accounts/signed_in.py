@@ -3,8 +3,9 @@
 Every login makes a `SignedInSession` row and puts its public id into the session. On each
 request `SessionTimeoutMiddleware` asks `still_signed_in`: a session whose row is gone was
 ended — by its user from another device, or by an administrator after a member's phone was
-seized — and is logged out there and then. Django's own session row is left to expire (its key
-is not stored here, so it cannot be looked up); without our row it logs nobody in.
+seized — and is logged out there and then. The session store's row (`HashedSession`) is left to
+expire (its key is not stored here, so it cannot be looked up); without our row it logs nobody
+in.
 
 Ending one's own sessions is a protective act, so it needs no re-authentication: someone whose
 laptop was just taken must be able to do it from a borrowed phone at once.

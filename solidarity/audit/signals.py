@@ -47,7 +47,9 @@ ALSO_AUDITED = {"django.contrib.auth", "django_otp.plugins.otp_static"}
 # that the signature's own entries do not. A logged-in session's row (accounts.SignedInSession)
 # comes and goes with each login and logout, which `accounts.auth_audit` already records, and
 # its ending by a user or an administrator is an entry of its own there ("sessions_ended").
-NOT_AUDITED = {"campaigns.SignatureIntake", "accounts.SignedInSession"}
+# The session store's rows (accounts.HashedSession) are saved on most requests of a logged-in
+# user and hold nothing an investigator needs, as Django's own session table was not logged.
+NOT_AUDITED = {"campaigns.SignatureIntake", "accounts.SignedInSession", "accounts.HashedSession"}
 
 
 def _is_published(instance: models.Model) -> bool:

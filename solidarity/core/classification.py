@@ -520,6 +520,9 @@ CLASSIFICATION: dict[str, dict[str, FieldClass]] = {
     },
     # -- accounts: failed logins, kept 15 minutes; the key is an HMAC of a username or address -
     "accounts.LoginFailure": {"id": INT, "scope": INT, "key": PERS, "at": INT},
+    # The session store: SHA-256 of each session key (accounts/session_store.py), and the
+    # session's contents, which are internal (the sealed unlock key is encrypted under a cookie).
+    "accounts.HashedSession": {"session_key": INT, "session_data": INT, "expire_date": INT},
     # Who is logged in where: shown to the user and administrators only; no IP, no session key.
     "accounts.SignedInSession": {
         "id": INT,

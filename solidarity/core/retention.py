@@ -5,7 +5,7 @@ and a public form that an adversary floods must not grow the database without bo
 that no longer serve their purpose are deleted on a schedule: by `solidarity purge`, and by the
 background task `solidarity.core.tasks.purge_expired` that re-enqueues itself.
 
-The rules span apps (campaigns, accounts, Django's sessions, the task queue), so they live here,
+The rules span apps (campaigns, accounts and its sessions, the task queue), so they live here,
 in one list a reviewer can read to know what goes when. Each is a small function that deletes
 (or, dry, counts) what is older than its period in `settings.SOLIDARITY_RETENTION`, in a
 transaction per chunk of rows. Deleting through the ORM (never raw SQL) makes the audit log's
@@ -22,7 +22,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
-from django.contrib.sessions.models import Session
 from django.core.exceptions import ImproperlyConfigured
 from django.db import connection, models, transaction
 from django.db.models import Q
@@ -31,7 +30,7 @@ from django_tasks import TaskResultStatus
 from django_tasks_db.models import DBTaskResult
 
 from solidarity.accounts import throttle
-from solidarity.accounts.models import LoginFailure, SignedInSession
+from solidarity.accounts.models import HashedSession, LoginFailure, SignedInSession
 from solidarity.accounts.sessions import ABSOLUTE_LIMIT
 from solidarity.campaigns.models import Signature, Supporter
 
@@ -101,9 +100,9 @@ def orphaned_supporters(now: dt.datetime) -> models.QuerySet[Supporter]:
     ).exclude(pk__in=kept_signatures)
 
 
-def expired_sessions(now: dt.datetime) -> models.QuerySet[Session]:
-    """Sessions past their expiry, as `clearsessions` deletes them (database sessions)."""
-    return Session.objects.filter(expire_date__lt=now - period("expired_sessions"))
+def expired_sessions(now: dt.datetime) -> models.QuerySet[HashedSession]:
+    """Sessions past their expiry, as `clearsessions` deletes them (accounts.session_store)."""
+    return HashedSession.objects.filter(expire_date__lt=now - period("expired_sessions"))
 
 
 def old_login_failures(now: dt.datetime) -> models.QuerySet[LoginFailure]:

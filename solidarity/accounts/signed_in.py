@@ -8,7 +8,10 @@ expire (its key is not stored here, so it cannot be looked up); without our row 
 in.
 
 Ending one's own sessions is a protective act, so it needs no re-authentication: someone whose
-laptop was just taken must be able to do it from a borrowed phone at once.
+laptop was just taken must be able to do it from a borrowed phone at once. For the same reason a
+coordinator can end every session of a member of their sections (`members_of`, `may_end_for`):
+when a member is arrested at night, the phone in police hands is logged in, and the member
+cannot reach a keyboard nor the administrators be woken.
 """
 
 from __future__ import annotations
@@ -17,8 +20,9 @@ import re
 import uuid
 from typing import Any
 
+from django.contrib.auth import get_user_model
 from django.contrib.sessions.backends.base import SessionBase
-from django.db.models import QuerySet
+from django.db.models import Count, Q, QuerySet
 from django.http import HttpRequest
 from django.utils import timezone
 from django_otp.models import Device
@@ -26,6 +30,8 @@ from django_otp.models import Device
 from solidarity.accounts import auth_audit
 from solidarity.accounts.models import SignedInSession
 from solidarity.accounts.sessions import ABSOLUTE_LIMIT, IDLE_LIMIT
+from solidarity.safety.models import Role
+from solidarity.safety.policy import RoleName
 
 SESSION_KEY = "accounts.signed_in"
 
@@ -130,6 +136,35 @@ def end_others(request: HttpRequest) -> int:
 def end_all(user: Any, *, by: Any) -> int:
     """End every session of `user` (an administrator's act, e.g. after a device was seized)."""
     return _end(SignedInSession.objects.filter(user_id=user.pk), user, by)
+
+
+def members_of(coordinator: Any) -> QuerySet[Any]:
+    """The users whose sessions `coordinator` may end: those with a role in a section they
+    coordinate, themselves and superusers excepted (their own list serves them; an
+    administrator is the administrators' to log out). Each with `sessions`, how many of their
+    sessions are within both time limits, and ordered by username."""
+    sections = Role.objects.filter(user_id=_pk(coordinator), role=RoleName.COORDINATOR).values(
+        "section_id"
+    )
+    moment = timezone.now()
+    live = Q(
+        signed_in_sessions__seen_at__gt=moment - IDLE_LIMIT,
+        signed_in_sessions__started_at__gt=moment - ABSOLUTE_LIMIT,
+    )
+    members = Role.objects.filter(section_id__in=sections).values("user_id")
+    return (
+        get_user_model()
+        .objects.filter(pk__in=members, is_superuser=False, is_active=True)
+        .exclude(pk=_pk(coordinator))
+        .annotate(sessions=Count("signed_in_sessions", filter=live))
+        .order_by("username")
+    )
+
+
+def may_end_for(coordinator: Any, user_pk: Any) -> Any | None:
+    """The member `user_pk` if `coordinator` may end their sessions, else None (the same
+    answer for a user who does not exist and one outside their sections)."""
+    return members_of(coordinator).filter(pk=user_pk).first()
 
 
 def finished(session: SessionBase) -> None:

@@ -17,4 +17,5 @@ urlpatterns = [
     path("keys/enrol/", views.key_enrol, name="key_enrol"),
     path("sessions/", views.sessions, name="sessions"),
     path("sessions/end/", views.session_end, name="session_end"),
+    path("sessions/end-member/", views.member_sessions_end, name="member_sessions_end"),
 ]

@@ -563,8 +563,38 @@ def sessions(request: HttpRequest) -> HttpResponse:
         "title": gettext("Your logged-in sessions"),
         "sessions": signed_in.active(request.user),
         "current": signed_in.current_id(request.session),
+        "members": signed_in.members_of(request.user),
     }
     return _page(request, "accounts/sessions.html", context)
+
+
+@csrf_protect
+@never_cache
+@require_POST
+def member_sessions_end(request: HttpRequest) -> HttpResponse:
+    """A coordinator ends every session of a member of their sections (`member` = user id),
+    e.g. the night a member is arrested with their phone. POST only, no re-authentication (it
+    only takes access away; the member logs in again), audited as `sessions_ended` by the
+    coordinator. Anyone else, or another section's member, ends nothing and learns nothing."""
+    if not _is_verified(request.user):
+        return HttpResponseRedirect(_with_next("accounts:login", reverse("accounts:sessions")))
+    member = signed_in.may_end_for(request.user, _int_or_none(request.POST.get("member")))
+    if member is None:
+        messages.error(request, gettext("No session was ended: you cannot end that user's."))
+        return HttpResponseRedirect(reverse("accounts:sessions"))
+    count = signed_in.end_all(member, by=request.user)
+    messages.success(
+        request,
+        ngettext(
+            "%(count)d session of %(user)s ended.", "%(count)d sessions of %(user)s ended.", count
+        )
+        % {"count": count, "user": member.get_username()},
+    )
+    return HttpResponseRedirect(reverse("accounts:sessions"))
+
+
+def _int_or_none(value: str | None) -> int | None:
+    return int(value) if value is not None and value.isdigit() else None
 
 
 @csrf_protect

@@ -23,6 +23,7 @@ from functools import lru_cache, reduce
 from typing import Any, TypeVar
 
 from django.contrib.contenttypes.models import ContentType
+from django.core.exceptions import ImproperlyConfigured
 from django.core.paginator import Paginator
 from django.db import models
 from django.db.models import Count, Q, QuerySet
@@ -116,6 +117,16 @@ T = TypeVar("T")
 def _fields(model: type[models.Model]) -> list[str]:
     # A many-to-many field in .values() multiplies rows; those are read on their own.
     return [name for name in public_fields(model) if not model._meta.get_field(name).many_to_many]
+
+
+def _columns(model: type[models.Model], *names: str) -> list[str]:
+    """`names`, each a public field of `model`, for a page that shows only some: a field
+    classed otherwise is a mistake here, never a thing to read."""
+    public = set(public_fields(model))
+    hidden = [name for name in names if name not in public]
+    if hidden:
+        raise ImproperlyConfigured(f"{model.__name__} fields {hidden} are not public")
+    return list(names)
 
 
 def _values(queryset: QuerySet[Any], limit: int | None = None) -> list[Row]:
@@ -248,12 +259,17 @@ class _PageMeta:
 
 
 def _paginate(
-    queryset: QuerySet[Any] | list[Row], number: str | None
+    queryset: QuerySet[Any] | list[Row], number: str | None, columns: Sequence[str] = ()
 ) -> tuple[list[Row], _PageMeta]:
     """The rows of one page; a page number out of range gives the nearest page.
 
-    The rows are a queryset's, or a list of rows already read (the timeline in a build)."""
-    rows = queryset if isinstance(queryset, list) else queryset.values(*_fields(queryset.model))
+    The rows are a queryset's (its public `columns`, by default all), or a list of rows
+    already read (the timeline in a build)."""
+    if isinstance(queryset, list):
+        rows: QuerySet[Any] | list[Row] = queryset
+    else:
+        model = queryset.model
+        rows = queryset.values(*(_columns(model, *columns) if columns else _fields(model)))
     paginator = Paginator(rows, PER_PAGE)
     page = paginator.get_page(number)
     meta = _PageMeta(
@@ -761,12 +777,27 @@ def _event_key(row: Row) -> tuple[dt.date, dt.date, str]:
     return (row["date_latest"], row["date_earliest"], row["slug"])
 
 
+# What the list of people shows of each: not their biographies.
+_PERSON_SUMMARY_COLUMNS = (
+    "id", "slug", "given_name", "patronymic", "family_name",
+    "occupation_en", "occupation_ru", "occupation_kk",
+)  # fmt: skip
+
+
 def people(page: str | None) -> Page[PersonSummary]:
-    rows, meta = _paginate(_public_people(), page)
+    rows, meta = _paginate(_public_people(), page, _PERSON_SUMMARY_COLUMNS)
     ids = [row["id"] for row in rows]
-    act_rows = _values(Act.objects.filter(victim_id__in=ids, event__is_public=True))
+    act_rows = list(
+        Act.objects.filter(victim_id__in=ids, event__is_public=True).values(
+            *_columns(Act, "id", "type", "date", "event", "victim")
+        )
+    )
+    # Of an event, the status rule reads its date only.
     events = {
-        e["id"]: e for e in _values(_public_events().filter(id__in={a["event"] for a in act_rows}))
+        e["id"]: e
+        for e in _public_events()
+        .filter(id__in={a["event"] for a in act_rows})
+        .values(*_columns(Event, "id", "date"))
     }
     acts_by_person: dict[int, list[Row]] = defaultdict(list)
     for act in act_rows:

@@ -12,17 +12,19 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import re
 from collections import defaultdict
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from django.apps import apps
 from django.contrib.contenttypes.models import ContentType
+from django.core.exceptions import ImproperlyConfigured
 from django.core.paginator import Paginator
 from django.db import models
 from django.db.models import QuerySet
-from django.urls import NoReverseMatch, reverse
+from django.urls import NoReverseMatch, Resolver404, resolve, reverse
 from django.utils import timezone, translation
 from django.utils.formats import date_format
 from django.utils.safestring import SafeString, mark_safe
@@ -73,6 +75,34 @@ def _values(queryset: QuerySet[Any]) -> list[Row]:
     return list(queryset.values(*_fields(queryset.model)))
 
 
+def _columns(model: type[models.Model], *names: str) -> list[str]:
+    """`names`, each a public field of `model` (a page that reads only some columns must still
+    read public ones only): a field classed otherwise is a mistake here, not a thing to show."""
+    public = set(public_fields(model))
+    hidden = [name for name in names if name not in public]
+    if hidden:
+        raise ImproperlyConfigured(f"{model.__name__} fields {hidden} are not public")
+    return list(names)
+
+
+# What an article's summary shows, all that its lists read: the Markdown body was most of each
+# row, read (and its UUID parsed) for every article of every page of a list.
+_SUMMARY_COLUMNS = (
+    "id",
+    "slug",
+    "title",
+    "standfirst",
+    "language",
+    "publish_at",
+    "byline",
+    "issue",
+)
+
+
+def _summary_values(queryset: QuerySet[Article]) -> list[Row]:
+    return list(queryset.values(*_columns(Article, *_SUMMARY_COLUMNS)))
+
+
 def _published() -> QuerySet[Article]:
     return Article.objects.filter(is_public=True, publish_at__lte=timezone.now())
 
@@ -96,6 +126,14 @@ def _tr(row: Row, base: str) -> Translated:
 
 def _language_name(code: str) -> str:
     return LANGUAGE_NAMES.get(code) or code
+
+
+def _translated(base: str) -> tuple[str, ...]:
+    """The columns of a translated field (`_tr` reads them)."""
+    return tuple(f"{base}_{lang}" for lang in LANGUAGES)
+
+
+_NAME_COLUMNS = ("slug", "given_name", "patronymic", "family_name")
 
 
 def _full_name(row: Row) -> str:
@@ -225,15 +263,110 @@ class EventEntry:
 # -- URLs: an article lives under its own language -------------------------------------------------
 
 
-def article_url(slug: str, language: str) -> str:
+# An address argument put in place of its mark as it is: what Django's slug converter accepts,
+# and quote() leaves alone (structured.record_path's rule), or a whole number.
+_PLAIN_ARGUMENT = re.compile(r"[-a-zA-Z0-9_]+")
+# A mark per argument of a reversed address: "addr-mark-0" for a word, 975310 for a number.
+_WORD_MARK = "addr-mark-{}"
+_NUMBER_MARK = 975310
+# The converters that take every plain argument of their kind, as the marks are taken: with
+# another (a regex of its own), an argument the mark stood for might be refused by reverse().
+_CONVERTERS = re.compile(r"<(?:(\w+):)?\w+>")
+_TAKE_EVERY_PLAIN = {"", "str", "slug", "int"}  # "": a route's default, str
+
+
+def address(name: str, *args: str | int, language: str | None = None) -> str:
+    """`reverse(name, args=args)` in `language` (by default the active one).
+
+    A static build makes hundreds of thousands of addresses of a few patterns (every article
+    in every list, in each language), and each reverse() walked the URLconf (4 s of a build).
+    There each pattern is reversed once per language with marks for its arguments, and plain
+    arguments are put in their place: the same text reverse() gives, as quoting leaves them
+    alone and the converters take them. Anything else, and the live site, reverse as ever."""
+    if buildcache.is_active() and all(_is_plain(arg) for arg in args):
+        numbers = tuple(type(arg) is int for arg in args)
+        pieces = _address_pieces(name, language or translation.get_language(), numbers)
+        if pieces is not None:
+            spliced = (piece + str(arg) for piece, arg in zip(pieces, args, strict=False))
+            return "".join(spliced) + pieces[-1]
+    if language is None:
+        return reverse(name, args=list(args))
     with translation.override(language):
-        return reverse("publishing:article", args=[slug])
+        return reverse(name, args=list(args))
+
+
+def _slug_addresses(name: str, language: str | None = None) -> Callable[[str], str]:
+    """`address` of `name` with a slug, for many slugs: the pattern looked up once."""
+    pieces = (
+        _address_pieces(name, language or translation.get_language(), (False,))
+        if buildcache.is_active()
+        else None
+    )
+
+    def of(slug: str) -> str:
+        if pieces is not None and _PLAIN_ARGUMENT.fullmatch(slug):
+            return pieces[0] + slug + pieces[1]
+        return address(name, slug, language=language)
+
+    return of
+
+
+def article_urls(rows: Iterable[Mapping[str, Any]]) -> Iterator[str]:
+    """`article_url` of each of the rows (with their "slug" and "language")."""
+    url_of: dict[str, Callable[[str], str]] = {}
+    for row in rows:
+        language = row["language"]
+        if language not in url_of:
+            url_of[language] = _slug_addresses("publishing:article", language)
+        yield url_of[language](row["slug"])
+
+
+def _is_plain(arg: object) -> bool:
+    if type(arg) is int:
+        return arg >= 0
+    return isinstance(arg, str) and _PLAIN_ARGUMENT.fullmatch(arg) is not None
+
+
+@build_cached
+def _address_pieces(name: str, language: str, numbers: tuple[bool, ...]) -> tuple[str, ...] | None:
+    """The text around each argument of `name`'s address in `language`: None unless the
+    pattern is a plain route of `_TAKE_EVERY_PLAIN` converters and each argument's mark
+    stands exactly once, in order."""
+    marks = [
+        str(_NUMBER_MARK + i) if number else _WORD_MARK.format(i)
+        for i, number in enumerate(numbers)
+    ]
+    args: list[object] = [int(m) if n else m for m, n in zip(marks, numbers, strict=True)]
+    try:
+        with translation.override(language):
+            path = reverse(name, args=args)
+            match = resolve(path)
+    except (NoReverseMatch, Resolver404):
+        return None
+    route = match.route or ""
+    if (
+        match.view_name != name
+        or "(?" in route
+        or any(kind not in _TAKE_EVERY_PLAIN for kind in _CONVERTERS.findall(route))
+        or any(path.count(mark) != 1 for mark in marks)
+    ):
+        return None
+    pieces = []
+    for mark in marks:
+        before, found, path = path.partition(mark)
+        if not found:  # a later argument's mark came first
+            return None
+        pieces.append(before)
+    return (*pieces, path)
+
+
+def article_url(slug: str, language: str) -> str:
+    return address("publishing:article", slug, language=language)
 
 
 def _image_url(article_slug: str, language: str, image_id: int, name: str) -> str:
     suffix = name.rsplit(".", 1)[-1].lower() if "." in name else "jpg"
-    with translation.override(language):
-        return reverse("publishing:image", args=[article_slug, image_id, suffix])
+    return address("publishing:image", article_slug, image_id, suffix, language=language)
 
 
 def _optional_reverse(name: str, args: list[Any]) -> str:
@@ -247,9 +380,7 @@ def _optional_reverse(name: str, args: list[Any]) -> str:
 
 
 def _topic_info(row: Row, count: int = 0) -> TopicInfo:
-    return TopicInfo(
-        row["slug"], _tr(row, "name"), reverse("publishing:topic", args=[row["slug"]]), count
-    )
+    return TopicInfo(row["slug"], _tr(row, "name"), address("publishing:topic", row["slug"]), count)
 
 
 def _byline_info(row: Row, count: int = 0) -> BylineInfo:
@@ -257,7 +388,7 @@ def _byline_info(row: Row, count: int = 0) -> BylineInfo:
         row["slug"],
         row["name"],
         _tr(row, "bio"),
-        reverse("publishing:author", args=[row["slug"]]),
+        address("publishing:author", row["slug"]),
         count,
     )
 
@@ -269,28 +400,39 @@ def _issue_info(row: Row, count: int = 0) -> IssueInfo:
         label,
         _tr(row, "title"),
         row["published"],
-        reverse("publishing:issue", args=[row["slug"]]),
+        address("publishing:issue", row["slug"]),
         count,
     )
 
 
+@build_cached
+def _summary_table() -> dict[int, ArticleSummary]:
+    """A static build's summaries by article id, in the active language, filled as they are
+    made: each article's once per language (it is listed on the front page, its topics,
+    author, issue and month, in every language), found with one look-up per list."""
+    return {}
+
+
 def _summaries(rows: list[Row]) -> list[ArticleSummary]:
-    """Summaries of article rows; in a static build, each article's once per language (it is
-    listed on the front page, its topics, author, issue and month, in every language)."""
+    """Summaries of article rows (in a static build, those not summarised yet are made)."""
     if not buildcache.is_active():
         return _load_summaries(rows)
-    known: dict[int, ArticleSummary] = {}
-    missing = []
-    for row in rows:
-        hit, summary = buildcache.lookup(_load_summaries, (row["id"],))
-        if hit and isinstance(summary, ArticleSummary):
-            known[row["id"]] = summary
-        else:
-            missing.append(row)
-    for row, summary in zip(missing, _load_summaries(missing), strict=True):
-        known[row["id"]] = summary
-        buildcache.put(_load_summaries, (row["id"],), summary)
+    known = _summary_table()
+    missing = [row for row in rows if row["id"] not in known]
+    known.update(zip([row["id"] for row in missing], _load_summaries(missing), strict=True))
     return [known[row["id"]] for row in rows]
+
+
+def _summaries_of(ids: list[int]) -> list[ArticleSummary]:
+    """Summaries of published articles by id (`_listed`'s), in order. Rows are read only for
+    articles not summarised yet: in a static build, most often none."""
+    known = _summary_table() if buildcache.is_active() else {}
+    missing = [article_id for article_id in ids if article_id not in known]
+    if missing:
+        rows = _summary_values(Article.objects.filter(id__in=missing))
+        known.update(zip([row["id"] for row in rows], _load_summaries(rows), strict=True))
+    # One unpublished since it was listed (the live site, between two queries) is left out.
+    return [known[article_id] for article_id in ids if article_id in known]
 
 
 def _load_summaries(rows: list[Row]) -> list[ArticleSummary]:
@@ -323,7 +465,7 @@ def _load_summaries(rows: list[Row]) -> list[ArticleSummary]:
     return [
         ArticleSummary(
             slug=row["slug"],
-            url=article_url(row["slug"], row["language"]),
+            url=url,
             title=row["title"],
             standfirst=row["standfirst"],
             language=row["language"],
@@ -333,7 +475,7 @@ def _load_summaries(rows: list[Row]) -> list[ArticleSummary]:
             issue=issues.get(row["issue"]) if row["issue"] is not None else None,
             topics=tuple(sorted(topics_of[row["id"]], key=lambda t: t.name.text)),
         )
-        for row in rows
+        for row, url in zip(rows, article_urls(rows), strict=True)
     ]
 
 
@@ -342,7 +484,7 @@ def _month_label(year: int, month: int) -> str:
 
 
 def _month_url(year: int, month: int) -> str:
-    return reverse("publishing:month", args=[year, f"{month:02d}"])
+    return address("publishing:month", year, f"{month:02d}")
 
 
 # -- Pages -----------------------------------------------------------------------------------------
@@ -363,7 +505,7 @@ def months() -> list[MonthInfo]:
 
 def front_page() -> FrontPage:
     return FrontPage(
-        latest=tuple(_summaries(_values(_published()[:LATEST]))),
+        latest=tuple(_summaries(_summary_values(_published()[:LATEST]))),
         issues=tuple(issues()[:5]),
         months=tuple(months()),
     )
@@ -372,7 +514,7 @@ def front_page() -> FrontPage:
 def language_page(language: str) -> list[ArticleSummary] | None:
     if language not in LANGUAGE_NAMES:
         return None
-    return _summaries(_values(_published().filter(language=language)[:LATEST]))
+    return _summaries(_summary_values(_published().filter(language=language)[:LATEST]))
 
 
 @build_cached
@@ -395,10 +537,8 @@ def _page_of(ids: tuple[int, ...], number: str | None) -> Page[ArticleSummary] |
         return None
     paginator = Paginator(ids, ARTICLES_PER_PAGE)
     page = paginator.get_page(number)
-    shown = list(page.object_list)
-    rows = {row["id"]: row for row in _values(Article.objects.filter(id__in=shown))}
     return Page(
-        tuple(_summaries([rows[i] for i in shown])),
+        tuple(_summaries_of(list(page.object_list))),
         page.number,
         paginator.num_pages,
         paginator.count,
@@ -524,7 +664,7 @@ def warm_summaries(languages: Iterable[str]) -> None:
     of them again (a cold build lists every article). Outside a build it does nothing."""
     if not buildcache.is_active():
         return
-    rows = _values(_published().order_by("pk"))
+    rows = _summary_values(_published().order_by("pk"))
     for code in languages:
         with translation.override(code):
             for start in range(0, len(rows), 500):
@@ -549,17 +689,22 @@ def prefetch_articles(slugs: Iterable[str]) -> None:
 
 
 def _linked(
-    through: type[models.Model], column: str, model: type[models.Model], ids: list[int]
+    through: type[models.Model],
+    column: str,
+    model: type[models.Model],
+    ids: list[int],
+    shown: tuple[str, ...],
 ) -> dict[int, list[Row]]:
-    """Public records linked to the given articles through a many-to-many table."""
+    """Public records linked to the given articles through a many-to-many table, with the
+    columns of theirs that an article shows (`shown`: its link's text and slug)."""
     pairs = list(
         through._default_manager.filter(article_id__in=ids).values_list("article_id", column)
     )
     found = {
         r["id"]: r
-        for r in _values(
-            model._default_manager.filter(is_public=True, id__in={other for _a, other in pairs})
-        )
+        for r in model._default_manager.filter(
+            is_public=True, id__in={other for _a, other in pairs}
+        ).values(*_columns(model, "id", *shown))
     }
     linked: dict[int, list[Row]] = defaultdict(list)
     for article_id, other in pairs:
@@ -584,15 +729,20 @@ def _details(rows: list[Row]) -> list[ArticleDetail]:
         if r["image"]:
             images[r["article"]].append(r)
     groups: dict[Any, list[Row]] = defaultdict(list)
-    for s in _values(
+    for s in (
         _published()
         .filter(translation_group__in={row["translation_group"] for row in rows})
         .order_by("language")
+        .values(*_columns(Article, "id", "slug", "title", "language", "translation_group"))
     ):
         groups[s["translation_group"]].append(s)
-    people = _linked(Article.people.through, "person_id", Person, ids)
-    events = _linked(Article.events.through, "event_id", Event, ids)
+    people = _linked(Article.people.through, "person_id", Person, ids, _NAME_COLUMNS)
+    events = _linked(
+        Article.events.through, "event_id", Event, ids, ("slug", *_translated("title"))
+    )
     campaigns = _campaign_links(ids)
+    person_url = _slug_addresses("public:person")
+    event_url = _slug_addresses("public:event")
     details = []
     for row, summary in zip(rows, _summaries(rows), strict=True):
         article_id = row["id"]
@@ -620,12 +770,10 @@ def _details(rows: list[Row]) -> list[ArticleDetail]:
                     if s["id"] != article_id
                 ),
                 people=tuple(
-                    Link(_full_name(p), reverse("public:person", args=[p["slug"]]))
-                    for p in people[article_id]
+                    Link(_full_name(p), person_url(p["slug"])) for p in people[article_id]
                 ),
                 events=tuple(
-                    Link(_tr(e, "title").text, reverse("public:event", args=[e["slug"]]))
-                    for e in events[article_id]
+                    Link(_tr(e, "title").text, event_url(e["slug"])) for e in events[article_id]
                 ),
                 campaigns=tuple(campaigns.get(article_id, ())),
                 uuid=str(row["uuid"]),
@@ -785,10 +933,14 @@ def newspaper_pages(languages: Iterable[str] = ()) -> dict[str, str]:
         if article_id in ids:
             topics_of[article_id].append(topic_id)
     extra: dict[int, list[Any]] = defaultdict(list)
-    for r in _values(ArticleImage.objects.filter(article_id__in=ids).order_by("id")):
-        extra[r["article"]].append(r)
-    for r in _values(ArticleCampaign.objects.filter(article_id__in=ids).order_by("id")):
-        extra[r["article"]].append(r)
+    # Every row, the published articles' picked here: ten thousand ids as query parameters
+    # cost more than the rows of the articles not published yet.
+    for r in _values(ArticleImage.objects.order_by("id")):
+        if r["article"] in ids:
+            extra[r["article"]].append(r)
+    for r in _values(ArticleCampaign.objects.order_by("id")):
+        if r["article"] in ids:
+            extra[r["article"]].append(r)
     for model, column in (
         (Article.people.through, "person_id"),
         (Article.events.through, "event_id"),
@@ -813,102 +965,113 @@ def newspaper_pages(languages: Iterable[str] = ()) -> dict[str, str]:
                                   sorted(groups[row["translation_group"]]))  # fmt: skip
 
     language_codes = sorted({row["language"] for row in rows})
-    latest_issues = [r for r in rows if r["issue"] in issue_rows]
     pages: dict[str, str] = {}
-
-    def urls() -> None:
-        """The pages in the active language's URL space."""
-
-        def page(url: str, *parts: Any) -> None:
-            pages[url] = _digest(language_codes, *parts)
-
-        def listing(members: Iterable[Row]) -> list[str]:
-            return [listed[r["id"]] for r in members]
-
-        def paged(url: str, info: Any, members: list[Row]) -> None:
-            # Each page of a list by what it shows: its own articles, and how many there are
-            # (its page navigation). A changed article changes the pages that list it only.
-            for page_url, shown in _page_urls(url, len(members)).items():
-                page(page_url, info, len(members), listing(members[shown]))
-
-        def feed(members: list[Row]) -> list[str]:
-            return [full[r["id"]] for r in members[:FEED_LENGTH]]
-
-        issue_counts: dict[int, int] = defaultdict(int)
-        for r in latest_issues:
-            issue_counts[r["issue"]] += 1
-        issues_shown = sorted(
-            (issue_rows[i] for i in issue_counts),
-            key=lambda r: (-r["year"], -r["number"]),
-        )
-        month_counts: dict[tuple[int, int], list[Row]] = defaultdict(list)
-        for r in rows:
-            month_counts[(r["publish_at"].year, r["publish_at"].month)].append(r)
-        months_shown = sorted(((k, len(v)) for k, v in month_counts.items()), reverse=True)
-
-        page(
-            reverse("publishing:front"),
-            listing(rows[:LATEST]),
-            [(r, issue_counts[r["id"]]) for r in issues_shown[:5]],
-            months_shown,
-        )
-        page(reverse("publishing:archive"), months_shown)
-        for (year, month), members in month_counts.items():
-            paged(_month_url(year, month), None, members)
-        for code in language_codes:
-            members = [r for r in rows if r["language"] == code]
-            page(reverse("publishing:language", args=[code]), listing(members[:LATEST]))
-            page(reverse("publishing:language_feed", args=[code]), feed(members))
-        by_topic: dict[int, list[Row]] = defaultdict(list)
-        for r in rows:
-            for topic_id in topics_of[r["id"]]:
-                by_topic[topic_id].append(r)
-        page(
-            reverse("publishing:topics"),
-            [(topic_rows[t], len(m)) for t, m in sorted(by_topic.items())],
-        )
-        for topic_id, members in by_topic.items():
-            slug = topic_rows[topic_id]["slug"]
-            paged(reverse("publishing:topic", args=[slug]), topic_rows[topic_id], members)
-            page(reverse("publishing:topic_feed", args=[slug]), topic_rows[topic_id], feed(members))
-        by_byline: dict[int, list[Row]] = defaultdict(list)
-        for r in rows:
-            if r["byline"] is not None:
-                by_byline[r["byline"]].append(r)
-        page(
-            reverse("publishing:authors"),
-            [(bylines[b], len(m)) for b, m in sorted(by_byline.items())],
-        )
-        for byline_id, members in by_byline.items():
-            url = reverse("publishing:author", args=[bylines[byline_id]["slug"]])
-            paged(url, bylines[byline_id], members)
-        page(reverse("publishing:issues"), [(r, issue_counts[r["id"]]) for r in issues_shown])
-        for r in issues_shown:
-            members = sorted(
-                (a for a in latest_issues if a["issue"] == r["id"]),
-                key=lambda a: (a["publish_at"], a["id"]),
-            )
-            paged(reverse("publishing:issue", args=[r["slug"]]), r, members)
-        campaign_model = _campaign_model()
-        if campaign_model is not None:
-            campaign_type = ContentType.objects.get_for_model(campaign_model)
-            linked: dict[int, list[int]] = defaultdict(list)
-            for article_id, campaign_id in ArticleCampaign.objects.filter(
-                article_id__in=ids, content_type=campaign_type
-            ).values_list("article_id", "object_id"):
-                linked[campaign_id].append(article_id)
-            for c in _values(campaign_model._default_manager.filter(is_public=True, id__in=linked)):
-                members = [r for r in rows if r["id"] in set(linked[c["id"]])]
-                page(reverse("publishing:campaign_feed", args=[c["slug"]]), c, feed(members))
-        # The events feed shows documentation only: the mirror re-renders it with the site's data.
-        pages[reverse("publishing:events_feed")] = ""
-
+    # What each page shows does not depend on the language it is shown in: each fingerprint
+    # is worked out once, and only the addresses in each language's URL space.
+    list_pages = _list_pages(rows, language_codes, listed, full, topics_of, topic_rows, bylines,
+                        issue_rows, ids)  # fmt: skip
     for code in list(languages) or [translation.get_language()]:
-        with translation.override(code):
-            urls()
-    for row in rows:
-        pages[article_url(row["slug"], row["language"])] = _digest(language_codes, full[row["id"]])
+        for name, args, query, fingerprint in list_pages:
+            pages[address(name, *args, language=code) + query] = fingerprint
+    for row, url in zip(rows, article_urls(rows), strict=True):
+        pages[url] = _digest(language_codes, full[row["id"]])
     return pages
+
+
+# A page of `newspaper_pages`: its URL name, arguments and query, and its fingerprint.
+_ListPage = tuple[str, tuple[str | int, ...], str, str]
+
+
+def _list_pages(
+    rows: list[Row],
+    language_codes: list[str],
+    listed: dict[int, str],
+    full: dict[int, str],
+    topics_of: dict[int, list[int]],
+    topic_rows: dict[int, Row],
+    bylines: dict[int, Row],
+    issue_rows: dict[int, Row],
+    ids: set[int],
+) -> list[_ListPage]:
+    """The newspaper's pages other than articles, each with a digest of what it shows."""
+    found: list[_ListPage] = []
+
+    def page(name: str, args: tuple[str | int, ...], *parts: Any, query: str = "") -> None:
+        found.append((name, args, query, _digest(language_codes, *parts)))
+
+    def listing(members: Iterable[Row]) -> list[str]:
+        return [listed[r["id"]] for r in members]
+
+    def paged(name: str, args: tuple[str | int, ...], info: Any, members: list[Row]) -> None:
+        # Each page of a list by what it shows: its own articles, and how many there are
+        # (its page navigation). A changed article changes the pages that list it only.
+        for query, part in _page_urls("", len(members)).items():
+            page(name, args, info, len(members), listing(members[part]), query=query)
+
+    def feed(members: list[Row]) -> list[str]:
+        return [full[r["id"]] for r in members[:FEED_LENGTH]]
+
+    by_issue: dict[int, list[Row]] = defaultdict(list)
+    for r in rows:
+        if r["issue"] in issue_rows:
+            by_issue[r["issue"]].append(r)
+    issues_shown = sorted(
+        (issue_rows[i] for i in by_issue), key=lambda r: (-r["year"], -r["number"])
+    )
+    month_counts: dict[tuple[int, int], list[Row]] = defaultdict(list)
+    for r in rows:
+        month_counts[(r["publish_at"].year, r["publish_at"].month)].append(r)
+    months_shown = sorted(((k, len(v)) for k, v in month_counts.items()), reverse=True)
+
+    page(
+        "publishing:front",
+        (),
+        listing(rows[:LATEST]),
+        [(r, len(by_issue[r["id"]])) for r in issues_shown[:5]],
+        months_shown,
+    )
+    page("publishing:archive", (), months_shown)
+    for (year, month), members in month_counts.items():
+        paged("publishing:month", (year, f"{month:02d}"), None, members)
+    for code in language_codes:
+        members = [r for r in rows if r["language"] == code]
+        page("publishing:language", (code,), listing(members[:LATEST]))
+        page("publishing:language_feed", (code,), feed(members))
+    by_topic: dict[int, list[Row]] = defaultdict(list)
+    for r in rows:
+        for topic_id in topics_of[r["id"]]:
+            by_topic[topic_id].append(r)
+    page("publishing:topics", (), [(topic_rows[t], len(m)) for t, m in sorted(by_topic.items())])
+    for topic_id, members in by_topic.items():
+        slug = topic_rows[topic_id]["slug"]
+        paged("publishing:topic", (slug,), topic_rows[topic_id], members)
+        page("publishing:topic_feed", (slug,), topic_rows[topic_id], feed(members))
+    by_byline: dict[int, list[Row]] = defaultdict(list)
+    for r in rows:
+        if r["byline"] is not None:
+            by_byline[r["byline"]].append(r)
+    page("publishing:authors", (), [(bylines[b], len(m)) for b, m in sorted(by_byline.items())])
+    for byline_id, members in by_byline.items():
+        paged("publishing:author", (bylines[byline_id]["slug"],), bylines[byline_id], members)
+    page("publishing:issues", (), [(r, len(by_issue[r["id"]])) for r in issues_shown])
+    for r in issues_shown:
+        members = sorted(by_issue[r["id"]], key=lambda a: (a["publish_at"], a["id"]))
+        paged("publishing:issue", (r["slug"],), r, members)
+    campaign_model = _campaign_model()
+    if campaign_model is not None:
+        campaign_type = ContentType.objects.get_for_model(campaign_model)
+        linked: dict[int, set[int]] = defaultdict(set)
+        for article_id, campaign_id in ArticleCampaign.objects.filter(
+            content_type=campaign_type
+        ).values_list("article_id", "object_id"):
+            if article_id in ids:
+                linked[campaign_id].add(article_id)
+        for c in _values(campaign_model._default_manager.filter(is_public=True, id__in=linked)):
+            members = [r for r in rows if r["id"] in linked[c["id"]]]
+            page("publishing:campaign_feed", (c["slug"],), c, feed(members))
+    # The events feed shows documentation only: the mirror re-renders it with the site's data.
+    found.append(("publishing:events_feed", (), "", ""))
+    return found
 
 
 def timeline_filter_urls() -> Iterator[str]:
@@ -942,9 +1105,9 @@ def documentation_urls() -> Iterator[str]:
     yield reverse("public:source_list")
     for model, name in ((Person, "public:person"), (Event, "public:event")):
         for slug in model.objects.filter(is_public=True).values_list("slug", flat=True):
-            yield reverse(name, args=[slug])
+            yield address(name, slug)
     for slug in Organisation.objects.filter(is_public=True).values_list("slug", flat=True):
-        yield reverse("public:organisation", args=[slug])
+        yield address("public:organisation", slug)
     # Later pages of the lists are reached by the mirror through their pagination links.
     yield from timeline_filter_urls()
 
@@ -963,23 +1126,25 @@ class SearchEntry:
 
 def search_entries() -> list[SearchEntry]:
     """What the mirror's offline search finds: articles, people, organisations and events."""
+    rows = list(_published().values("slug", "title", "standfirst", "language"))
     entries = [
-        SearchEntry(
-            "article",
-            row["title"],
-            row["standfirst"][:300],
-            row["language"],
-            article_url(row["slug"], row["language"]),
-        )
-        for row in _published().values("slug", "title", "standfirst", "language")
+        SearchEntry("article", row["title"], row["standfirst"][:300], row["language"], url)
+        for row, url in zip(rows, article_urls(rows), strict=True)
     ]
-    entries += [
+    return entries + record_search_entries()
+
+
+def record_search_entries() -> list[SearchEntry]:
+    """The offline search's people, organisations and events, in the active language: their
+    names, summaries and addresses (a page in each language) differ by language, an article's
+    do not (it is written in one)."""
+    entries = [
         SearchEntry(
             "person",
             _full_name(row),
             _tr(row, "occupation").text,
             "",
-            reverse("public:person", args=[row["slug"]]),
+            address("public:person", row["slug"]),
         )
         for row in _values(Person.objects.filter(is_public=True))
     ]
@@ -989,7 +1154,7 @@ def search_entries() -> list[SearchEntry]:
             _tr(row, "name").text,
             row["abbreviation"],
             "",
-            reverse("public:organisation", args=[row["slug"]]),
+            address("public:organisation", row["slug"]),
         )
         for row in _values(Organisation.objects.filter(is_public=True))
     ]
@@ -999,7 +1164,7 @@ def search_entries() -> list[SearchEntry]:
             _tr(row, "title").text,
             row["date"].display() if row["date"] else "",
             "",
-            reverse("public:event", args=[row["slug"]]),
+            address("public:event", row["slug"]),
         )
         for row in _values(Event.objects.filter(is_public=True))
     ]

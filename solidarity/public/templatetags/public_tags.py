@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import html
-from collections.abc import Iterable
+from collections.abc import Hashable, Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
@@ -14,7 +14,7 @@ from urllib.parse import quote, unquote, urlsplit
 from django import template
 from django.conf import settings
 from django.template.loader import render_to_string
-from django.template.loader_tags import BLOCK_CONTEXT_KEY
+from django.template.loader_tags import BLOCK_CONTEXT_KEY, BlockNode
 from django.urls import (
     LocalePrefixPattern,
     NoReverseMatch,
@@ -40,7 +40,15 @@ from solidarity.core.buildcache import build_cached
 from solidarity.core.partialdate import PartialDate
 from solidarity.core.translation import Translated
 from solidarity.public import structured
-from solidarity.public.values import EventDetail, EventSummary, OrganisationDetail, PersonDetail
+from solidarity.public.values import (
+    EventDetail,
+    EventSummary,
+    OrganisationDetail,
+    Party,
+    PartyKind,
+    PersonDetail,
+    PlaceInfo,
+)
 
 register = template.Library()
 
@@ -264,6 +272,35 @@ def text(value: Translated | str | None) -> SafeString:
 
 
 @register.simple_tag
+def party(value: Party | None) -> SafeString:
+    """Someone with a part in a fact: a link to their page when public, marked when withheld.
+
+    Was an {% include %} of a small template, several per record page and per timeline entry:
+    an include cost more than what it wrote.
+    """
+    kind = getattr(value, "kind", "")
+    name = text(getattr(value, "name", ""))
+    if kind in _PARTY_PAGES:
+        url = structured.record_path(_PARTY_PAGES[kind], getattr(value, "slug", ""))
+        return format_html('<a href="{}">{}</a>', url, name)
+    if kind == PartyKind.WITHHELD:
+        return format_html('<span class="withheld">{}</span>', name)
+    return name
+
+
+_PARTY_PAGES = {PartyKind.PERSON: "public:person", PartyKind.ORGANISATION: "public:organisation"}
+
+
+@register.simple_tag
+def place(value: PlaceInfo | None) -> SafeString:
+    """A place with the places it lies within: "Almaty, Kazakhstan" (each name translated)."""
+    if not value:
+        return mark_safe("")
+    names = [text(value.name), *(text(outer) for outer in value.within)]
+    return mark_safe(", ".join(names))  # noqa: S308  each name is escaped by `text`
+
+
+@register.simple_tag
 def paragraphs(value: Translated | None) -> SafeString:
     """A longer translated text as paragraphs, marked like `text` when it fell back."""
     if value is None or not value.text:
@@ -301,18 +338,57 @@ def event_entry(event: EventSummary) -> SafeString:
     person in it: there (solidarity.core.buildcache) an entry is rendered once per language.
     On the live site the cache is off and every entry is rendered for its request.
     """
-    found, stored = buildcache.lookup(event_entry, (event.slug,))
+    return _event_entry(event, buildcache.table(event_entry))
+
+
+@register.simple_tag
+def event_entries(events: Iterable[EventSummary] | None) -> SafeString:
+    """The timeline's entries, each as `event_entry` writes it, spaced as a {% for %} loop of
+    it in public/event_list.html spaced them. One tag for the list: the loop's nodes and a
+    look-up of the active language per entry were a good part of a timeline page."""
+    entries = buildcache.table(event_entry)
+    return mark_safe(  # noqa: S308  each entry is the autoescaped template's
+        "".join(f"\n    {_event_entry(event, entries)}\n  " for event in events or ())
+    )
+
+
+def _event_entry(event: EventSummary, entries: dict[Hashable, Any] | None) -> SafeString:
+    stored = entries.get(event.slug) if entries is not None else None
     # The build keeps one summary per event and language: the same object means the same
     # entry (anything else, such as an event changed since, is rendered afresh).
-    if found and isinstance(stored, tuple) and stored[0] is event:
+    if isinstance(stored, tuple) and stored[0] is event:
         cached: SafeString = stored[1]
         return cached
     entry = render_to_string("public/_event_entry.html", {"event": event})
-    buildcache.put(event_entry, (event.slug,), (event, entry))
+    if entries is not None:
+        entries[event.slug] = (event, entry)
     return entry
 
 
+@register.simple_tag
+def filter_fields(form: Iterable[Any]) -> SafeString:
+    """Each field of a list's filter form with its label, as a {% for %} loop of
+    `<p class="filter">{{ field.label_tag }} {{ field }}</p>` in event_list.html wrote them (on
+    every one of a build's thousands of timeline pages: the loop's nodes were a tenth of it)."""
+    return mark_safe(  # noqa: S308  both escaped as {{ }} escapes them (safe HTML is kept)
+        "".join(
+            f'\n  <p class="filter">{_as_variable(field.label_tag())} {_as_variable(field)}</p>\n  '
+            for field in form
+        )
+    )
+
+
+def _as_variable(value: object) -> str:
+    # What {{ value }} writes of a form's label or field: its text, escaped unless safe HTML.
+    return conditional_escape(value if isinstance(value, str) else str(value))
+
+
 class _SameOnEveryPage(template.Node):
+    # Not walked for blocks: every {% extends %} of every page looked through the layout's
+    # whole tree for them, these parts included, which can hold none (same_on_every_page
+    # refuses a block inside, below).
+    child_nodelists = ()
+
     def __init__(
         self, name: str, keys: list[template.base.FilterExpression], nodelist: template.NodeList
     ) -> None:
@@ -347,6 +423,9 @@ def same_on_every_page(parser: template.base.Parser, token: template.base.Token)
     keys = [parser.compile_filter(bit) for bit in bits[2:]]
     nodelist = parser.parse(("end_same_on_every_page",))
     parser.delete_first_token()
+    if nodelist.get_nodes_by_type(BlockNode):
+        # A block is the page's own: it cannot be the same on every page.
+        raise template.TemplateSyntaxError("same_on_every_page cannot hold a {% block %}")
     return _SameOnEveryPage(bits[1].strip("\"'"), keys, nodelist)
 
 

@@ -32,7 +32,6 @@ def test_every_page_searches_the_copy_and_no_filters_box_is_empty(
     public_petition(section, "search")
     dest = tmp_path / "mirror"
     mirror(dest, "-q")
-    search = (dest / "search.html").resolve()
     # Every page but the redirects (the root index.html, old addresses).
     pages = [p for p in dest.rglob("*.html") if 'http-equiv="refresh"' not in p.read_text()]
     assert len(pages) > 50
@@ -41,13 +40,15 @@ def test_every_page_searches_the_copy_and_no_filters_box_is_empty(
         text = page.read_text()
         assert not EMPTY_FILTERS.search(text), page
         forms = FORM.findall(text)
-        # The header's search is the only form left; its action leads to search.html.
+        # The header's search is the only form left; its action leads to the search page of
+        # the page's language (the default language's outside a language's directory).
         assert len(forms) == 1, (page, forms)
         found = SITE_SEARCH.match(forms[0])
         assert found is not None, (page, forms[0])
+        code = page.relative_to(dest).parts[0]
+        search = (dest / (code if code in LABELS else "en") / "search.html").resolve()
         assert (page.parent / found[1]).resolve() == search, (page, found[1])
         assert 'name="q"' in forms[0]
-        code = page.relative_to(dest).parts[0]
         if code in LABELS:
             assert f">{LABELS[code]}</label>" in forms[0], page
         # A petition's form (it posts) becomes a note; the language switch, links.

@@ -20,10 +20,10 @@ Every link to the site is rewritten to a relative link to a file (`…/index.htm
 works from a USB stick (file://) and from any sub-path of any host. A link to a page that cannot
 work offline (the admin, a form's target, the language switch) leads to `offline.html`.
 
-The header's search by name becomes the same form sent to the mirror's offline search page
-(`search.html?q=…`, which works from file:// too); the language switch becomes links to the
-page in each language; a form that posts (a petition, a sign-up) becomes a note that it needs
-the live site.
+The header's search by name becomes the same form sent to the mirror's offline search page of
+the page's language (`ru/search.html?q=…`, which works from file:// too; `search.html` forwards
+to one of them); the language switch becomes links to the page in each language; a form that
+posts (a petition, a sign-up) becomes a note that it needs the live site.
 
 A list's filter form (the timeline's) becomes links to the filtered pages the mirror holds. A
 filter with more than FILTER_INLINE_LIMIT choices is not repeated on every page of its list: it
@@ -55,7 +55,7 @@ from collections.abc import Callable, Iterable, Iterator
 from contextlib import ExitStack, contextmanager, suppress
 from dataclasses import dataclass, field
 from functools import lru_cache
-from itertools import chain
+from itertools import chain, repeat
 from multiprocessing.pool import Pool
 from pathlib import Path
 from typing import Any, TextIO, TypeVar
@@ -75,6 +75,7 @@ from django.utils import translation
 
 from solidarity.core import buildcache
 from solidarity.core.classification import CLASSIFICATION, public_fields
+from solidarity.core.translation import LANGUAGES
 from solidarity.public import data as documentation_data
 
 from . import public_data
@@ -86,7 +87,13 @@ MANIFEST_VERSION = 1
 MIRRORED_NAMESPACES = frozenset({"public", "publishing", "campaigns"})
 # Namespaces whose views are called directly, without the middleware stack (see _call).
 DIRECT_NAMESPACES = frozenset({"public", "publishing"})
+# The offline search: a page per language where the site keeps that language's pages
+# (/ru/search.html beside /ru/…), in its language, whose results lead to that language's pages
+# where the mirror holds them; every one is a directory deep, so one index of addresses from the
+# mirror's root serves all. /search.html, the one page there was before, forwards to one of them
+# (see mirror_search_forward.html) so that links and bookmarks to it keep working.
 SEARCH_PAGE = "/search.html"
+SEARCH_PAGES = {code: f"/{code}/search.html" for code in LANGUAGES}
 # The site's search by name (a form in the header of every page) and what replaces it in the
 # mirror: the same form, sent to the offline search page, which reads its words from ?q=.
 NAME_SEARCH = "search:public"
@@ -96,6 +103,7 @@ OFFLINE_FILE = "offline.html"
 # Files of the mirror's own, beside the site's pages.
 EXTRAS = frozenset(
     {SEARCH_PAGE, OFFLINE_PAGE, "/search.js", "/search-index.js", "/search-index.json"}
+    | set(SEARCH_PAGES.values())
 )
 # A filter with more choices than this (a timeline by person: one per person documented) is not
 # repeated on every page of its list but becomes one link to a page that lists the choices (see
@@ -106,10 +114,15 @@ FILTER_INLINE_LIMIT = 30
 WARM_SUMMARIES_FROM = 500
 SOURCE_SUFFIXES = {".py", ".html", ".css", ".js", ".txt", ".mo", ".json", ".yaml"}
 
-# An href, src or action attribute; only one preceded by white space is a link (not
-# "formaction" or "data-href"), checked by _is_attribute: a pattern starting with the name is
-# searched faster than one starting with the white space every word of a page ends with.
-_ATTRIBUTE = re.compile(r"""(href|src|action)=(?:"([^"]*)"|'([^']*)')""")
+# The value (with its quotes) of an href, src or action attribute, found by the "=" before it.
+# Only one whose name follows white space is a link (group 1; not "formaction" or
+# "data-href"); the value of any other is matched too (group 2) so that it is skipped whole, as
+# before. Starting with "=", rare in a page, the pattern is searched about twice as fast as one
+# starting with the name (h, s, a: in every word), and split() needs no Python per match.
+_ATTRIBUTE_VALUE = re.compile(
+    r"""=(?:(?:(?<=\shref=)|(?<=\ssrc=)|(?<=\saction=))("[^"]*"|'[^']*')"""
+    r"""|(?:(?<=href=)|(?<=src=)|(?<=action=))("[^"]*"|'[^']*'))"""
+)
 _ESCAPED_ATTRIBUTE = re.compile(r"(\s(?:href|src))=&quot;(.*?)&quot;")
 _ATOM_LINK = re.compile(r"""(<link\b[^>]*?\shref)="([^"]*)\"""")
 _CSS_URL = re.compile(r"""url\(\s*(['"]?)([^'")]+)\1\s*\)""")
@@ -127,12 +140,14 @@ _LABEL = re.compile(r'<label for="([^"]+)"[^>]*>(.*?)</label>', re.DOTALL)
 _NAMED = re.compile(r'<(?:select|input)\b[^>]*\bname="([^"]+)"[^>]*\bid="([^"]+)"')
 _SWITCH = re.compile(r'<button\b[^>]*\bformaction="([^"]+)"[^>]*>(.*?)</button>', re.DOTALL)
 _SAFE_QUERY = re.compile(r"[A-Za-z0-9_.-]+")
-
-
-def _is_attribute(match: re.Match[str]) -> bool:
-    """Whether a match of _ATTRIBUTE is an attribute of its own (what follows white space)."""
-    start = match.start()
-    return start > 0 and match.string[start - 1].isspace()
+# A root-relative path that urljoin and urlsplit would return unchanged: no query, fragment,
+# escape, entity, dot segment or empty segment (the addresses of nearly every page).
+_PLAIN_PATH = re.compile(r"/(?:[A-Za-z0-9_~-]+/)*[A-Za-z0-9_~-]*")
+# A language switch's button ("/i18n/setlang/?next=/ru/people/x/", three on every page), whose
+# query parse_qsl would read unchanged: no entity, escape, "+", fragment or second field.
+_PLAIN_NEXT = re.compile(r"(?:/[A-Za-z0-9_.~-]+)*/\?next=([^?#&%+=;\x00-\x20]+)")
+# The site's language switch (a form), which a search page replaces with links of its own.
+_LANGUAGE_SWITCH = re.compile(r'<form class="language-switch"[^>]*>.*?</form>', re.DOTALL)
 
 
 def _umask_keeps_readable() -> bool:
@@ -193,9 +208,36 @@ class _Page:
 
 
 def _strip_hreflang(text: str) -> str:
-    return _HREFLANG.sub("", text) if _HREFLANG_MARK in text else text
+    first = text.find(_HREFLANG_MARK)
+    if first == -1:
+        return text
+    # Every match holds "hreflang=" and no ">" before it: all lie between the last ">" before
+    # the first one and the ">" (and newline) after the last one. Only that part of the head is
+    # searched, not the whole page (twice per page: a regex pass as long as the link search).
+    start = text.rfind(">", 0, first) + 1
+    last = text.rfind(_HREFLANG_MARK)
+    close = text.find(">", last)
+    end = len(text) if close == -1 else close + 2
+    return text[:start] + _HREFLANG.sub("", text[start:end]) + text[end:]
 
 
+def _query(action: str) -> list[tuple[str, str]]:
+    """The query of a form's action, as parse_qsl reads it (read directly where it is plain)."""
+    plain = _PLAIN_NEXT.fullmatch(action)
+    if plain is not None:
+        return [("next", plain[1])]
+    return parse_qsl(urlsplit(html.unescape(action)).query)
+
+
+def _same_from_every_page(href: str) -> bool:
+    """Whether `href` leads to the same address from every page: root-relative (the
+    navigation) or absolute (a feed's or a page's canonical address, an outside site)."""
+    return (href.startswith("/") and not href.startswith("//")) or href.startswith(
+        ("http://", "https://")
+    )
+
+
+@lru_cache(maxsize=65536)
 def file_for(url: str) -> str:
     """The mirror file of a site URL: "/en/people/x/" → "en/people/x/index.html"."""
     parts = urlsplit(url)
@@ -212,6 +254,22 @@ def file_for(url: str) -> str:
         stem, dot, suffix = path.rpartition(".")
         return f"{stem}--{query}.{suffix}" if dot and "/" not in suffix else f"{path}--{query}"
     return path
+
+
+def _from_root(url: str) -> str:
+    """The link to the mirror file of `url` from the mirror's root, as the search index has it."""
+    return _relative("index.html", file_for(url))
+
+
+def _without_language(url: str) -> str:
+    """`url` without its language prefix: "/ru/people/x/" → "/people/x/"."""
+    code = translation.get_language_from_path(url)
+    return url[len(code) + 1 :] if code else url
+
+
+def _search_page(language: str | None) -> str:
+    """The offline search page in `language`, the default language's if it has none."""
+    return SEARCH_PAGES.get(language or "") or SEARCH_PAGES[settings.LANGUAGE_CODE]
 
 
 @lru_cache(maxsize=65536)
@@ -310,6 +368,7 @@ class Mirror:
         self.progress = progress
         self.workers = max(1, workers)
         self.host = _host()
+        self._origins = (f"http://{self.host}/", f"https://{self.host}/")
         self.client = Client(HTTP_HOST=self.host, HTTP_ACCEPT_LANGUAGE=settings.LANGUAGE_CODE)
         self.factory = RequestFactory(
             HTTP_HOST=self.host, HTTP_ACCEPT_LANGUAGE=settings.LANGUAGE_CODE
@@ -318,7 +377,7 @@ class Mirror:
         self.report = Report()
         self._last_progress = 0.0
         # Filtered pages by their path, for turning filter forms into links (built once).
-        self._by_path: dict[str, list[tuple[str, str]]] | None = None
+        self._by_path: dict[str, list[tuple[str, list[tuple[str, str]]]]] | None = None
         # Memos of pure functions of a URL or an href: a site has few distinct links (the
         # navigation repeats on every page), and resolving each again was most of the rewriting.
         self._hrefs: dict[tuple[str, str], tuple[str, str] | None] = {}
@@ -333,6 +392,9 @@ class Mirror:
         self._root = str(dest)
         self._umask_keeps_readable = _umask_keeps_readable()
         self._rewritten: dict[tuple[str, str], tuple[str, frozenset[str]]] = {}
+        # Links made relative, by the directory above their pages' and the href: the link, the
+        # file it leads to and the static file it needs (see _rewrite_links).
+        self._beside: dict[tuple[str, ...], dict[str, tuple[str, str, str | None]]] = {}
         # The filter links of a list's form, and the pages of choices they lead to (by their
         # address); the digest and static files of each such page this process wrote.
         self._filter_navs: dict[tuple[str, ...], tuple[str, frozenset[str]]] = {}
@@ -396,10 +458,16 @@ class Mirror:
 
     def _resolve_href(self, page_url: str, href: str) -> tuple[str, str] | None:
         """(site path with query, fragment) `href` on `page_url` points to; None if elsewhere."""
-        # A root-relative href means the same on every page: resolve it once.
-        base = "/" if href.startswith("/") and not href.startswith("//") else page_url
+        # A root-relative or absolute href means the same on every page: resolve it once.
+        base = "/" if _same_from_every_page(href) else page_url
         key = (base, href)
         if key not in self._hrefs:
+            # This site's own address ("http://host/…"): its path is what to look at.
+            path = "/" + href.split("/", 3)[3] if href.startswith(self._origins) else href
+            if _PLAIN_PATH.fullmatch(path):
+                # What the resolution below gives, without it (a tenth of finding the links).
+                self._hrefs[key] = (path, "")
+                return self._hrefs[key]
             target = urljoin(f"http://{self.host}{base}", html.unescape(href.strip()))
             parts = urlsplit(target)
             if parts.scheme not in {"http", "https"} or parts.netloc != self.host:
@@ -472,27 +540,26 @@ class Mirror:
         text = body.decode("utf-8", errors="replace")
         if "html" in content_type:
             text = _strip_hreflang(text)
-        found = [
-            match[2] if match[2] is not None else match[3]
-            for match in _ATTRIBUTE.finditer(text)
-            if _is_attribute(match)
-        ]
+        values = dict.fromkeys(_ATTRIBUTE_VALUE.split(text)[1::3])
+        found = [value[1:-1] for value in values if value is not None]
         if _ESCAPED_MARK in text:  # the search would find nothing: not worth a pass
             found += [m[2] for m in _ESCAPED_ATTRIBUTE.finditer(text)]
         if "css" in content_type:
             found += [m[2] for m in _CSS_URL.finditer(text)]
-        targets: dict[str, None] = {}
-        for href in dict.fromkeys(found):
-            target = self._followed(url, href)
-            if target is not None:
-                targets[target] = None
-        return list(targets)
+        hrefs = list(dict.fromkeys(found))
+        # Most links (the navigation's) were looked up on an earlier page: "" marks the others.
+        targets = list(map(self._root_follows.get, hrefs, repeat("")))
+        if "" in targets:
+            for index, target in enumerate(targets):
+                if target == "":
+                    targets[index] = self._followed(url, hrefs[index])
+        return [target for target in dict.fromkeys(targets) if target is not None]
 
     def _followed(self, page_url: str, href: str) -> str | None:
         """The page of the mirror `href` on `page_url` leads to (None if none is followed)."""
-        # A root-relative href (the navigation, most links) leads to the same page from every
-        # page: one look-up, not a resolution and a check per page that has it.
-        if href.startswith("/") and not href.startswith("//"):
+        # A root-relative href (the navigation, most links) or an absolute one leads to the same
+        # page from every page: one look-up, not a resolution and a check per page that has it.
+        if _same_from_every_page(href):
             if href not in self._root_follows:
                 target = self._same_site("/", href)
                 self._root_follows[href] = (
@@ -743,10 +810,7 @@ class Mirror:
             return target is not None and target in pages and pages[target].kind != "missing"
 
         def replace(attributes: str, inner: str) -> str:
-            switches = [
-                (parse_qsl(urlsplit(html.unescape(action)).query), label)
-                for action, label in _SWITCH.findall(inner)
-            ]
+            switches = [(_query(action), label) for action, label in _SWITCH.findall(inner)]
             targets = [(dict(query).get("next"), label) for query, label in switches if query]
             if targets and all(t for t, _label in targets):
                 links = []
@@ -763,8 +827,10 @@ class Mirror:
             if "post" not in attributes.lower() and action is not None:
                 base = self._same_site(url, action[1])
                 if base is not None and self._is_name_search(base):
-                    # The header's name search (on every page) searches the copy's own index.
-                    return marker(self._fragment(SITE_SEARCH_FORM, search=SEARCH_PAGE))
+                    # The header's name search (on every page) searches the copy's own index,
+                    # on the search page of the page's language (active here, see rewrite).
+                    search = _search_page(translation.get_language())
+                    return marker(self._fragment(SITE_SEARCH_FORM, search=search))
                 if base is not None:
                     return marker(self._filter_links(base, inner, pages, choices))
             return marker(self._fragment("publishing/mirror_form.html", offline=OFFLINE_PAGE))
@@ -831,8 +897,7 @@ class Mirror:
         }
         option_labels = {v: html.unescape(t).strip() for v, t in _OPTION.findall(inner)}
         groups: dict[str, list[tuple[str, str]]] = {name: [] for name in field_labels}
-        for url, raw_query in self._filtered_pages(pages).get(path, []):
-            query = parse_qsl(raw_query)
+        for url, query in self._filtered_pages(pages).get(path, []):
             if len(query) == 1 and query[0][0] in groups:
                 value = query[0][1]
                 groups[query[0][0]].append((option_labels.get(value, value), url))
@@ -853,14 +918,17 @@ class Mirror:
         nav = render_to_string("publishing/mirror_filters.html", {"groups": rows})
         return nav, frozenset(used)
 
-    def _filtered_pages(self, pages: dict[str, _Page]) -> dict[str, list[tuple[str, str]]]:
-        """The pages with a query the mirror holds, by their path (found once)."""
+    def _filtered_pages(
+        self, pages: dict[str, _Page]
+    ) -> dict[str, list[tuple[str, list[tuple[str, str]]]]]:
+        """The pages with a query the mirror holds, by their path, with their query read (found
+        once: each list's form in each language looks at them all)."""
         if self._by_path is None:
             self._by_path = defaultdict(list)
             for url, page in pages.items():
                 parts = urlsplit(url)
                 if parts.query and page.kind == "page":
-                    self._by_path[parts.path].append((url, parts.query))
+                    self._by_path[parts.path].append((url, parse_qsl(parts.query)))
         return self._by_path
 
     def _choices_page(
@@ -928,9 +996,8 @@ class Mirror:
                 for index, part in enumerate(done):
                     text = text.replace(f"\0{self._marker}-{index}\0", part, 1)
             if "html" in content_type:
-                note = self._fragment(
-                    "publishing/mirror_note.html", search=_relative(own, file_for(SEARCH_PAGE))
-                )
+                search = _relative(own, file_for(_search_page(language)))
+                note = self._fragment("publishing/mirror_note.html", search=search)
                 text = _BODY.sub(lambda m: m.group(0) + note, text, count=1)
         return text.encode("utf-8")
 
@@ -957,39 +1024,35 @@ class Mirror:
     ) -> str:
         """Every link of `text` (on the page `url`, in the file `own`) made relative."""
 
-        # A page repeats its links (a list names each topic and author many times): each
-        # distinct href of this page is made relative once.
-        done: dict[str, str | None] = {}
         start = _quoted_parts(own)[:-1]
+        root_files = self._root_files
+        # Most pages are alone in their directory (en/people/x/index.html) and link to the same
+        # places as the pages beside it: a link that leads out of the page's directory is "../"
+        # and the link from the directory above, the same from each of them. Those of hrefs
+        # that mean the same on every page are made once per directory above.
+        beside = self._beside.setdefault(start[:-1], {}) if start else {}
+        inside = "/".join(start) + "/"
 
         def link(href: str) -> str | None:
-            if href in done:
-                return done[href]
-            found = self._link_file(url, href, pages)
-            new = None
-            if found is not None:
+            known = beside.get(href)
+            if known is not None and not known[1].startswith(inside):
+                new, _target, static = known
+            else:
+                # A root-relative href (the navigation, most links) was found on an earlier page.
+                if href in root_files:
+                    found = root_files[href]
+                else:
+                    found = self._link_file(url, href, pages)
+                if found is None:
+                    return None
                 target, suffix, static = found
-                if static is not None:
-                    statics.add(static)
                 new = _relative_parts(start, target) + suffix
-            done[href] = new
+                name = "/".join(target)
+                if href in root_files and not name.startswith(inside):
+                    beside[href] = (new, name, static)
+            if static is not None:
+                statics.add(static)
             return new
-
-        replaced: dict[str, str] = {}
-
-        def attribute(match: re.Match[str]) -> str:
-            whole = match.group(0)
-            if not _is_attribute(match):
-                return whole
-            found = replaced.get(whole)
-            if found is None:
-                value = match.group(2)
-                new = link(value if value is not None else match.group(3))
-                # A relative link is made of quote()d parts, "../" and "#": nothing in it needs
-                # escaping in an attribute (html.escape would return it unchanged).
-                found = whole if new is None else f'{match.group(1)}="{new}"'
-                replaced[whole] = found
-            return found
 
         def escaped(match: re.Match[str]) -> str:
             new = link(match.group(2))
@@ -1003,7 +1066,24 @@ class Mirror:
 
         if "css" in content_type:
             return _CSS_URL.sub(css, text)
-        text = _ATTRIBUTE.sub(attribute, text)
+        parts = _ATTRIBUTE_VALUE.split(text)
+        # A page repeats its links (a list names each topic and author many times): each
+        # distinct value of this page is made relative once.
+        replaced: dict[str, str] = {}
+        for index in range(1, len(parts), 3):
+            value = parts[index]
+            if value is None:  # the value of "formaction", "data-href"...: no link, kept
+                parts[index] = "=" + parts[index + 1]
+            else:
+                new = replaced.get(value)
+                if new is None:
+                    href = link(value[1:-1])
+                    # A relative link is made of quote()d parts, "../" and "#": nothing in it
+                    # needs escaping in an attribute (html.escape would return it unchanged).
+                    new = replaced[value] = "=" + value if href is None else f'="{href}"'
+                parts[index] = new
+            parts[index + 1] = ""
+        text = "".join(parts)
         return _ESCAPED_ATTRIBUTE.sub(escaped, text) if _ESCAPED_MARK in text else text
 
     def _link_file(
@@ -1011,8 +1091,8 @@ class Mirror:
     ) -> tuple[tuple[str, ...], str, str | None] | None:
         """Where `href` on the page `url` leads in the mirror: the quoted parts of the file's
         name, the fragment to add ("#…" or ""), the static file it needs; None if elsewhere."""
-        # A root-relative href leads to the same file from every page: found once.
-        root = href.startswith("/") and not href.startswith("//")
+        # A root-relative or absolute href leads to the same file from every page: found once.
+        root = _same_from_every_page(href)
         if root and href in self._root_files:
             return self._root_files[href]
         found = self._resolve_href(url, href)
@@ -1047,8 +1127,7 @@ class Mirror:
             return digest, False
         directory, _slash, filename = path.rpartition("/")
         if directory not in self._directories:
-            os.makedirs(directory, exist_ok=True)
-            self._directories.add(directory)
+            self._make_directory(directory)
         # Unique per process; an earlier crash's leftover of the same name is overwritten.
         tmp = f"{directory}/.tmp-{os.getpid()}-{filename}"
         try:
@@ -1067,6 +1146,24 @@ class Mirror:
                 os.unlink(tmp)
             raise
         return digest, True
+
+    def _make_directory(self, directory: str) -> None:
+        """Make `directory` (and those above it) unless there. One whose parent this process
+        made or found is made with one system call (makedirs looks at the parent first): most
+        of the 16,000 directories of a large mirror."""
+        parent = directory.rpartition("/")[0]
+        try:
+            if parent not in self._directories:
+                raise FileNotFoundError(parent)
+            os.mkdir(directory)
+        except FileExistsError:
+            pass
+        except FileNotFoundError:
+            os.makedirs(directory, exist_ok=True)
+            while len(parent) >= len(self._root) and parent not in self._directories:
+                self._directories.add(parent)  # made, or found, by makedirs
+                parent = parent.rpartition("/")[0]
+        self._directories.add(directory)
 
     def _put(
         self, name: str, content: bytes, old_files: dict[str, str], new_files: dict[str, str]
@@ -1214,32 +1311,111 @@ class Mirror:
         old_files: dict[str, str],
         new_files: dict[str, str],
     ) -> None:
-        """The offline page, the search page, its script and its index."""
+        """The offline page, the search pages (one per language, and the one that forwards to
+        them), their script and their index."""
         with translation.override(settings.LANGUAGE_CODE):
-            for url, template in ((OFFLINE_PAGE, "offline"), (SEARCH_PAGE, "search")):
-                body = render_to_string(f"publishing/mirror_{template}.html", {}).encode()
-                used: set[str] = set()
-                content = self.rewrite(url, body, "text/html", pages, used)
-                statics.update(used)
-                self._put(file_for(url), content, old_files, new_files)
-            search_file = file_for(SEARCH_PAGE)
-            entries = [
-                {
-                    "kind": entry.kind,
-                    "title": entry.title,
-                    "text": entry.text,
-                    "lang": entry.language,
-                    "url": _relative(search_file, file_for(entry.url)),
-                }
-                for entry in public_data.search_entries()
-                if entry.url in pages and pages[entry.url].kind == "page"
-            ]
-        index = json.dumps(entries, ensure_ascii=False, sort_keys=True)
+            offline = render_to_string("publishing/mirror_offline.html", {}).encode()
+            self._put_page(OFFLINE_PAGE, offline, pages, statics, old_files, new_files)
+            self._put(file_for(SEARCH_PAGE), self._search_forward(), old_files, new_files)
+        for code, url in SEARCH_PAGES.items():
+            with translation.override(code):
+                body = self._search_page_body(url)
+            self._put_page(url, body, pages, statics, old_files, new_files)
+        index = json.dumps(self._search_index(pages), ensure_ascii=False, sort_keys=True)
         self._put("search-index.json", index.encode(), old_files, new_files)
         # file:// forbids reading a JSON file from a page, so the page loads it as a script.
         script = f"window.solidaritySearchIndex = {index};\n"
         self._put("search-index.js", script.encode(), old_files, new_files)
         self._put("search.js", _static_file("publishing/search.js"), old_files, new_files)
+
+    def _put_page(
+        self,
+        url: str,
+        body: bytes,
+        pages: dict[str, _Page],
+        statics: set[str],
+        old_files: dict[str, str],
+        new_files: dict[str, str],
+    ) -> None:
+        """Write a page of the mirror's own, made for the mirror like the site's pages."""
+        used: set[str] = set()
+        content = self.rewrite(url, body, "text/html", pages, used)
+        statics.update(used)
+        self._put(file_for(url), content, old_files, new_files)
+
+    def _search_page_body(self, url: str) -> bytes:
+        """The search page `url`, in the active language. Its language switch leads to the
+        search page of each language: the site's switch knows no such page and led home."""
+        root = "../" * file_for(url).count("/")
+        context = {"root": root, "default_language": settings.LANGUAGE_CODE}
+        body = render_to_string("publishing/mirror_search.html", context)
+        current = translation.get_language()
+        links = []
+        for code, name in settings.LANGUAGES:
+            if code in SEARCH_PAGES:
+                mark = ' aria-current="page"' if code == current else ""
+                links.append(
+                    f'<a href="{SEARCH_PAGES[code]}" lang="{code}" hreflang="{code}"{mark}>'
+                    f"{html.escape(str(name))}</a>"
+                )
+        switch = f'<nav class="language-switch">{" · ".join(links)}</nav>'
+        return _LANGUAGE_SWITCH.sub(lambda _match: switch, body, count=1).encode()
+
+    def _search_forward(self) -> bytes:
+        """/search.html: the search page before there was one per language. Old links and
+        bookmarks (with their ?q=…) lead on to the page in the reader's browser's language."""
+        languages = [
+            (code, name, file_for(SEARCH_PAGES[code]))
+            for code, name in settings.LANGUAGES
+            if code in SEARCH_PAGES
+        ]
+        default = file_for(_search_page(settings.LANGUAGE_CODE))
+        context = {"languages": languages, "default": default}
+        return render_to_string("publishing/mirror_search_forward.html", context).encode()
+
+    def _search_index(self, pages: dict[str, _Page]) -> list[dict[str, Any]]:
+        """The entries the search pages search: each article in its own language; each person,
+        organisation and event in the default language, with its address (and its name and
+        summary where they differ) in each other language the mirror holds its page in."""
+
+        def held(entry: public_data.SearchEntry) -> bool:
+            return entry.url in pages and pages[entry.url].kind == "page"
+
+        with translation.override(settings.LANGUAGE_CODE):
+            found = [entry for entry in public_data.search_entries() if held(entry)]
+        entries: list[dict[str, Any]] = [
+            {
+                "kind": entry.kind,
+                "title": entry.title,
+                "text": entry.text,
+                "lang": entry.language,
+                "url": _from_root(entry.url),
+            }
+            for entry in found
+        ]
+        records = {
+            (entry.kind, _without_language(entry.url)): made
+            for entry, made in zip(found, entries, strict=True)
+            if not entry.language
+        }
+        for code in SEARCH_PAGES:
+            if code == settings.LANGUAGE_CODE:
+                continue
+            with translation.override(code):
+                others = public_data.record_search_entries()
+            for other in others:
+                record = records.get((other.kind, _without_language(other.url)))
+                if record is None or not held(other):
+                    continue
+                page = {"url": _from_root(other.url)}
+                # Only what differs: most names are written the same in every language.
+                page.update(
+                    (key, value)
+                    for key, value in (("title", other.title), ("text", other.text))
+                    if value != record[key]
+                )
+                record.setdefault("pages", {})[code] = page
+        return entries
 
 
 @dataclass

@@ -168,6 +168,41 @@ def _databases() -> dict[str, Any]:
 DATABASES = _databases()
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
+
+def _caches() -> dict[str, Any]:
+    """The cache that counts each client's requests: the public-form, search and API limits,
+    and the audit log's one entry a minute per refused client.
+
+    SOLIDARITY_CACHE=local keeps it in the process's memory: exact for one `solidarity serve`
+    (one process, many threads), the SQLite case. SOLIDARITY_CACHE=database puts it in the
+    database, shared by every app server: with several behind a load balancer, a per-process
+    count would give a flooder one allowance per server (threat model A6, M16). PostgreSQL is
+    the way to several servers, so it gets the database cache unless told otherwise.
+
+    At most MAX_ENTRIES rows (or entries in memory): past that, expired ones go first, then a
+    third of the rest (CULL_FREQUENCY 3; 0 would empty the cache, forgetting every flooder's
+    count at once). An entry is one client's counter for one limit and window, a few hundred
+    bytes, kept for two windows (20 minutes for the forms). 50,000 is many times the clients of
+    a busy campaign's peak in that time, keeps the COUNT(*) that the database cache runs per
+    write at a few milliseconds, and a flooder must come from that many addresses before
+    culling resets anyone's count (with that many, each address's own allowance is the flood).
+    """
+    postgres = DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql"
+    choice = os.environ.get("SOLIDARITY_CACHE") or ("database" if postgres else "local")
+    options = {"MAX_ENTRIES": 50_000, "CULL_FREQUENCY": 3}
+    if choice == "local":
+        backend = {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
+    elif choice == "database":
+        # solidarity/core/cache.py: JSON values, hashed keys, an atomic incr; its table comes
+        # from a migration (core 0003), so there is no `createcachetable` step.
+        backend = {"BACKEND": "solidarity.core.cache.DatabaseCache", "LOCATION": "solidarity_cache"}
+    else:
+        raise ImproperlyConfigured(f"SOLIDARITY_CACHE must be local or database, not {choice!r}")
+    return {"default": {**backend, "OPTIONS": options}}
+
+
+CACHES = _caches()
+
 # Argon2id first (memory-hard: costly to guess on a seized disk); the others stay so that older
 # hashes still verify and are re-hashed with Argon2 at the user's next login.
 PASSWORD_HASHERS = [

@@ -10,13 +10,15 @@ from pathlib import Path
 import pytest
 from django.conf import settings as django_settings
 from django.contrib.auth.models import User
-from django.core.cache import cache
+from django.core.cache import cache, caches
+from django.core.cache.backends.db import BaseDatabaseCache
+from django.db import connection
 from django.http import HttpRequest
-from django.test import Client
+from django.test import Client, override_settings
 from django.utils import translation
 from django_otp import login as otp_login
 from django_otp.plugins.otp_static.models import StaticDevice
-from pytest_django import Settings
+from pytest_django import DjangoDbBlocker, Settings
 
 from solidarity.accounts.sessions import stamp_reauth
 from solidarity.core.models import Section
@@ -33,12 +35,35 @@ def _cheap_password_hashing(settings: Settings) -> None:
 PRODUCTION_HASHERS = list(django_settings.PASSWORD_HASHERS)
 
 
+_DATABASE_NAME = django_settings.DATABASES["default"]["NAME"]
+_DATABASE_FIXTURES = {"db", "transactional_db", "django_db_reset_sequences", "live_server"}
+_IN_MEMORY = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
+
 @pytest.fixture(autouse=True)
-def _fresh_rate_limits() -> None:
+def _fresh_rate_limits(
+    request: pytest.FixtureRequest, django_db_blocker: DjangoDbBlocker
+) -> Iterator[None]:
     """Rate-limit counters (public forms, search, API) live in the cache, which outlives each
     test's database transaction: without this, the requests of earlier tests, all from
-    127.0.0.1, would count against later ones and a random order could trip a limit."""
-    cache.clear()
+    127.0.0.1, would count against later ones and a random order could trip a limit.
+
+    With the database cache (PostgreSQL's default) they are rows of the test database, cleared
+    for every test once that database exists (before, it is new and holds none). A test that
+    does not use the database cannot reach that table: it counts in memory, as with SQLite."""
+    if not isinstance(caches["default"], BaseDatabaseCache):
+        cache.clear()
+        yield
+        return
+    marked = request.node.get_closest_marker("django_db") is not None
+    if not marked and _DATABASE_FIXTURES.isdisjoint(request.fixturenames):
+        with override_settings(CACHES=_IN_MEMORY):
+            yield
+        return
+    if connection.settings_dict["NAME"] != _DATABASE_NAME:
+        with django_db_blocker.unblock():
+            cache.clear()
+    yield
 
 
 def verified_login(client: Client, user: User) -> Client:

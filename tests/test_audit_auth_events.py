@@ -49,8 +49,9 @@ ADDRESS = "198.51.100.23"
 
 
 @pytest.fixture(autouse=True)
-def _no_throttle_episode_left_over() -> Iterator[None]:
-    """Which throttle episodes were logged is kept in the cache, which outlives a test."""
+def _no_throttle_episode_left_over(db: None) -> Iterator[None]:
+    """Which throttle episodes were logged is kept in the cache, which outlives a test (with
+    PostgreSQL a table of the database: hence `db`, set up before and torn down after this)."""
     cache.clear()
     yield
     cache.clear()

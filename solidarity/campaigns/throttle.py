@@ -6,10 +6,10 @@ accepted submissions per window; everyone else signs as usual. Unconfirmed signa
 count anyway, so the flood cannot inflate a count: the limit protects the inboxes of the
 addresses typed in, our sending reputation and the database.
 
-Counted in Django's cache, not the database: a refused request then writes nothing. The
-default cache is the process's memory, which is exact for `solidarity serve` (one process,
-many threads); a deployment with several app servers must point CACHES at a shared cache
-(Redis, Memcached or Django's database cache) so that they count together.
+Counted in Django's default cache (settings.CACHES): with SQLite the process's memory, exact
+for `solidarity serve` (one process, many threads), and a refused request writes nothing; with
+PostgreSQL a table of the database (solidarity/core/cache.py), so that several app servers
+behind a load balancer count each client together instead of granting one allowance each.
 
 The client is its address (REMOTE_ADDR, or the header `SOLIDARITY_CLIENT_IP_HEADER` names when
 a reverse proxy sits in front). Only a keyed hash of it goes into the cache key. Threat: a
@@ -64,8 +64,9 @@ def allow(request: HttpRequest, form: str, *, limit: tuple[int, int] | None = No
     client = salted_hmac(_SALT, client_address(request), algorithm="sha256").hexdigest()[:32]
     window = int(time.time()) // seconds
     key = f"throttle:{form}:{client}:{window}"
-    # add() then incr(): both atomic in every Django cache backend, so concurrent requests
-    # from one client cannot all slip through between a read and a write.
+    # add() then incr(): both atomic in memory and in our database cache (Django's own database
+    # backend reads and then writes in incr), so concurrent requests from one client, even
+    # through several servers, cannot all slip through between a read and a write.
     cache.add(key, 0, timeout=seconds * 2)
     try:
         used = cache.incr(key)

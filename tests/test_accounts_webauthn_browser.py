@@ -4,6 +4,7 @@ during a coordinator's first login and then logs in with it, under the site's CS
 from __future__ import annotations
 
 import pytest
+from django.db import connections
 from playwright.sync_api import ConsoleMessage, sync_playwright
 from pytest_django import Settings
 from pytest_django.live_server_helper import LiveServer
@@ -98,4 +99,9 @@ def test_a_coordinator_registers_a_key_and_logs_in_with_it(
             # No inline script was needed: the CSP refused nothing, and no script failed.
             assert problems == []
         finally:
+            # While Playwright's event loop runs, this thread's ORM uses a second set of database
+            # connections (Django keeps them per thread, and per context under a running loop):
+            # close those, or one stays open after the test and PostgreSQL cannot drop the test
+            # database at the end of the run ("being accessed by other users").
+            connections.close_all()
             browser.close()

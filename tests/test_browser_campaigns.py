@@ -7,6 +7,7 @@ import re
 from collections.abc import Iterator
 
 import pytest
+from django.db import connections
 from django.urls import reverse
 from django.utils import translation
 from playwright.sync_api import Browser, Page, sync_playwright
@@ -44,6 +45,11 @@ def browser() -> Iterator[Browser]:
         try:
             yield chromium
         finally:
+            # While Playwright's event loop runs, this thread's ORM uses a second set of database
+            # connections (Django keeps them per thread, and per context under a running loop):
+            # close those, or one stays open after the test and PostgreSQL cannot drop the test
+            # database at the end of the run ("being accessed by other users").
+            connections.close_all()
             chromium.close()
 
 

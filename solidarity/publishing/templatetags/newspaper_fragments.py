@@ -78,26 +78,26 @@ def _item(summary: ArticleSummary, items: dict[Hashable, Any] | None) -> SafeStr
 _SEPARATOR = " · "
 
 
+def _joined(links: Iterable[tuple[str, str]], attributes: str = "") -> SafeString:
+    """`<a{attributes} href="url">text</a>` for each (url, text), joined by the separator."""
+    return mark_safe(  # noqa: S308
+        _SEPARATOR.join(
+            f'<a{attributes} href="{conditional_escape(url)}">{conditional_escape(text)}</a>'
+            for url, text in links
+        )
+    )
+
+
 @register.simple_tag
 def links_to(links: Iterable[Link]) -> SafeString:
     """`<a href>title</a>` for each (an article's people, events, campaigns)."""
-    return mark_safe(  # noqa: S308
-        _SEPARATOR.join(
-            f'<a href="{conditional_escape(link.url)}">{conditional_escape(link.title)}</a>'
-            for link in links
-        )
-    )
+    return _joined((link.url, link.title) for link in links)
 
 
 @register.simple_tag
 def topic_links(topics: Iterable[TopicInfo]) -> SafeString:
     """An article's topics, each a rel="tag" link named in the reader's language."""
-    return mark_safe(  # noqa: S308
-        _SEPARATOR.join(
-            f'<a rel="tag" href="{conditional_escape(t.url)}">{conditional_escape(t.name.text)}</a>'
-            for t in topics
-        )
-    )
+    return _joined(((t.url, t.name.text) for t in topics), ' rel="tag"')
 
 
 @register.simple_tag

@@ -88,25 +88,6 @@ def test_a_stored_hash_used_as_a_cookie_opens_nothing(db: None) -> None:
     assert HashedSession.objects.filter(session_key=sha256(stored)).count() == 0
 
 
-def test_login_replaces_the_row_of_the_key_known_before(db: None) -> None:
-    """A key planted before login (session fixation) loses its row when login draws a new one."""
-    user = make_staff()
-    device = add_authenticator(user)
-    client = Client()
-    session = client.session
-    session["planted"] = True
-    session.save()
-    before = client.cookies["sessionid"].value
-    assert HashedSession.objects.filter(session_key=sha256(before)).exists()
-
-    log_in(client, user, device)
-
-    after = client.cookies["sessionid"].value
-    assert after != before
-    stored = set(HashedSession.objects.values_list("session_key", flat=True))
-    assert stored == {sha256(after)}
-
-
 def test_reauthentication_moves_the_session_to_a_new_hashed_key(db: None) -> None:
     """cycle_key at re-authentication deletes the old key's row and keeps the login."""
     user = make_staff()

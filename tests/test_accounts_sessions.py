@@ -4,6 +4,7 @@ again) before sealed reads and exports."""
 
 from __future__ import annotations
 
+import hashlib
 from datetime import timedelta
 from typing import Any
 
@@ -16,6 +17,7 @@ from pytest_django import Settings
 
 from solidarity import urls as project_urls
 from solidarity.accounts.decorators import RecentAuthRequiredMixin, require_recent_auth
+from solidarity.accounts.models import HashedSession
 from solidarity.accounts.session_store import SessionStore
 from solidarity.accounts.sessions import AUTH_AT, LOGIN_AT, SEEN_AT, now
 from solidarity.accounts.views import BAD_REAUTH
@@ -77,6 +79,10 @@ def _shift(client: Client, **seconds_ago: int) -> None:
 # -- Login and logout ---------------------------------------------------------------------------
 
 
+def _sha256(key: str) -> str:
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
 def test_the_session_key_changes_at_login(db: None) -> None:
     """A session id known before login (planted by an attacker) is worthless after it."""
     user = make_staff()
@@ -87,12 +93,16 @@ def test_the_session_key_changes_at_login(db: None) -> None:
     session.save()
     before = str(session.session_key)
     client.cookies["sessionid"] = before
+    assert HashedSession.objects.filter(session_key=_sha256(before)).exists()
 
     log_in(client, user, device)
 
     after = client.cookies["sessionid"].value
     assert after != before
     assert not SessionStore().exists(before)
+    # The planted key's row is gone; only the new key's hash is stored (session_store.py).
+    assert list(HashedSession.objects.values_list("session_key", flat=True)) == [_sha256(after)]
+
     assert client.get("/admin/").status_code == 200
     attacker = Client()
     attacker.cookies["sessionid"] = before

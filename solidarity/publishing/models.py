@@ -166,7 +166,25 @@ class Article(Record):
 
     class Meta:
         ordering = ["-publish_at", "-id"]
-        indexes = [models.Index(fields=["is_public", "publish_at"])]
+        # Every public list asks for published articles, the latest first, a page at a time,
+        # and the navigation counts them by language, month, issue and author. Partial indexes
+        # in that order let the database walk just a page's entries and count from the index
+        # alone: with `is_public` first, SQLite scanned the table (bodies and all, 90 ms at
+        # 10,000 articles) and sorted it, for every newspaper page.
+        indexes = [
+            models.Index(
+                # The columns the counts group by, so that they read the index alone: in
+                # SQLite's rows they come after the body, on its overflow pages.
+                fields=["-publish_at", "-id", "language", "issue", "byline"],
+                condition=models.Q(is_public=True),
+                name="article_published_latest",
+            ),
+            models.Index(
+                fields=["language", "-publish_at", "-id"],
+                condition=models.Q(is_public=True),
+                name="article_published_language",
+            ),
+        ]
         constraints = [
             models.UniqueConstraint(
                 fields=["translation_group", "language"],

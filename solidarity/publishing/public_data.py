@@ -23,7 +23,8 @@ from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ImproperlyConfigured
 from django.core.paginator import Paginator
 from django.db import models
-from django.db.models import QuerySet
+from django.db.models import Count, F, QuerySet
+from django.db.models.functions import Cast, Substr
 from django.urls import NoReverseMatch, Resolver404, resolve, reverse
 from django.utils import timezone, translation
 from django.utils.formats import date_format
@@ -101,6 +102,12 @@ _SUMMARY_COLUMNS = (
 
 def _summary_values(queryset: QuerySet[Article]) -> list[Row]:
     return list(queryset.values(*_columns(Article, *_SUMMARY_COLUMNS)))
+
+
+def _counted(queryset: QuerySet[Any], key: Any) -> dict[Any, int]:
+    """{key: how many rows of `queryset` have it}, counted by the database (an index walk)."""
+    rows = queryset.order_by().annotate(_key=key).values("_key").annotate(_n=Count("pk"))
+    return {row["_key"]: row["_n"] for row in rows}
 
 
 def _published() -> QuerySet[Article]:
@@ -493,13 +500,15 @@ def _month_url(year: int, month: int) -> str:
 @build_cached
 def months() -> list[MonthInfo]:
     """Every month with published articles, the latest first, with how many."""
-    counts: dict[tuple[int, int], int] = defaultdict(int)
-    for when in _published().values_list("publish_at", flat=True):
-        if when is not None:
-            counts[(when.year, when.month)] += 1
+    # "YYYY-MM" of the stored UTC time, as text: SQLite keeps that text and PostgreSQL writes it
+    # so in the connection's time zone, which Django sets to UTC. Django's TruncMonth would
+    # call a Python function per row on SQLite (150 ms at 10,000 articles).
+    month = Substr(Cast("publish_at", models.CharField()), 1, 7)
+    counts = _counted(_published().exclude(publish_at=None), month)
+    latest_first = sorted(((int(key[:4]), int(key[5:7])), n) for key, n in counts.items())[::-1]
     return [
-        MonthInfo(year, month, _month_label(year, month), _month_url(year, month), n)
-        for (year, month), n in sorted(counts.items(), reverse=True)
+        MonthInfo(year, number, _month_label(year, number), _month_url(year, number), n)
+        for (year, number), n in latest_first
     ]
 
 
@@ -578,9 +587,7 @@ def month_page(
 @build_cached
 def languages() -> list[tuple[str, str, str, int]]:
     """(code, name, url, number of articles) of every language with published articles."""
-    counts: dict[str, int] = defaultdict(int)
-    for code in _published().values_list("language", flat=True):
-        counts[code] += 1
+    counts = _counted(_published(), F("language"))
     return [
         (code, name, reverse("publishing:language", args=[code]), counts[code])
         for code, name in LANGUAGE_CHOICES
@@ -590,11 +597,9 @@ def languages() -> list[tuple[str, str, str, int]]:
 
 @build_cached
 def topics() -> list[TopicInfo]:
-    counts: dict[int, int] = defaultdict(int)
-    for topic_id in Article.topics.through.objects.filter(article__in=_published()).values_list(
-        "topic_id", flat=True
-    ):
-        counts[topic_id] += 1
+    counts = _counted(
+        Article.topics.through.objects.filter(article__in=_published()), F("topic_id")
+    )
     rows = _values(Topic.objects.filter(id__in=counts))
     return sorted((_topic_info(r, counts[r["id"]]) for r in rows), key=lambda t: t.name.text)
 
@@ -611,9 +616,7 @@ def topic_page(slug: str, page: str | None = None) -> tuple[TopicInfo, Page[Arti
 
 @build_cached
 def authors() -> list[BylineInfo]:
-    counts: dict[int, int] = defaultdict(int)
-    for byline_id in _published().exclude(byline=None).values_list("byline_id", flat=True):
-        counts[byline_id] += 1
+    counts = _counted(_published().exclude(byline=None), F("byline_id"))
     rows = _values(Byline.objects.filter(id__in=counts))
     return [_byline_info(r, counts[r["id"]]) for r in rows]
 
@@ -632,9 +635,7 @@ def author_page(
 
 @build_cached
 def issues() -> list[IssueInfo]:
-    counts: dict[int, int] = defaultdict(int)
-    for issue_id in _published().filter(issue__is_public=True).values_list("issue_id", flat=True):
-        counts[issue_id] += 1
+    counts = _counted(_published().filter(issue__is_public=True), F("issue_id"))
     rows = _values(Issue.objects.filter(is_public=True, id__in=counts))
     return [_issue_info(r, counts[r["id"]]) for r in rows]
 

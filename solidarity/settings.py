@@ -212,6 +212,11 @@ PASSWORD_HASHERS = [
     "django.contrib.auth.hashers.ScryptPasswordHasher",
 ]
 
+# ASVS V6.2: length, Django's list of 20,000 common passwords, similarity to the user's own
+# names, and our own rules (solidarity/accounts/password_validation.py: 16 characters for a
+# password that protects a key for sealed data; no password made mostly of our names). No
+# composition rule (6.2.5): NumericPasswordValidator would refuse an all-digit passphrase that
+# the length and the common list already judge.
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {
@@ -219,7 +224,12 @@ AUTH_PASSWORD_VALIDATORS = [
         "OPTIONS": {"min_length": 12},
     },
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
-    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+    {"NAME": "solidarity.accounts.password_validation.SealedKeyLengthValidator"},
+    {
+        # The same minimum as MinimumLengthValidator's: what is left without our names.
+        "NAME": "solidarity.accounts.password_validation.ContextWordsValidator",
+        "OPTIONS": {"min_length": 12},
+    },
 ]
 
 LANGUAGE_CODE = "en"

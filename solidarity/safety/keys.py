@@ -22,6 +22,7 @@ from nacl.public import PrivateKey, PublicKey
 from nacl.secret import SecretBox
 from nacl.utils import random
 
+from solidarity.accounts.password_validation import sealed_key_too_short
 from solidarity.core.classification import FieldClass
 
 from . import policy
@@ -116,6 +117,10 @@ def setup_user_key(user: Any, password: str) -> UserKey:
     """Create the user's key pair, protected by their (verified) login password."""
     if not user.check_password(password):
         raise KeyRefused(_("This is not the user's password."))
+    # The key is only as strong as the password it is wrapped under (threat model M7).
+    too_short = sealed_key_too_short(password)
+    if too_short:
+        raise KeyRefused(too_short)
     if has_key(user):
         raise KeyRefused(_("%(user)s already has a key.") % {"user": user})
     private_key = PrivateKey.generate()

@@ -98,6 +98,8 @@ MIDDLEWARE = [
     "solidarity.accounts.middleware.SecurityHeadersMiddleware",
     "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Under SOLIDARITY_HTTPS, /api/ over plain HTTP: refused, its token revoked (ASVS 4.1.2).
+    "solidarity.api.middleware.PlainHttpApiMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -271,9 +273,24 @@ SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = True
-SESSION_COOKIE_SAMESITE = "Lax"
+SESSION_COOKIE_SAMESITE = CSRF_COOKIE_SAMESITE = "Lax"
 HTTPS = env_bool("SOLIDARITY_HTTPS", False)
 SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = HTTPS
+# Every cookie we set is named `__Host-…` under HTTPS (ASVS 3.3.1, 3.3.3). A browser keeps
+# such a cookie only if it is Secure, has Path=/ and no Domain, so neither a man-in-the-middle
+# on some plain-http page (a state's network tap) nor a sibling subdomain can plant one of ours:
+# no fixed session, no CSRF token of the attacker's choosing. Browsers refuse `__Host-` without
+# Secure, so the demo on http://localhost keeps the plain names. Renaming the session cookie
+# logs everyone out once, when a site is upgraded. Paths stay "/" and domains unset (defaults).
+SESSION_COOKIE_NAME = "__Host-session" if HTTPS else "sessionid"
+CSRF_COOKIE_NAME = "__Host-csrftoken" if HTTPS else "csrftoken"
+LANGUAGE_COOKIE_NAME = "__Host-language" if HTTPS else "django_language"
+# The unlock window of sealed data (solidarity/safety/keys.py, SameSite=Strict).
+SOLIDARITY_UNLOCK_COOKIE_NAME = "__Host-unlock" if HTTPS else "solidarity_unlock"
+# The back office's one-off notices ("Sealed data is locked again."): a cookie first, the
+# session when they do not fit (solidarity/core/message_storage.py); flags as the session's.
+MESSAGE_STORAGE = "solidarity.core.message_storage.FallbackStorage"
+SOLIDARITY_MESSAGES_COOKIE_NAME = "__Host-messages" if HTTPS else "messages"
 # The language switch's choice: kept a year (Django's default forgets it with the browser),
 # never readable by scripts, never sent over plain HTTP when the site is served over HTTPS.
 LANGUAGE_COOKIE_AGE = 365 * 24 * 60 * 60
@@ -281,6 +298,10 @@ LANGUAGE_COOKIE_HTTPONLY = True
 LANGUAGE_COOKIE_SAMESITE = "Lax"
 LANGUAGE_COOKIE_SECURE = HTTPS
 SECURE_SSL_REDIRECT = HTTPS
+# Pages are redirected to HTTPS; the API is not (ASVS 4.1.2). An integration that sent its
+# token over plain HTTP has already shown it to any network tap, and a redirect would hide
+# that from it: the request is refused and the token revoked (solidarity/api/middleware.py).
+SECURE_REDIRECT_EXEMPT = [r"^api/"]
 SECURE_HSTS_SECONDS = 31536000 if HTTPS else 0
 SECURE_HSTS_INCLUDE_SUBDOMAINS = HTTPS
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if HTTPS else None
@@ -397,7 +418,9 @@ SPECTACULAR_SETTINGS = {
     "TITLE": "Solidarity API",
     "DESCRIPTION": (
         "OSDI as Action Network's API v2 implements it at /api/v2/ (HAL+JSON, token in the "
-        "OSDI-API-Token header), and public documentation records as Popolo JSON and CSV."
+        "OSDI-API-Token header), and public documentation records as Popolo JSON and CSV. "
+        "A site served over HTTPS answers the API over HTTPS only: a request over plain HTTP "
+        "gets 403 with an `error`, is not redirected, and any token sent with it is revoked."
     ),
     "VERSION": "2",
     "SERVE_INCLUDE_SCHEMA": False,

@@ -8,6 +8,7 @@ import hashlib
 import importlib
 
 from django.apps import apps
+from django.conf import settings as django_settings
 from django.contrib.sessions.models import Session
 from django.core.management import call_command
 from django.db import connection
@@ -40,7 +41,7 @@ def _logged_in() -> tuple[Client, str]:
     user = make_staff()
     client = Client()
     log_in(client, user, add_authenticator(user))
-    return client, client.cookies["sessionid"].value
+    return client, client.cookies[django_settings.SESSION_COOKIE_NAME].value
 
 
 def _every_value_in_the_database() -> str:
@@ -72,7 +73,7 @@ def test_the_session_works_across_requests_with_the_same_cookie(db: None) -> Non
 
     for _ in range(3):
         assert client.get("/admin/").status_code == 200
-    assert client.cookies["sessionid"].value == key
+    assert client.cookies[django_settings.SESSION_COOKIE_NAME].value == key
     assert HashedSession.objects.get().session_key == sha256(key)
 
 
@@ -83,7 +84,7 @@ def test_a_stored_hash_used_as_a_cookie_opens_nothing(db: None) -> None:
     (stored,) = HashedSession.objects.values_list("session_key", flat=True)
 
     forger = Client()
-    forger.cookies["sessionid"] = stored
+    forger.cookies[django_settings.SESSION_COOKIE_NAME] = stored
     assert sent_to_login(forger, "/admin/")
     assert HashedSession.objects.filter(session_key=sha256(stored)).count() == 0
 
@@ -94,19 +95,19 @@ def test_reauthentication_moves_the_session_to_a_new_hashed_key(db: None) -> Non
     device = add_authenticator(user)
     client = Client()
     log_in(client, user, device)
-    old = client.cookies["sessionid"].value
+    old = client.cookies[django_settings.SESSION_COOKIE_NAME].value
 
     done = client.post(
         "/accounts/reauth/", {"password": PASSWORD, "code": code_for(device, 1), "next": "/admin/"}
     )
 
     assert done.status_code == 302
-    new = client.cookies["sessionid"].value
+    new = client.cookies[django_settings.SESSION_COOKIE_NAME].value
     assert new != old
     assert set(HashedSession.objects.values_list("session_key", flat=True)) == {sha256(new)}
     assert client.get("/admin/").status_code == 200
     replay = Client()
-    replay.cookies["sessionid"] = old
+    replay.cookies[django_settings.SESSION_COOKIE_NAME] = old
     assert sent_to_login(replay, "/admin/")
 
 
@@ -117,11 +118,11 @@ def test_unlocking_the_private_key_moves_the_session_to_a_new_hashed_key(
     settings.SOLIDARITY_KDF = "interactive"  # Argon2id at its cheap cost, as test_safety_sealed
     verified_login(client, coordinator("alia", section))
     recently_authenticated(client)
-    old = client.cookies["sessionid"].value
+    old = client.cookies[django_settings.SESSION_COOKIE_NAME].value
 
     client.post(reverse("safety:unlock"), {"password": "alia long passphrase"})
 
-    new = client.cookies["sessionid"].value
+    new = client.cookies[django_settings.SESSION_COOKIE_NAME].value
     assert new != old
     assert set(HashedSession.objects.values_list("session_key", flat=True)) == {sha256(new)}
 
@@ -142,7 +143,7 @@ def test_an_expired_session_is_deleted_by_the_retention_job_and_clearsessions(db
     other = make_staff("bea")
     client = Client()
     log_in(client, other, add_authenticator(other))
-    live = client.cookies["sessionid"].value
+    live = client.cookies[django_settings.SESSION_COOKIE_NAME].value
     past = timezone.now() - dt.timedelta(minutes=5)
     HashedSession.objects.filter(session_key=sha256(expired)).update(expire_date=past)
 

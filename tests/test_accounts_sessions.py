@@ -8,6 +8,7 @@ import hashlib
 from datetime import timedelta
 from typing import Any
 
+from django.conf import settings as django_settings
 from django.http import HttpRequest, HttpResponse
 from django.test import Client
 from django.urls import path
@@ -92,12 +93,12 @@ def test_the_session_key_changes_at_login(db: None) -> None:
     session["planted"] = True
     session.save()
     before = str(session.session_key)
-    client.cookies["sessionid"] = before
+    client.cookies[django_settings.SESSION_COOKIE_NAME] = before
     assert HashedSession.objects.filter(session_key=_sha256(before)).exists()
 
     log_in(client, user, device)
 
-    after = client.cookies["sessionid"].value
+    after = client.cookies[django_settings.SESSION_COOKIE_NAME].value
     assert after != before
     assert not SessionStore().exists(before)
     # The planted key's row is gone; only the new key's hash is stored (session_store.py).
@@ -105,7 +106,7 @@ def test_the_session_key_changes_at_login(db: None) -> None:
 
     assert client.get("/admin/").status_code == 200
     attacker = Client()
-    attacker.cookies["sessionid"] = before
+    attacker.cookies[django_settings.SESSION_COOKIE_NAME] = before
     assert sent_to_login(attacker, "/admin/")
 
 
@@ -123,7 +124,7 @@ def test_logout_needs_a_csrf_token(db: None) -> None:
     device = add_authenticator(user)
     client = Client(enforce_csrf_checks=True)
     client.get("/accounts/login/")
-    token = client.cookies["csrftoken"].value
+    token = client.cookies[django_settings.CSRF_COOKIE_NAME].value
     client.post(
         "/accounts/login/", {"username": "anna", "password": PASSWORD, "csrfmiddlewaretoken": token}
     )
@@ -137,14 +138,14 @@ def test_logout_needs_a_csrf_token(db: None) -> None:
 def test_logout_by_post_ends_the_session(db: None) -> None:
     """After logout the old cookie opens nothing."""
     client, _ = _logged_in()
-    old = client.cookies["sessionid"].value
+    old = client.cookies[django_settings.SESSION_COOKIE_NAME].value
 
     response = client.post("/accounts/logout/", follow=True)
 
     assert "You are logged out." in text(response)
     assert sent_to_login(client, "/admin/")
     replay = Client()
-    replay.cookies["sessionid"] = old
+    replay.cookies[django_settings.SESSION_COOKIE_NAME] = old
     assert sent_to_login(replay, "/admin/")
 
 
@@ -157,7 +158,7 @@ def test_the_session_cookie_lives_eight_hours_at_most(db: None) -> None:
     device = add_authenticator(user)
     client = Client()
     log_in(client, user, device)
-    assert client.cookies["sessionid"]["max-age"] == 8 * 60 * 60
+    assert client.cookies[django_settings.SESSION_COOKIE_NAME]["max-age"] == 8 * 60 * 60
 
 
 def test_fifteen_idle_minutes_end_the_session(db: None) -> None:
@@ -224,13 +225,13 @@ def test_after_five_minutes_a_sealed_view_asks_for_password_and_code(
     assert errors(wrong) == [str(BAD_REAUTH)]
     assert client.get("/sealed/").status_code == 302
 
-    key = client.cookies["sessionid"].value
+    key = client.cookies[django_settings.SESSION_COOKIE_NAME].value
     done = client.post(
         "/accounts/reauth/", {"password": PASSWORD, "code": code_for(device, 1), "next": "/sealed/"}
     )
     assert done.status_code == 302
     assert done["Location"] == "/sealed/"
-    assert client.cookies["sessionid"].value != key
+    assert client.cookies[django_settings.SESSION_COOKIE_NAME].value != key
     assert client.get("/sealed/").content == b"whereabouts: sealed"
 
 

@@ -7,6 +7,7 @@ import datetime as dt
 import re
 
 import pytest
+from django.conf import settings as django_settings
 from django.contrib.auth.models import User
 from django.test import Client
 from django.utils import timezone
@@ -53,7 +54,7 @@ def test_each_login_is_listed_with_a_coarse_device_and_its_factor_never_an_addre
     # Nothing that would locate the member or replay the session.
     row = SignedInSession.objects.filter(user=user).values()[0]
     assert "127.0.0.1" not in repr(row) and "session_key" not in row
-    assert laptop.cookies["sessionid"].value not in html
+    assert laptop.cookies[django_settings.SESSION_COOKIE_NAME].value not in html
 
 
 @pytest.mark.django_db

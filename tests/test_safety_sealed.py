@@ -23,12 +23,12 @@ from solidarity.documentation.models import Person
 from solidarity.safety.crypto import DecryptionError
 from solidarity.safety.fields import Sealed, SealingError
 from solidarity.safety.keys import (
-    UNLOCK_COOKIE,
     KeyRefused,
     NotARecipient,
     grant_sealed,
     read_sealed,
     setup_user_key,
+    unlock_cookie_name,
     unlock_private_key,
 )
 from solidarity.safety.models import Role, SealedKey, UserKey
@@ -250,7 +250,7 @@ def test_reading_and_changing_whereabouts_in_the_back_office(
     assert "does not open your key" in refused.content.decode()
     response = client.post(unlock_url, {"password": "alia long passphrase"})
     assert response.status_code == 302 and response["Location"] == sealed_url(person)
-    cookie = response.cookies[UNLOCK_COOKIE]
+    cookie = response.cookies[unlock_cookie_name()]
     assert cookie["httponly"] and cookie["samesite"] == "Strict"
 
     before = _audit_entries()
@@ -285,7 +285,7 @@ def test_the_session_table_alone_does_not_hold_the_unlocked_key(
     for session in HashedSession.objects.all():
         assert private not in session.session_data.encode()
         assert private.hex() not in session.session_data
-    del client.cookies[UNLOCK_COOKIE]
+    del client.cookies[unlock_cookie_name()]
     assert client.get(sealed_url(person)).status_code == 302
 
 

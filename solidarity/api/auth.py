@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from django.http import HttpRequest
 from rest_framework import exceptions
 from rest_framework.authentication import BaseAuthentication
 from rest_framework.permissions import BasePermission
@@ -27,7 +28,8 @@ if TYPE_CHECKING:
 HEADER = "OSDI-API-Token"
 
 
-def _secret(request: Request) -> str | None:
+def token_secret(request: HttpRequest | Request) -> str | None:
+    """The token a request carries, whether or not it is a live one."""
     if header := request.META.get("HTTP_OSDI_API_TOKEN"):
         return str(header).strip()
     authorization = str(request.META.get("HTTP_AUTHORIZATION", ""))
@@ -39,7 +41,7 @@ def _secret(request: Request) -> str | None:
 
 class ApiTokenAuthentication(BaseAuthentication):
     def authenticate(self, request: Request) -> tuple[Any, ApiToken] | None:
-        secret = _secret(request)
+        secret = token_secret(request)
         if secret is None:
             return None
         token = token_for_secret(secret)

@@ -12,6 +12,9 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from solidarity.audit.context import actor_for_user
+from solidarity.audit.services import append, model_label
+
 from .models import ApiToken
 from .scopes import SCOPES, user_may_hold
 
@@ -84,3 +87,20 @@ def revoke_token(token: ApiToken) -> bool:
             revoked=timezone.now()
         )
     return updated == 1
+
+
+def revoke_exposed_token(token: ApiToken, reason: str) -> bool:
+    """Revoke a token whose secret was seen in clear, and say so in the audit log (the token's
+    number and the reason, never the secret); False if it was revoked already."""
+    with transaction.atomic():
+        if not revoke_token(token):
+            return False
+        append(
+            "api_token_revoked",
+            model_label(ApiToken),
+            token.pk,
+            ["revoked"],
+            values={"reason": reason},
+            actor=actor_for_user(token.user),
+        )
+    return True

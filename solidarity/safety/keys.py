@@ -44,7 +44,6 @@ from .fields import Sealed, SealedTextField, row_aad
 from .models import Role, SealedKey, UserKey
 
 UNLOCK_SECONDS = 300  # the sealed window of the threat model (D8)
-UNLOCK_COOKIE = "solidarity_unlock"
 SESSION_KEY = "safety_unlocked"
 
 
@@ -364,6 +363,11 @@ def drop_wrapped_keys(user_id: int, section_id: int) -> int:
 # process's memory (threat model, residual risk 1). HttpOnly keeps page scripts from the cookie.
 
 
+def unlock_cookie_name() -> str:
+    """`__Host-unlock` under HTTPS, so no other host or plain-http page can set it (settings)."""
+    return str(settings.SOLIDARITY_UNLOCK_COOKIE_NAME)
+
+
 def remember_unlocked(
     request: HttpRequest, response: HttpResponse, private_key: PrivateKey
 ) -> None:
@@ -376,7 +380,7 @@ def remember_unlocked(
         "blob": b64e(bytes(SecretBox(cookie_key).encrypt(bytes(private_key)))),
     }
     response.set_cookie(
-        UNLOCK_COOKIE,
+        unlock_cookie_name(),
         b64e(cookie_key),
         max_age=UNLOCK_SECONDS,
         httponly=True,
@@ -388,7 +392,7 @@ def remember_unlocked(
 def unlocked_key(request: HttpRequest) -> PrivateKey | None:
     """The requesting user's private key if they unlocked it in the last UNLOCK_SECONDS."""
     state = request.session.get(SESSION_KEY)
-    cookie = request.COOKIES.get(UNLOCK_COOKIE)
+    cookie = request.COOKIES.get(unlock_cookie_name())
     if not state or not cookie:
         return None
     if state.get("user") != request.user.pk or state.get("until", 0) < time.time():
@@ -407,7 +411,7 @@ def unlock_seconds_left(request: HttpRequest) -> int:
 
 def forget_unlocked(request: HttpRequest, response: HttpResponse) -> None:
     request.session.pop(SESSION_KEY, None)
-    response.delete_cookie(UNLOCK_COOKIE, samesite="Strict")
+    response.delete_cookie(unlock_cookie_name(), samesite="Strict")
 
 
 def role_ended(user_id: int, section_id: int) -> None:

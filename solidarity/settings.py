@@ -385,6 +385,9 @@ EMAIL_FILE_PATH = DATA_DIR / "mail"
 # ("count/seconds"), counted in the cache. Behind a reverse proxy, name the request header
 # (as in request.META, e.g. HTTP_X_REAL_IP) that carries the client's address.
 SOLIDARITY_FORM_RATE = os.environ.get("SOLIDARITY_FORM_RATE", "30/600")
+# ...and each must come back at least this many seconds after its page was served: a faster
+# one is shown again, with what was typed, to be sent once more (campaigns/human_timing.py).
+SOLIDARITY_FORM_MIN_SECONDS = os.environ.get("SOLIDARITY_FORM_MIN_SECONDS", "3")
 # Public name searches per client: queries/seconds (solidarity/search/views.py).
 SOLIDARITY_SEARCH_RATE = os.environ.get("SOLIDARITY_SEARCH_RATE", "30/60")
 SOLIDARITY_CLIENT_IP_HEADER = os.environ.get("SOLIDARITY_CLIENT_IP_HEADER", "")

@@ -66,6 +66,14 @@ def _fresh_rate_limits(
     yield
 
 
+@pytest.fixture(autouse=True)
+def _no_wait_on_public_forms(settings: Settings) -> None:
+    """Tests post the public forms at once, most of them without the page's stamp: the minimum
+    (campaigns/human_timing.py) is 0 here, which lets a missing stamp through but still refuses
+    a forged one. tests/test_campaigns_human_timing.py sets the real minimum back."""
+    settings.SOLIDARITY_FORM_MIN_SECONDS = 0
+
+
 def verified_login(client: Client, user: User) -> Client:
     """Log `user` in on `client` with a verified second factor, as the back office demands.
 

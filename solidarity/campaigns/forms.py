@@ -4,6 +4,10 @@ Every message is translated (ru, kk in this app's locale), and a form that fails
 nothing: the views call a service only with a valid form. Markup is refused outright rather
 than escaped, so that a name shown on a petition page or printed on a delivery list is
 exactly what the signer typed and nothing more.
+
+The forms the public pages serve (PetitionSignForm, LetterReportForm, RsvpForm) must also come
+back no sooner than a person could fill them in (HumanTimedForm, human_timing.py); the API
+validates with the plain SignForm.
 """
 
 from __future__ import annotations
@@ -13,9 +17,11 @@ from typing import Any
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.http import QueryDict
 from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 
+from . import human_timing
 from .models import LANGUAGE_CHOICES
 from .services import SupporterDetails
 
@@ -40,6 +46,43 @@ def check_plain_text(value: str, *, multiline: bool = False) -> str:
             code="control",
         )
     return value.strip()
+
+
+class HumanTimedForm(forms.Form):
+    """A public form carrying a signed stamp of when it was served (human_timing.py).
+
+    `timed_for` is what the form is for (a petition's slug, an action's pk): with the class's
+    TIMING_KIND it names the stamp's scope. `shared=True` renders the placeholder instead, for a
+    page shared between readers that gets each reader's stamp put in (`human_timing.fill`).
+    """
+
+    TIMING_KIND = ""
+    served = forms.CharField(widget=forms.HiddenInput, required=False)
+
+    def __init__(
+        self, *args: Any, timed_for: str | int, shared: bool = False, **kwargs: Any
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        self.timing_scope = self.scope(timed_for)
+        fresh = human_timing.PLACEHOLDER if shared else human_timing.stamp(self.timing_scope)
+        name = self.add_prefix(human_timing.FIELD)
+        returned = self.data.get(name)
+        self.returned_stamp = returned if isinstance(returned, str) else None
+        if self.is_bound:
+            # Shown again (with its messages) under a stamp of its own: the wait starts anew.
+            data = self.data.copy() if isinstance(self.data, QueryDict) else dict(self.data)
+            data[name] = fresh
+            self.data = data
+        self.fields[human_timing.FIELD].initial = fresh
+
+    @classmethod
+    def scope(cls, timed_for: str | int) -> str:
+        return f"{cls.TIMING_KIND}:{timed_for}"
+
+    def clean(self) -> dict[str, Any] | None:
+        cleaned = super().clean()
+        human_timing.check(self.returned_stamp, self.timing_scope)
+        return cleaned
 
 
 class SupporterForm(forms.Form):
@@ -146,7 +189,14 @@ class SignForm(SupporterForm):
         return check_plain_text(self.cleaned_data["comment"], multiline=True)
 
 
-class LetterReportForm(SupporterForm):
+class PetitionSignForm(HumanTimedForm, SignForm):
+    """The petition page's form: SignForm, sent no sooner than a person could."""
+
+    TIMING_KIND = "sign"
+
+
+class LetterReportForm(HumanTimedForm, SupporterForm):
+    TIMING_KIND = "letters"
     letters = forms.IntegerField(
         label=_("How many letters did you post?"),
         min_value=1,
@@ -188,7 +238,8 @@ class LetterReportForm(SupporterForm):
         )
 
 
-class RsvpForm(SupporterForm):
+class RsvpForm(HumanTimedForm, SupporterForm):
+    TIMING_KIND = "rsvp"
     field_order = ["name", "email", "country", "language", "processing_consent"]
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:

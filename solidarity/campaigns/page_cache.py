@@ -4,6 +4,7 @@ Everyone who opens a petition sees the same page (per language and address) but 
 token in its form, and rendering it (the form's widgets, the public base template, six queries)
 is most of what opening a petition costs. So the page is rendered with a placeholder where the
 token goes, kept in this process's memory, and each response gets its own reader's token put in.
+The form's timing stamp is put in per response the same way, by the view (human_timing.fill).
 
 What the page shows changes when a signature is confirmed or erased, or when the petition,
 its campaign or its target is edited. Changes made in this process empty the cache at once

@@ -2,7 +2,8 @@
 
 Supporters have no account. Every form answers a bad submission with the form and its
 messages (status 400) and stores nothing; a good one is stored before the answer is sent and
-redirected (POST/redirect/GET), so a reload cannot sign twice.
+redirected (POST/redirect/GET), so a reload cannot sign twice. A form sent back sooner than a
+person could fill it in is such a bad submission (human_timing.py, in the forms).
 """
 
 from __future__ import annotations
@@ -16,8 +17,8 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
-from . import ical, intake, page_cache, public_data, services, throttle
-from .forms import LetterReportForm, RsvpForm, SignForm
+from . import human_timing, ical, intake, page_cache, public_data, services, throttle
+from .forms import LetterReportForm, PetitionSignForm, RsvpForm
 
 LANGUAGE_CODES = ("en", "ru", "kk")
 
@@ -66,7 +67,9 @@ def _petition_page(request: HttpRequest, slug: str, csrf_token: str) -> str | No
     detail = public_data.petition_detail(slug)
     if detail is None:
         return None
-    form = SignForm(target_name=detail.target.name if detail.target else "")
+    form = PetitionSignForm(
+        target_name=detail.target.name if detail.target else "", timed_for=slug, shared=True
+    )
     context = {"petition": detail, "form": form, "csrf_token": csrf_token}
     return render_to_string("campaigns/petition.html", context, request=request)
 
@@ -74,17 +77,20 @@ def _petition_page(request: HttpRequest, slug: str, csrf_token: str) -> str | No
 @require_http_methods(["GET", "HEAD", "POST"])
 def petition(request: HttpRequest, slug: str) -> HttpResponse:
     if request.method != "POST":
-        # The same for every reader but the CSRF token: rendered once, shared (page_cache).
+        # The same for every reader but the CSRF token and the form's stamp: rendered once,
+        # shared (page_cache), each put in per response.
         body = page_cache.page(request, lambda token: _petition_page(request, slug, token))
         if body is None:
             raise Http404
-        return HttpResponse(body)
+        return HttpResponse(human_timing.fill(body, PetitionSignForm.scope(slug)))
     # A signature is answered without the page's counts and names (a redirect), so they are
     # only read when the form comes back with its messages: it halves the queries per signing.
     record = page_cache.petition_for_signing(slug)
     if record is None:
         raise Http404
-    form = SignForm(request.POST, target_name=public_data.petition_target_name(record))
+    form = PetitionSignForm(
+        request.POST, target_name=public_data.petition_target_name(record), timed_for=slug
+    )
     status = 400
     if form.is_valid() and not throttle.allow(request, "sign"):
         form.add_error(None, _too_many())
@@ -151,7 +157,7 @@ def urgent_action(request: HttpRequest, slug: str) -> HttpResponse:
     if detail is None:
         raise Http404
     targets = [(t.id, f"{t.name} ({t.country})") for t in detail.targets]
-    form = LetterReportForm(request.POST or None, targets=targets)
+    form = LetterReportForm(request.POST or None, targets=targets, timed_for=slug)
     status = 200
     if request.method == "POST":
         reported = False
@@ -253,7 +259,7 @@ def action_detail(request: HttpRequest, pk: int) -> HttpResponse:
     detail = public_data.action_detail(pk)
     if detail is None:
         raise Http404
-    form = RsvpForm(request.POST or None)
+    form = RsvpForm(request.POST or None, timed_for=pk)
     status = 200
     if request.method == "POST":
         record = public_data.public_action(pk)

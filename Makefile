@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: help demo test lint typecheck unit clean
+.PHONY: help demo test lint typecheck unit audit clean
 
 help:  ## list the targets
 	@grep -E '^[a-z]+:.*##' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
@@ -29,6 +29,9 @@ unit: $(STAMP)  ## the test suite on the database named by DATABASE_URL (SQLite 
 	$(BIN)/pytest -n 2 --dist loadfile
 
 test: lint typecheck unit  ## set up and run everything CI runs for one database
+
+audit: $(STAMP)  ## known vulnerabilities in the installed packages (needs pypi.org; SECURITY.md)
+	$(BIN)/pip freeze --exclude-editable | $(BIN)/pip-audit --requirement /dev/stdin --no-deps --disable-pip --progress-spinner off --strict
 
 clean:  ## remove the virtualenv and local data
 	rm -rf $(VENV) var

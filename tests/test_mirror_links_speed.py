@@ -159,13 +159,13 @@ EXPECTED = {
     "/en/people/a/": (
         '<a href="../../index.html">home</a> <a href="../index.html">people</a> '
         '<a href="sub/index.html">a\'s part</a> <a href="../b/index.html">b</a> '
-        '<a href="index.html">a, absolute</a> <a href="../../../offline.html">gone</a> '
+        '<a href="index.html">a, absolute</a> <a href="../../offline.html">gone</a> '
         '<link href="../../../static/public/site.css">'
     ),
     "/en/people/b/": (
         '<a href="../../index.html">home</a> <a href="../index.html">people</a> '
         '<a href="../a/sub/index.html">a\'s part</a> <a href="index.html">b</a> '
-        '<a href="../a/index.html">a, absolute</a> <a href="../../../offline.html">gone</a> '
+        '<a href="../a/index.html">a, absolute</a> <a href="../../offline.html">gone</a> '
         '<link href="../../../static/public/site.css">'
     ),
 }

@@ -98,7 +98,7 @@ def test_repeated_links_are_rewritten_like_single_ones(tmp_path: Path) -> None:
     assert 'href="index.html#top"' in alone
     assert 'href="../newspaper/topics/prisoners/index.html"' in alone
     assert 'href="https://elsewhere.example/"' in alone
-    assert 'href="../../offline.html"' in alone  # not a page of the mirror
+    assert 'href="../offline.html"' in alone  # not a page of the mirror: en/offline.html
 
 
 def test_links_are_found_in_either_quotes_and_empty(tmp_path: Path) -> None:

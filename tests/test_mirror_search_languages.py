@@ -78,7 +78,8 @@ def test_every_page_leads_to_the_search_page_of_its_language(dest: Path) -> None
         "ru/newspaper/articles/svobodu-natale/index.html": "ru",
         "kk/events/index.html": "kk",
         "en/people/natalya-sokolova/index.html": "en",
-        "offline.html": "en",
+        "en/offline.html": "en",
+        "ru/offline.html": "ru",
     }
     for name, code in pages.items():
         page = dest / name

@@ -18,12 +18,15 @@ garbage collector, so that no child walks it).
 
 Every link to the site is rewritten to a relative link to a file (`…/index.html`), so the copy
 works from a USB stick (file://) and from any sub-path of any host. A link to a page that cannot
-work offline (the admin, a form's target, the language switch) leads to `offline.html`.
+work offline (the admin, a form's target, the language switch) leads to the mirror's page that
+says so in the page's language (`ru/offline.html`); a page without a language in its address
+(the root's redirect, a style sheet) leads to the default language's.
 
 The header's search by name becomes the same form sent to the mirror's offline search page of
 the page's language (`ru/search.html?q=…`, which works from file:// too; `search.html` forwards
 to one of them); the language switch becomes links to the page in each language; a form that
-posts (a petition, a sign-up) becomes a note that it needs the live site.
+posts (a petition, a sign-up) becomes a note that it needs the live site, which leads to the
+offline page of the page's language.
 
 A list's filter form (the timeline's) becomes links to the filtered pages the mirror holds. A
 filter with more than FILTER_INLINE_LIMIT choices is not repeated on every page of its list: it
@@ -83,7 +86,7 @@ from . import public_data
 MANIFEST = ".mirror-manifest.json"
 MANIFEST_VERSION = 1
 # URL namespaces whose pages belong in the mirror. Anything else (admin, accounts, API) is
-# not followed: a link to it leads to offline.html.
+# not followed: a link to it leads to the offline page of the linking page's language.
 MIRRORED_NAMESPACES = frozenset({"public", "publishing", "campaigns"})
 # Namespaces whose views are called directly, without the middleware stack (see _call).
 DIRECT_NAMESPACES = frozenset({"public", "publishing"})
@@ -98,12 +101,17 @@ SEARCH_PAGES = {code: f"/{code}/search.html" for code in LANGUAGES}
 # mirror: the same form, sent to the offline search page, which reads its words from ?q=.
 NAME_SEARCH = "search:public"
 SITE_SEARCH_FORM = "publishing/mirror_site_search.html"
-OFFLINE_PAGE = "/offline.html"
-OFFLINE_FILE = "offline.html"
+# What a link to a page that cannot work offline leads to: a page per language, beside that
+# language's pages, so that a Russian reader who follows one reads why in Russian. There is no
+# /offline.html (the one English page there was before): only the mirror's own pages linked to
+# it, a re-run rewrites all of them (the code is in every fingerprint), and the manifest
+# deletes it.
+OFFLINE_PAGES = {code: f"/{code}/offline.html" for code in LANGUAGES}
 # Files of the mirror's own, beside the site's pages.
 EXTRAS = frozenset(
-    {SEARCH_PAGE, OFFLINE_PAGE, "/search.js", "/search-index.js", "/search-index.json"}
+    {SEARCH_PAGE, "/search.js", "/search-index.js", "/search-index.json"}
     | set(SEARCH_PAGES.values())
+    | set(OFFLINE_PAGES.values())
 )
 # A filter with more choices than this (a timeline by person: one per person documented) is not
 # repeated on every page of its list but becomes one link to a page that lists the choices (see
@@ -165,6 +173,9 @@ def _umask_keeps_readable() -> bool:
 
 _T = TypeVar("_T")
 _R = TypeVar("_R")
+# Where a link leads in the mirror: the quoted parts of the file's name, the fragment to add,
+# the static file it needs (see Mirror._link_file).
+_LinkFile = tuple[tuple[str, ...], str, str | None]
 
 
 class MirrorError(Exception):
@@ -270,6 +281,32 @@ def _without_language(url: str) -> str:
 def _search_page(language: str | None) -> str:
     """The offline search page in `language`, the default language's if it has none."""
     return SEARCH_PAGES.get(language or "") or SEARCH_PAGES[settings.LANGUAGE_CODE]
+
+
+def _offline_page(language: str | None) -> str:
+    """The page saying what needs the live site, in `language` (the default language's if
+    it has none): where a link the mirror cannot follow leads from a page in `language`."""
+    return OFFLINE_PAGES.get(language or "") or OFFLINE_PAGES[settings.LANGUAGE_CODE]
+
+
+def _page_language(url: str) -> str:
+    """The language of the mirror's page of `url`: its address's, else the default one."""
+    return translation.get_language_from_path(url) or settings.LANGUAGE_CODE
+
+
+def _language_switch(urls: dict[str, str]) -> str:
+    """Links to a page of the mirror's own in each language (`urls`, site addresses by code),
+    the active language's marked: they replace the site's switch, which knows no such page."""
+    current = translation.get_language()
+    links = []
+    for code, name in settings.LANGUAGES:
+        if code in urls:
+            mark = ' aria-current="page"' if code == current else ""
+            links.append(
+                f'<a href="{urls[code]}" lang="{code}" hreflang="{code}"{mark}>'
+                f"{html.escape(str(name))}</a>"
+            )
+    return f'<nav class="language-switch">{" · ".join(links)}</nav>'
 
 
 @lru_cache(maxsize=65536)
@@ -385,15 +422,19 @@ class Mirror:
         self._matches: dict[str, ResolverMatch | None] = {}
         self._followables: dict[str, bool] = {}
         self._root_follows: dict[str, str | None] = {}
-        self._root_files: dict[str, tuple[tuple[str, ...], str, str | None] | None] = {}
+        # By the language of the linking page: a link the mirror cannot follow leads to the
+        # offline page of that language.
+        self._root_files: dict[str, dict[str, _LinkFile | None]] = {}
+        # In any language; "" for the offline page (see _target_file).
         self._targets: dict[str, tuple[str, str | None]] = {}
         self._fragments: dict[tuple[str, ...], str] = {}
         self._directories: set[str] = set()
         self._root = str(dest)
         self._umask_keeps_readable = _umask_keeps_readable()
         self._rewritten: dict[tuple[str, str], tuple[str, frozenset[str]]] = {}
-        # Links made relative, by the directory above their pages' and the href: the link, the
-        # file it leads to and the static file it needs (see _rewrite_links).
+        # Links made relative, by their pages' language and the directory above their pages',
+        # and the href: the link, the file it leads to and the static file it needs (see
+        # _rewrite_links).
         self._beside: dict[tuple[str, ...], dict[str, tuple[str, str, str | None]]] = {}
         # The filter links of a list's form, and the pages of choices they lead to (by their
         # address); the digest and static files of each such page this process wrote.
@@ -761,17 +802,25 @@ class Mirror:
 
     # -- rewriting --
 
-    def _target_file(self, target: str, pages: dict[str, _Page]) -> tuple[str, str | None]:
-        """The mirror file `target` leads to, and the static file it needs (if it is one)."""
+    def _target_file(
+        self, target: str, pages: dict[str, _Page], language: str
+    ) -> tuple[str, str | None]:
+        """The mirror file `target` leads to from a page in `language`, and the static file it
+        needs (if it is one)."""
         if target in self._choices:
             return (file_for(target), None)
-        if target in self._targets:
-            return self._targets[target]
+        found = self._targets.get(target)
+        if found is None:
+            found = self._targets[target] = self._find_target(target, pages)
+        return found if found[0] else (file_for(_offline_page(language)), None)
+
+    def _find_target(self, target: str, pages: dict[str, _Page]) -> tuple[str, str | None]:
+        """`_target_file` in any language: "" for a target the mirror cannot hold."""
         path = urlsplit(target).path
         found: tuple[str, str | None]
         if path.startswith(self.static_url):
             name = unquote(path[len(self.static_url) :])
-            found = ("static/" + name, name) if finders.find(name) else (OFFLINE_FILE, None)
+            found = ("static/" + name, name) if finders.find(name) else ("", None)
         elif target in EXTRAS:
             found = (file_for(target), None)
         else:
@@ -781,8 +830,7 @@ class Mirror:
                 seen.add(page.url)
                 page = pages.get(page.location)
             ok = page is not None and page.kind == "page"
-            found = (file_for(page.url) if page is not None and ok else OFFLINE_FILE, None)
-        self._targets[target] = found
+            found = (file_for(page.url) if page is not None and ok else "", None)
         return found
 
     def _offline_forms(
@@ -798,7 +846,7 @@ class Mirror:
         A language switch becomes links to this page in each language; the header's search by
         name becomes a form sent to the offline search page; the timeline's filter form becomes
         links to every filtered page the mirror holds; any other form (a petition, a sign-up)
-        becomes a note leading to offline.html. The last three are the same on many
+        becomes a note leading to the offline page. The last three are the same on many
         pages: they are left as markers, their text appended to `shared` (see rewrite).
         """
 
@@ -833,7 +881,9 @@ class Mirror:
                     return marker(self._fragment(SITE_SEARCH_FORM, search=search))
                 if base is not None:
                     return marker(self._filter_links(base, inner, pages, choices))
-            return marker(self._fragment("publishing/mirror_form.html", offline=OFFLINE_PAGE))
+            # The note leads to the offline page of the page's language (active here).
+            offline = _offline_page(translation.get_language())
+            return marker(self._fragment("publishing/mirror_form.html", offline=offline))
 
         # What `<form\b([^>]*)>(.*?)</form>` (DOTALL) would replace, found with str.find: the
         # lazy group tried "</form>" at every character of a form (a thousand options).
@@ -983,7 +1033,7 @@ class Mirror:
         shared: list[str] = []
         # What the mirror adds (the filter links' heading, the notes on forms that need the
         # live site) is in the page's language, whatever rendering the page left active.
-        language = translation.get_language_from_path(url) or settings.LANGUAGE_CODE
+        language = _page_language(url)
         with translation.override(language):
             if "html" in content_type:
                 text = _strip_hreflang(text)
@@ -1025,12 +1075,15 @@ class Mirror:
         """Every link of `text` (on the page `url`, in the file `own`) made relative."""
 
         start = _quoted_parts(own)[:-1]
-        root_files = self._root_files
+        language = _page_language(url)
+        root_files = self._root_files.setdefault(language, {})
         # Most pages are alone in their directory (en/people/x/index.html) and link to the same
         # places as the pages beside it: a link that leads out of the page's directory is "../"
         # and the link from the directory above, the same from each of them. Those of hrefs
-        # that mean the same on every page are made once per directory above.
-        beside = self._beside.setdefault(start[:-1], {}) if start else {}
+        # that mean the same on every page are made once per directory above and language (a
+        # link the mirror cannot follow leads to the offline page of the page's language: one
+        # made for en/index.html is not one for ru/index.html).
+        beside = self._beside.setdefault((language, *start[:-1]), {}) if start else {}
         inside = "/".join(start) + "/"
 
         def link(href: str) -> str | None:
@@ -1042,7 +1095,7 @@ class Mirror:
                 if href in root_files:
                     found = root_files[href]
                 else:
-                    found = self._link_file(url, href, pages)
+                    found = self._link_file(url, href, pages, language)
                 if found is None:
                     return None
                 target, suffix, static = found
@@ -1087,22 +1140,25 @@ class Mirror:
         return _ESCAPED_ATTRIBUTE.sub(escaped, text) if _ESCAPED_MARK in text else text
 
     def _link_file(
-        self, url: str, href: str, pages: dict[str, _Page]
-    ) -> tuple[tuple[str, ...], str, str | None] | None:
-        """Where `href` on the page `url` leads in the mirror: the quoted parts of the file's
-        name, the fragment to add ("#…" or ""), the static file it needs; None if elsewhere."""
-        # A root-relative or absolute href leads to the same file from every page: found once.
+        self, url: str, href: str, pages: dict[str, _Page], language: str
+    ) -> _LinkFile | None:
+        """Where `href` on the page `url` (in `language`) leads in the mirror: the quoted parts
+        of the file's name, the fragment to add ("#…" or ""), the static file it needs; None if
+        elsewhere."""
+        # A root-relative or absolute href leads to the same file from every page of a
+        # language: found once per language.
         root = _same_from_every_page(href)
-        if root and href in self._root_files:
-            return self._root_files[href]
+        root_files = self._root_files.setdefault(language, {})
+        if root and href in root_files:
+            return root_files[href]
         found = self._resolve_href(url, href)
         result = None
         if found is not None:
             target, fragment = found
-            name, static = self._target_file(target, pages)
+            name, static = self._target_file(target, pages, language)
             result = (_quoted_parts(name), f"#{quote(fragment)}" if fragment else "", static)
         if root:
-            self._root_files[href] = result
+            root_files[href] = result
         return result
 
     def _redirect_page(self, url: str, target_file: str) -> bytes:
@@ -1188,7 +1244,7 @@ class Mirror:
         if page.kind == "redirect":
             out.entry["location"] = page.location
             if not urlsplit(url).query:
-                target, _static = self._target_file(page.location, pages)
+                target, _static = self._target_file(page.location, pages, _page_language(url))
                 self._record(out, name, self._redirect_page(url, target), old_files)
                 out.entry["file"] = name
         elif page.kind == "page":
@@ -1311,12 +1367,14 @@ class Mirror:
         old_files: dict[str, str],
         new_files: dict[str, str],
     ) -> None:
-        """The offline page, the search pages (one per language, and the one that forwards to
-        them), their script and their index."""
+        """The offline pages and the search pages (one of each per language, and the search
+        page that forwards to them), the search's script and its index."""
         with translation.override(settings.LANGUAGE_CODE):
-            offline = render_to_string("publishing/mirror_offline.html", {}).encode()
-            self._put_page(OFFLINE_PAGE, offline, pages, statics, old_files, new_files)
             self._put(file_for(SEARCH_PAGE), self._search_forward(), old_files, new_files)
+        for code, url in OFFLINE_PAGES.items():
+            with translation.override(code):
+                body = self._offline_page_body()
+            self._put_page(url, body, pages, statics, old_files, new_files)
         for code, url in SEARCH_PAGES.items():
             with translation.override(code):
                 body = self._search_page_body(url)
@@ -1349,16 +1407,15 @@ class Mirror:
         root = "../" * file_for(url).count("/")
         context = {"root": root, "default_language": settings.LANGUAGE_CODE}
         body = render_to_string("publishing/mirror_search.html", context)
-        current = translation.get_language()
-        links = []
-        for code, name in settings.LANGUAGES:
-            if code in SEARCH_PAGES:
-                mark = ' aria-current="page"' if code == current else ""
-                links.append(
-                    f'<a href="{SEARCH_PAGES[code]}" lang="{code}" hreflang="{code}"{mark}>'
-                    f"{html.escape(str(name))}</a>"
-                )
-        switch = f'<nav class="language-switch">{" · ".join(links)}</nav>'
+        switch = _language_switch(SEARCH_PAGES)
+        return _LANGUAGE_SWITCH.sub(lambda _match: switch, body, count=1).encode()
+
+    def _offline_page_body(self) -> bytes:
+        """The offline page of the active language, with the site's layout in that language.
+        Its links lead to that language's pages; its language switch, to the offline page of
+        each language (the site's switch, rendered without a page, led to the home page)."""
+        body = render_to_string("publishing/mirror_offline.html", {})
+        switch = _language_switch(OFFLINE_PAGES)
         return _LANGUAGE_SWITCH.sub(lambda _match: switch, body, count=1).encode()
 
     def _search_forward(self) -> bytes:

@@ -102,6 +102,7 @@ def test_the_test_settings_pass_our_checks(settings: Settings, keyring_apart: Pa
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.Argon2PasswordHasher"]
     settings.SECURE_PROXY_SSL_HEADER = None
     settings.DEBUG = False
+    settings.SOLIDARITY_FORM_MIN_SECONDS = "3"  # tests post forms at once (conftest)
     assert _ours() == set()
 
 
@@ -120,8 +121,17 @@ def test_the_test_settings_pass_our_checks(settings: Settings, keyring_apart: Pa
         ),
         ({"DEBUG": True}, "accounts.E007"),
         ({"SECURE_PROXY_SSL_HEADER": ("HTTP_X_FORWARDED_PROTO", "https")}, "accounts.W001"),
+        ({"SOLIDARITY_FORM_MIN_SECONDS": "0"}, "accounts.W003"),
     ],
-    ids=["star-host", "pbkdf2-first", "no-csp", "csp-missing-none", "debug", "proxy-count"],
+    ids=[
+        "star-host",
+        "pbkdf2-first",
+        "no-csp",
+        "csp-missing-none",
+        "debug",
+        "proxy-count",
+        "forms-at-once",
+    ],
 )
 def test_each_check_fires_on_its_bad_setting(
     settings: Settings, change: dict[str, Any], expected: str

@@ -20,6 +20,8 @@ from django.core.checks import CheckMessage, Error, Tags, Warning, register
 from django.db import DatabaseError, connections
 from django.utils.module_loading import import_string
 
+from solidarity.campaigns.human_timing import minimum_seconds
+
 CSP_MIDDLEWARE = "csp.middleware.CSPMiddleware"
 OTP_MIDDLEWARE = "django_otp.middleware.OTPMiddleware"
 UNSAFE_SOURCES = ("'unsafe-inline'", "'unsafe-eval'", "'unsafe-hashes'", "*")
@@ -353,5 +355,20 @@ def check_webauthn_required(app_configs: Any = None, **kwargs: Any) -> list[Chec
             hint="Leave SOLIDARITY_WEBAUTHN_REQUIRED_ROLES unset in production (coordinators) "
             "or name the roles.",
             id="accounts.W002",
+        )
+    ]
+
+
+@register(Tags.security, deploy=True)
+def check_form_timing(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
+    # 0 is for test suites and load benches: a form posted without its served-at stamp passes.
+    if minimum_seconds() > 0:
+        return []
+    return [
+        Warning(
+            "Public forms accept a submission the moment they are served, even without the "
+            "page's stamp: a script can sign petitions in bulk (ASVS 2.4.2).",
+            hint="Leave SOLIDARITY_FORM_MIN_SECONDS unset in production (3 seconds).",
+            id="accounts.W003",
         )
     ]

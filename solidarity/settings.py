@@ -330,6 +330,9 @@ SOLIDARITY_WEBAUTHN_REQUIRED_ROLES = [
 # The WebAuthn relying party ID; empty means the request's host without the port. Set it when
 # the site answers under several names, or to a parent domain shared with another site of yours.
 SOLIDARITY_WEBAUTHN_RP_ID = os.environ.get("SOLIDARITY_WEBAUTHN_RP_ID", "")
+# Hours for which a "choose your password" link made in the back office works (once) for a new
+# member (solidarity/accounts/invitations.py): long enough to hand it over in person.
+SOLIDARITY_INVITATION_HOURS = int(os.environ.get("SOLIDARITY_INVITATION_HOURS", "72"))
 
 # Retention (solidarity/core/retention.py; `solidarity purge`, and a background task every
 # SOLIDARITY_PURGE_INTERVAL): how long each kind of row is kept once it has served its purpose.

@@ -4,6 +4,11 @@ Django's own `UserAdmin` and `GroupAdmin`, re-registered with `RecentAuthAdminMi
 someone staff or superuser, changing their groups or permissions, setting another user's
 password, or changing what a group may do needs the password and a second-factor code from
 the last 5 minutes (ASVS 7.5.1, 7.5.3). Editing a name or an e-mail address does not.
+
+No administrator chooses or learns a member's password (ASVS 6.4.1; accounts/invitations.py):
+"Add user" takes a username only and answers with a one-time "choose your password" link, shown
+once; "New invitation link" makes another for an account whose password nobody chose yet; and
+a password set with "set password" opens one login, which must replace it first.
 """
 
 from __future__ import annotations
@@ -11,16 +16,23 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from django.contrib import admin, messages
+from django.contrib.admin.options import IS_POPUP_VAR
 from django.contrib.admin.utils import unquote
 from django.contrib.auth.admin import GroupAdmin, UserAdmin
 from django.contrib.auth.models import Group, User
+from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.template.response import TemplateResponse
+from django.urls import URLPattern, path, reverse
+from django.utils.decorators import method_decorator
+from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import ngettext
+from django.views.decorators.cache import never_cache
 
-from . import signed_in
+from . import invitations, signed_in
 from .decorators import RecentAuthAdminMixin, recent_auth_redirect
+from .forms import NewMemberForm
 
 if TYPE_CHECKING:
     _UserAdmin = UserAdmin[User]
@@ -47,6 +59,10 @@ def _changes_privileges(user: User, data: Any) -> bool:
 
 class SolidarityUserAdmin(RecentAuthAdminMixin, _UserAdmin):
     actions = ["end_sessions"]
+    add_form = NewMemberForm
+    add_form_template = "accounts/admin_user_add_form.html"
+    add_fieldsets = ((None, {"classes": ("wide",), "fields": ("username",)}),)
+    change_form_template = "accounts/admin_user_change_form.html"
 
     def grants_privileges(self, request: HttpRequest, object_id: str | None) -> bool:
         if request.POST.get("action") == "end_sessions":
@@ -91,7 +107,111 @@ class SolidarityUserAdmin(RecentAuthAdminMixin, _UserAdmin):
             user = self.get_object(request, unquote(id))
             if user is not None:
                 signed_in.end_all(user, by=request.user)
+                self._one_login_only(request, user)
         return response
+
+    def _one_login_only(self, request: HttpRequest, user: User) -> None:
+        # The administrator knows what they typed: it opens one login, which replaces it.
+        if invitations.password_set_by_administrator(user, by=request.user):
+            self.message_user(
+                request,
+                gettext(
+                    "This password works for one login within %(hours)d hours only: %(user)s "
+                    "must choose a new one right after typing it. Hand it over in person or by "
+                    "a safe messenger, never by e-mail."
+                )
+                % {
+                    "user": user.get_username(),
+                    "hours": invitations.lifetime_hours(),
+                },
+                messages.WARNING,
+            )
+
+    # -- Invitation links ---------------------------------------------------------------------
+
+    def response_add(
+        self, request: HttpRequest, obj: User, post_url_continue: str | None = None
+    ) -> HttpResponse:
+        # The link is in this response and nowhere else: not in the database, the session or
+        # a message (which may be stored in the session). A reload re-posts the form, which
+        # is refused (the username is taken); a lost link is replaced with a new one.
+        self.message_user(
+            request,
+            gettext("The user “%(user)s” was added.") % {"user": obj.get_username()},
+            messages.SUCCESS,
+        )
+        return self._link_page(request, obj)
+
+    def get_urls(self) -> list[URLPattern]:
+        own = [
+            path(
+                "<id>/invitation/",
+                self.admin_site.admin_view(self.invitation_view),
+                name="auth_user_invitation",
+            )
+        ]
+        return own + super().get_urls()
+
+    def change_view(
+        self,
+        request: HttpRequest,
+        object_id: str,
+        form_url: str = "",
+        extra_context: dict[str, Any] | None = None,
+    ) -> HttpResponse:
+        user = self.get_object(request, unquote(object_id))
+        context = {
+            **(extra_context or {}),
+            "may_invite": user is not None and invitations.may_invite(user),
+        }
+        return super().change_view(request, object_id, form_url, context)
+
+    @method_decorator(never_cache)
+    def invitation_view(self, request: HttpRequest, id: str) -> HttpResponse:
+        """A new link for an account whose password nobody chose yet; old links die.
+
+        Whoever holds the link takes the account, so making one is a grant like setting a
+        password: it needs the password and a code from the last 5 minutes (ASVS 7.5.3).
+        """
+        user = self.get_object(request, unquote(id))
+        if user is None:
+            raise Http404
+        if not self.has_change_permission(request, user):
+            raise PermissionDenied
+        change_url = reverse("admin:auth_user_change", args=[user.pk])
+        if not invitations.may_invite(user):
+            self.message_user(
+                request,
+                gettext("%(user)s chose their own password: no invitation link is made for them.")
+                % {"user": user.get_username()},
+                messages.ERROR,
+            )
+            return HttpResponseRedirect(change_url)
+        if request.method != "POST":
+            context = {
+                **self.admin_site.each_context(request),
+                "title": gettext("New invitation link"),
+                "opts": self.opts,
+                "member": user,
+            }
+            return TemplateResponse(request, "accounts/admin_invitation_confirm.html", context)
+        redirect = recent_auth_redirect(request, self.recent_auth_max_age)
+        if redirect is not None:
+            return redirect
+        return self._link_page(request, user)
+
+    def _link_page(self, request: HttpRequest, user: User) -> HttpResponse:
+        link = request.build_absolute_uri(invitations.new_link(user, by=request.user))
+        context = {
+            **self.admin_site.each_context(request),
+            "title": gettext("Invitation link"),
+            "opts": self.opts,
+            "member": user,
+            "link": link,
+            "hours": invitations.lifetime_hours(),
+            "is_popup": IS_POPUP_VAR in request.POST or IS_POPUP_VAR in request.GET,
+        }
+        return TemplateResponse(request, "accounts/admin_invitation_link.html", context)
 
 
 class SolidarityGroupAdmin(RecentAuthAdminMixin, GroupAdmin):

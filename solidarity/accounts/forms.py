@@ -5,6 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
+from django.contrib.auth.forms import SetPasswordForm, UsernameField
+from django.contrib.auth.models import User
 from django.utils.translation import gettext_lazy as _
 
 
@@ -76,3 +78,47 @@ class KeyNameForm(forms.Form):
         help_text=_("For example “blue key on my keyring”, to tell your keys apart."),
     )
     credential = forms.CharField(max_length=20000, widget=forms.HiddenInput)
+
+
+class NewMemberForm(forms.ModelForm):  # type: ignore[type-arg]
+    """Adding a user in the back office: a username only. The account gets no password; the
+    page after saving shows a one-time link with which the member chooses it
+    (accounts/invitations.py), so the administrator never learns it (ASVS 6.4.1)."""
+
+    class Meta:
+        model = User
+        fields = ("username",)
+        field_classes = {"username": UsernameField}
+
+    def clean_username(self) -> str:
+        username: str = self.cleaned_data["username"]
+        # As Django's own creation form: "Anna" and "anna" would be two people at the login.
+        if User._default_manager.filter(username__iexact=username).exists():
+            raise forms.ValidationError(
+                self.instance.unique_error_message(User, ["username"]), code="unique"
+            )
+        return username
+
+    def save(self, commit: bool = True) -> User:
+        user: User = super().save(commit=False)
+        user.set_unusable_password()
+        if commit:
+            user.save()
+        return user
+
+
+class ReplacePasswordForm(SetPasswordForm):  # type: ignore[type-arg]
+    """The member's own password in place of the one an administrator set (and knows)."""
+
+    def clean(self) -> dict[str, Any]:
+        data: dict[str, Any] = super().clean() or {}
+        password = self.cleaned_data.get("new_password2")
+        if password and not self.has_error("new_password2") and self.user.check_password(password):
+            self.add_error(
+                "new_password2",
+                forms.ValidationError(
+                    _("Choose a new password, not the one you were given."),
+                    code="password_unchanged",
+                ),
+            )
+        return data

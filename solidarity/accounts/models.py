@@ -187,3 +187,29 @@ class HashedSession(AbstractBaseSession):
     @classmethod
     def get_session_store_class(cls) -> type[SessionStore]:
         return SessionStore
+
+
+class PasswordToReplace(models.Model):
+    """A password an administrator set for someone else, which opens one login only.
+
+    Threat addressed: the administrator, and anyone who saw the password on its way to the
+    member, knows it (ASVS 6.4.1, 6.4.3). While this row exists the login stops right after the
+    password step and asks for a new password before the second factor and the back office
+    (accounts/invitations.py); choosing one deletes the row.
+    """
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        primary_key=True,
+        related_name="+",
+        verbose_name=_("user"),
+    )
+    at = models.DateTimeField(_("time"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("password to replace at next login")
+        verbose_name_plural = _("passwords to replace at next login")
+
+    def __str__(self) -> str:
+        return f"{self.user_id} since {self.at:%Y-%m-%d %H:%M}"

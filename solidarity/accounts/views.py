@@ -20,6 +20,7 @@ from django.contrib.auth import (
 from django.contrib.auth import login as auth_login
 from django.contrib.auth import logout as auth_logout
 from django.contrib.auth.base_user import AbstractBaseUser
+from django.contrib.auth.forms import SetPasswordForm
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
@@ -35,9 +36,23 @@ from django.views.decorators.http import require_http_methods, require_POST
 from django_otp import login as otp_login
 from django_otp.models import Device
 
-from solidarity.accounts import auth_audit, factors, security_keys, signed_in, throttle
+from solidarity.accounts import (
+    auth_audit,
+    factors,
+    invitations,
+    security_keys,
+    signed_in,
+    throttle,
+)
 from solidarity.accounts.decorators import require_recent_auth
-from solidarity.accounts.forms import CodeForm, EnrolForm, KeyNameForm, PasswordForm, ReauthForm
+from solidarity.accounts.forms import (
+    CodeForm,
+    EnrolForm,
+    KeyNameForm,
+    PasswordForm,
+    ReauthForm,
+    ReplacePasswordForm,
+)
 from solidarity.accounts.models import WebAuthnCredential
 from solidarity.accounts.sessions import (
     PENDING,
@@ -115,6 +130,17 @@ def _pending_user(request: HttpRequest) -> AbstractBaseUser | None:
     return user
 
 
+def _step_after_password(user: AbstractBaseUser) -> str:
+    """The next page of a login whose password is proved.
+
+    A password an administrator set comes first: it must be replaced before anything else
+    (accounts/invitations.py), so that a login never completes with a password someone else
+    knows. Then the second factor, or its enrolment at the first login."""
+    if invitations.must_replace(user):
+        return "accounts:replace_password"
+    return "accounts:verify" if factors.has_second_factor(user) else "accounts:enrol"
+
+
 def _complete_login(
     request: HttpRequest, user: Any, device: Device, *, step: str = "second_factor"
 ) -> None:
@@ -181,14 +207,21 @@ def login(request: HttpRequest) -> HttpResponse:
             # For an unknown username Django's ModelBackend still runs the password hasher on
             # a dummy, so both failures take the same time.
             user = authenticate(request, username=username, password=form.cleaned_data["password"])
-            if user is None:
+            if user is not None and invitations.one_time_password_expired(user):
+                # Right, but set by an administrator too long ago: the same answer as a wrong
+                # one (ASVS 6.4.1), logged under a step of its own.
+                throttle.record_failure(request, username)
+                auth_audit.login_failed("expired_one_time_password", user=user)
+                form.add_error(None, BAD_CREDENTIALS)
+            elif user is None:
                 throttle.record_failure(request, username)
                 auth_audit.login_failed("password", username=username)
                 form.add_error(None, BAD_CREDENTIALS)
             else:
                 _start_pending(request, user)
-                step = "accounts:verify" if factors.has_second_factor(user) else "accounts:enrol"
-                return HttpResponseRedirect(_with_next(step, _next_url(request)))
+                return HttpResponseRedirect(
+                    _with_next(_step_after_password(user), _next_url(request))
+                )
     return _page(request, "accounts/login.html", {"form": form, "title": gettext("Log in")}, status)
 
 
@@ -201,8 +234,8 @@ def verify(request: HttpRequest) -> HttpResponse:
     user = _pending_user(request)
     if user is None:
         return _restart(request)
-    if not factors.has_second_factor(user):
-        return HttpResponseRedirect(_with_next("accounts:enrol", _next_url(request)))
+    if invitations.must_replace(user) or not factors.has_second_factor(user):
+        return HttpResponseRedirect(_with_next(_step_after_password(user), _next_url(request)))
     key_only = security_keys.key_is_second_factor(user)
     form = CodeForm(request.POST if request.method == "POST" else None)
     status = 200
@@ -297,8 +330,8 @@ def enrol(request: HttpRequest) -> HttpResponse:
     user = _pending_user(request)
     if user is None:
         return _restart(request)
-    if factors.has_second_factor(user):
-        return HttpResponseRedirect(_with_next("accounts:verify", _next_url(request)))
+    if invitations.must_replace(user) or factors.has_second_factor(user):
+        return HttpResponseRedirect(_with_next(_step_after_password(user), _next_url(request)))
     device = factors.pending_app_device(user, request.session.get(ENROL_DEVICE))
     request.session[ENROL_DEVICE] = device.pk
     form = EnrolForm(request.POST if request.method == "POST" else None)
@@ -443,6 +476,8 @@ def key_enrol(request: HttpRequest) -> HttpResponse:
     if user is None:
         return _restart(request)
     device = _proved_factor(request, user)
+    if invitations.must_replace(user):
+        return HttpResponseRedirect(_with_next(_step_after_password(user), _next_url(request)))
     if device is None or security_keys.has_key(user):
         return HttpResponseRedirect(_with_next("accounts:verify", _next_url(request)))
     form = KeyNameForm(request.POST if request.method == "POST" else None)
@@ -625,3 +660,86 @@ def session_end(request: HttpRequest) -> HttpResponse:
     else:
         messages.info(request, gettext("No session was ended: it had ended already."))
     return HttpResponseRedirect(reverse("accounts:sessions"))
+
+
+# -- First passwords (accounts/invitations.py) -------------------------------------------------
+
+# One page for a link that never was, was used, was replaced by a newer one or has expired: the
+# answer must not tell someone trying links which accounts exist or were invited.
+INVITATION_STATUS = 404
+
+
+def _invitation_invalid(request: HttpRequest) -> HttpResponse:
+    context = {"title": gettext("This link does not work")}
+    return _page(request, "accounts/invitation_invalid.html", context, INVITATION_STATUS)
+
+
+@sensitive_post_parameters("new_password1", "new_password2")
+@csrf_protect
+@never_cache
+@require_http_methods(["GET", "POST"])
+def invitation(request: HttpRequest) -> HttpResponse:
+    """A new member chooses their password with the one-time link an administrator handed them.
+
+    Anonymous. The link's token is in the query string (never in the path, which Django's log
+    lines name) and the site sends no Referer, so it leaves the page for nobody. Throttled like
+    the login: a guessed or replayed link counts as a failed attempt against the account it
+    names and the client."""
+    uid = request.GET.get("u", "")
+    token = request.GET.get("t", "")
+    # A separate counter from the account's login: a stranger's bad links do not lock the
+    # member out of their login, and the other way round.
+    key = f"invitation:{uid[: invitations.MAX_UID]}"
+    user = invitations.invited_user(uid)
+    waiting = throttle.check(request, key)
+    if waiting is not None:
+        auth_audit.login_throttled(request, "invitation", waiting, username=key, user=user)
+        throttled = {"title": gettext("This link does not work"), "waiting": waiting.message}
+        return _page(request, "accounts/invitation_invalid.html", throttled, 429)
+    if user is None or not invitations.link_works(user, token):
+        throttle.record_failure(request, key)
+        auth_audit.login_failed("invitation", username=key, user=user)
+        return _invitation_invalid(request)
+    form = SetPasswordForm(user, request.POST if request.method == "POST" else None)
+    if form.is_valid():
+        if not invitations.accept(user, token, form.cleaned_data["new_password1"]):
+            return _invitation_invalid(request)
+        messages.success(
+            request,
+            gettext("Your password is set. Log in with it now; next you set up the second step."),
+        )
+        return HttpResponseRedirect(reverse("accounts:login"))
+    context: dict[str, Any] = {
+        "form": form,
+        "title": gettext("Choose your password"),
+        "username": user.get_username(),
+        "hours": invitations.lifetime_hours(),
+    }
+    return _page(request, "accounts/invitation.html", context)
+
+
+@sensitive_post_parameters("new_password1", "new_password2")
+@csrf_protect
+@never_cache
+@require_http_methods(["GET", "POST"])
+def replace_password(request: HttpRequest) -> HttpResponse:
+    """Right after the password step, when the password was set by an administrator: the
+    member chooses their own before the second factor; no other page of the login opens."""
+    user = _pending_user(request)
+    if user is None:
+        return _restart(request)
+    if not invitations.must_replace(user):
+        return HttpResponseRedirect(_with_next(_step_after_password(user), _next_url(request)))
+    form = ReplacePasswordForm(user, request.POST if request.method == "POST" else None)
+    if form.is_valid():
+        invitations.replace_forced_password(user, form.cleaned_data["new_password1"])
+        # The 5 minutes of the pending login start again for the second factor.
+        request.session[PENDING] = {**request.session[PENDING], "at": now()}
+        messages.success(request, gettext("Your new password is set."))
+        return HttpResponseRedirect(_with_next(_step_after_password(user), _next_url(request)))
+    context = {
+        "form": form,
+        "title": gettext("Choose a new password"),
+        "username": user.get_username(),
+    }
+    return _page(request, "accounts/replace_password.html", context)

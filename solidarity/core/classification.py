@@ -565,6 +565,8 @@ CLASSIFICATION: dict[str, dict[str, FieldClass]] = {
         "sign_count": INT,
         "transports": INT,
     },
+    # A password set by an administrator that must be replaced at the next login: who, since when.
+    "accounts.PasswordToReplace": {"user": INT, "at": INT},
     # -- search: the name index is derived from public and private records alike, so it is
     # internal as a whole; the public search reads only rows whose `published` flag is set.
     "search.NameKey": {

@@ -169,7 +169,8 @@ class World:
         """
         values: dict[str, Any] = {}
         for field in model._meta.concrete_fields:
-            if field.primary_key or field.name in MACHINE_FIELDS:
+            # A one-to-one primary key (accounts.PasswordToReplace's user) is a relation to fill.
+            if (field.primary_key and not field.is_relation) or field.name in MACHINE_FIELDS:
                 continue
             if getattr(field, "auto_now", False) or getattr(field, "auto_now_add", False):
                 continue

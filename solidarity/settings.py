@@ -36,32 +36,45 @@ DATA_DIR = Path(os.environ.get("SOLIDARITY_DATA_DIR", Path.cwd() / "var")).resol
 DEBUG = env_bool("SOLIDARITY_DEBUG", False)
 
 
-def _secret_key() -> str:
-    """SOLIDARITY_SECRET_KEY, or its _FILE variant, or a key generated once into DATA_DIR."""
-    if key := os.environ.get("SOLIDARITY_SECRET_KEY"):
-        return key
+def _secret_key_file() -> Path | None:
+    """The file SECRET_KEY is read from: None for SOLIDARITY_SECRET_KEY, else the file its _FILE
+    variant names, else DATA_DIR/secret_key (generated at the first start)."""
+    if os.environ.get("SOLIDARITY_SECRET_KEY"):
+        return None
     if path := os.environ.get("SOLIDARITY_SECRET_KEY_FILE"):
-        return Path(path).read_text().strip()
-    key_file = DATA_DIR / "secret_key"
-    if not key_file.exists():
-        DATA_DIR.mkdir(parents=True, exist_ok=True)
-        # Written 0600 to a temporary name, then linked into place: the key signs sessions and
-        # another local user must not read it, and two processes starting together must agree
-        # on one key (link fails if the other won; we then read theirs).
-        tmp = DATA_DIR / f".secret_key.{os.getpid()}"
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "w") as handle:
-            handle.write(secrets.token_urlsafe(50))
-        try:
-            os.link(tmp, key_file)
-        except FileExistsError:
-            pass
-        finally:
-            tmp.unlink()
+        return Path(path)
+    return DATA_DIR / "secret_key"
+
+
+def _secret_key(key_file: Path | None) -> str:
+    if key_file is None:
+        return os.environ["SOLIDARITY_SECRET_KEY"]
+    # A file named by the operator must exist; only the default one is made here.
+    if not os.environ.get("SOLIDARITY_SECRET_KEY_FILE") and not key_file.exists():
+        _generate_secret_key(key_file)
     return key_file.read_text().strip()
 
 
-SECRET_KEY = _secret_key()
+def _generate_secret_key(key_file: Path) -> None:
+    key_file.parent.mkdir(parents=True, exist_ok=True)
+    # Written 0600 to a temporary name, then linked into place: the key signs sessions and
+    # another local user must not read it, and two processes starting together must agree
+    # on one key (link fails if the other won; we then read theirs).
+    tmp = key_file.with_name(f".secret_key.{os.getpid()}")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        handle.write(secrets.token_urlsafe(50))
+    try:
+        os.link(tmp, key_file)
+    except FileExistsError:
+        pass
+    finally:
+        tmp.unlink()
+
+
+# `check --deploy` refuses a key file that is copied with the data (accounts/checks.py).
+SOLIDARITY_SECRET_KEY_FILE = _secret_key_file()
+SECRET_KEY = _secret_key(SOLIDARITY_SECRET_KEY_FILE)
 ALLOWED_HOSTS = env_list("SOLIDARITY_ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]"])
 
 INSTALLED_APPS = [

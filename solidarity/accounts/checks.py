@@ -325,6 +325,50 @@ def check_keyring(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
     return errors
 
 
+# -- The secret key (threat model D3, M18) ------------------------------------------------------
+#
+# Threat addressed: SECRET_KEY signs the links we hand out (a new member's link to choose a
+# password, supporters' confirmation and unsubscribe links) and keys the hashes that stand in for
+# addresses in throttles and caches. Copied with the data (the default: DATA_DIR/secret_key,
+# beside the SQLite file), a backup or a seized disk lets the adversary forge an invitation for
+# an account that has no password yet, and test guessed addresses against those hashes. The
+# key belongs where the keyring does: apart from the data, readable by the server alone.
+
+
+@register(Tags.security, deploy=True)
+def check_secret_key(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
+    key_file = getattr(settings, "SOLIDARITY_SECRET_KEY_FILE", None)
+    if key_file is None:  # from SOLIDARITY_SECRET_KEY, the environment
+        return []
+    path = Path(key_file).resolve()
+    hint = (
+        "Put the key on a tmpfs filled after boot (e.g. /run/solidarity/secret_key), owned by "
+        "the server's user with mode 0600, and point SOLIDARITY_SECRET_KEY_FILE at it, or pass "
+        "it in SOLIDARITY_SECRET_KEY. A new key logs everyone out and voids links already sent."
+    )
+    errors: list[CheckMessage] = [
+        Error(
+            f"The secret key {path} is inside {name}: a copy of the data or a seized disk "
+            "would let its holder forge signed links, such as a new member's invitation.",
+            hint=hint,
+            id="accounts.E017",
+        )
+        for name, directory in _copied_with_the_data()
+        if path.is_relative_to(directory)
+    ]
+    mode = stat.S_IMODE(path.stat().st_mode) if path.exists() else 0
+    if mode & 0o077:
+        errors.append(
+            Error(
+                f"The secret key {path} has mode {mode:04o}: other users of the host can read "
+                "it and forge signed links, such as a new member's invitation.",
+                hint=f"chmod 600 {path}",
+                id="accounts.E017",
+            )
+        )
+    return errors
+
+
 @register(Tags.security)
 def check_webauthn_roles(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
     from solidarity.safety.policy import RoleName

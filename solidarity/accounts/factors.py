@@ -6,7 +6,8 @@ can obtain from a provider (docs/threat-model.md, D7).
 
 from __future__ import annotations
 
-from base64 import b32encode
+import secrets
+from base64 import b32encode, urlsafe_b64encode
 
 import qrcode
 import qrcode.image.svg
@@ -23,6 +24,21 @@ from solidarity.safety.crypto import blind_index
 APP_DEVICE_NAME = "Authenticator app"
 BACKUP_DEVICE_NAME = "Backup codes"
 BACKUP_CODE_COUNT = 10
+
+# A backup code is 24 characters of Crockford's base32 alphabet, shown in groups of four
+# ("7k2m-q9xa-..."): 32**24 = 2**120 possibilities. Threat addressed: whoever holds a copy of
+# the database and the keyring (a server seized while running) can test guesses against a
+# stored hash at GPU speed; 40-bit codes fell to that in minutes, 120 bits do not, so a keyed
+# hash is enough and no slow password hash is needed (ASVS 6.5.2: 112 bits or more).
+BACKUP_CODE_ALPHABET = "0123456789abcdefghjkmnpqrstvwxyz"
+BACKUP_CODE_LENGTH = 24
+BACKUP_CODE_GROUP = 4
+# The alphabet has no i, l, o or u: read back from paper, o is taken for 0, i and l for 1.
+_LOOK_ALIKES = str.maketrans("oil", "011")
+# The 16 hex characters stored for an earlier 8-character code (40 bits; still accepted until
+# used or replaced), and the bytes of hash kept for a new one (16 characters of base64).
+_LEGACY_DIGEST_LENGTH = 16
+_DIGEST_BYTES = 12
 
 
 def has_second_factor(user: AbstractBaseUser) -> bool:
@@ -79,26 +95,50 @@ def confirm_app_device(device: AppDevice, token: str) -> list[str] | None:
         return new_backup_codes(locked.user)
 
 
+def generate_backup_code() -> str:
+    code = "".join(secrets.choice(BACKUP_CODE_ALPHABET) for _ in range(BACKUP_CODE_LENGTH))
+    return "-".join(code[i : i + BACKUP_CODE_GROUP] for i in range(0, len(code), BACKUP_CODE_GROUP))
+
+
+def _as_typed(code: str) -> str:
+    """The code without spaces or dashes, in lower case: how it was shown does not matter."""
+    return "".join(code.split()).replace("-", "").lower()
+
+
+def _canonical(code: str) -> str:
+    code = _as_typed(code)
+    return code.translate(_LOOK_ALIKES) if len(code) == BACKUP_CODE_LENGTH else code
+
+
 def backup_code_digest(device: StaticDevice, code: str) -> str:
     """What is stored of a backup code: a keyed hash, bound to its device.
 
     Threat addressed: django-otp keeps backup codes as they are, so a database dump or a seized
     disk would hand over a working second factor for every staff account. The hash is keyed with
-    the keyring's server secret, which is not in the database: eight base32 characters are only
-    40 bits, and an unkeyed hash of them would be reversed in minutes. Bound to the device, a
-    hash copied to another account's device matches nothing. 16 hex characters (64 bits) is what
-    django-otp's column holds.
+    the keyring's server secret, which is not in the database. Bound to the device, a hash copied
+    to another account's device matches nothing.
+
+    django-otp's column holds 16 characters. A code of 24 characters is stored as 96 bits of its
+    hash in base64: 16 hex characters, 64 bits, would let someone holding the keyring find
+    another code that matches one of ten in about 2**61 hashes (within a state's reach), undoing
+    the code's 120 bits; 96 bits put that at 2**93. An 8-character code of the earlier kind keeps
+    the 16 hex characters it was stored with.
     """
-    return blind_index(f"{device.pk}:{code}", "backup-code")[:16]
+    code = _canonical(code)
+    index = blind_index(f"{device.pk}:{code}", "backup-code")
+    if len(code) != BACKUP_CODE_LENGTH:
+        return index[:_LEGACY_DIGEST_LENGTH]
+    return urlsafe_b64encode(bytes.fromhex(index)[:_DIGEST_BYTES]).decode()
 
 
 def new_backup_codes(user: AbstractBaseUser) -> list[str]:
-    """Replace the user's backup codes with ten new ones; only their hashes are stored."""
+    """Replace the user's backup codes with ten new ones; only their hashes are stored. The
+    codes of the earlier, shorter kind go with the rest."""
     device, _ = StaticDevice.objects.get_or_create(
         user=user, name=BACKUP_DEVICE_NAME, defaults={"confirmed": True}
     )
     device.token_set.all().delete()
-    codes = [StaticToken.random_token() for _ in range(BACKUP_CODE_COUNT)]
+    codes = [generate_backup_code() for _ in range(BACKUP_CODE_COUNT)]
     StaticToken.objects.bulk_create(
         [StaticToken(device=device, token=backup_code_digest(device, code)) for code in codes]
     )
@@ -112,7 +152,7 @@ def verify_code(user: AbstractBaseUser, code: str, *, allow_app: bool = True) ->
     code is deleted when used. With `allow_app=False` (a user whose second factor is a security
     key) only backup codes are accepted: a relayed authenticator code must not log them in.
     """
-    code = code.strip().replace(" ", "").replace("-", "").lower()
+    code = _as_typed(code)
     if not code:
         return None
     # A 6-digit code goes to the authenticator, anything else to the backup codes, so a typo

@@ -26,7 +26,8 @@ class PasswordForm(forms.Form):
 class CodeForm(forms.Form):
     code = forms.CharField(
         label=_("Code"),
-        max_length=32,
+        # A backup code is 29 characters as shown ("xxxx-xxxx-…"), more if typed with spaces.
+        max_length=64,
         required=False,
         help_text=_("The 6-digit code from your authenticator app, or one of your backup codes."),
         widget=forms.TextInput(

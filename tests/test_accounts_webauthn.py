@@ -495,7 +495,7 @@ def test_without_required_roles_totp_keeps_working(db: None, section: Section) -
     assert is_logged_in(client)
 
 
-def test_a_misspelt_required_role_is_a_check_error(settings: Settings) -> None:
+def test_a_misspelt_required_role_is_a_check_error(settings: Settings, db: None) -> None:
     """A role name that does not exist would silently require nothing: `check` says so; and
     production (HTTPS) without any required role is warned about."""
     from django.core.checks import run_checks

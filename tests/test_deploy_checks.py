@@ -19,6 +19,9 @@ from solidarity.core.models import Section
 from solidarity.documentation.models import Person
 from solidarity.safety.crypto import write_keyring
 
+# The demo-account check (accounts.E013) reads the users table.
+pytestmark = pytest.mark.django_db
+
 # The checks read settings.DATABASES only; no connection is opened to the added alias.
 OVERRIDES_DATABASES = pytest.mark.filterwarnings("ignore:Overriding setting DATABASES")
 

@@ -157,11 +157,12 @@ def reauth_throttled(request: HttpRequest, user: Any, waiting: Throttled) -> Non
 
 
 def sessions_ended(user: Any, count: int, *, by: Any) -> None:
-    """`by` ended `count` of `user`'s logged-in sessions (their own, or as an administrator)."""
+    """`by` ended `count` of `user`'s logged-in sessions (their own, or as an administrator;
+    None: a management command, named by the audit context)."""
     append(
         "sessions_ended",
         _user_model(),
         user.pk,
-        values={"count": count, "by_owner": by.pk == user.pk},
-        actor=actor_for_user(by),
+        values={"count": count, "by_owner": by is not None and by.pk == user.pk},
+        actor=actor_for_user(by) if by is not None else None,
     )

@@ -416,3 +416,55 @@ def check_form_timing(app_configs: Any = None, **kwargs: Any) -> list[CheckMessa
             id="accounts.W003",
         )
     ]
+
+
+# -- The demo's account (ASVS 6.3.2, 15.2.3) ---------------------------------------------------
+#
+# Threat addressed: `solidarity demo` makes a superuser under the best-known name there is and
+# writes its password into the data directory, so every backup, copied data directory and seized
+# disk carries a superuser's password in clear (D3), and the name is the first any password
+# guesser tries (A3). Harmless on a laptop; a production site must have neither.
+
+
+def _demo_admin_with_password() -> bool:
+    from django.contrib.auth import get_user_model
+
+    from solidarity.core.management.commands.demo import ADMIN_USERNAME
+
+    model = get_user_model()
+    try:
+        accounts = model._default_manager.filter(
+            **{f"{model.USERNAME_FIELD}__iexact": ADMIN_USERNAME}
+        )
+        return any(user.has_usable_password() for user in accounts)
+    except DatabaseError:  # not migrated yet: no account exists
+        return False
+
+
+@register(Tags.security, deploy=True)
+def check_demo_admin(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
+    from solidarity.core.management.commands.demo import ADMIN_USERNAME, LOGIN_FILENAME
+
+    errors: list[CheckMessage] = []
+    if _demo_admin_with_password():
+        errors.append(
+            Error(
+                f"An account named {ADMIN_USERNAME!r} can log in with a password: the demo's "
+                "superuser, or one under the first name a password guesser tries.",
+                hint=f"Give each administrator an account of their own, then delete "
+                f"{ADMIN_USERNAME!r} in the back office (Users) or rename it.",
+                id="accounts.E013",
+            )
+        )
+    data_dir = Path(settings.DATA_DIR)
+    for path in (data_dir / LOGIN_FILENAME, data_dir / f".{LOGIN_FILENAME}.partial"):
+        if path.exists():
+            errors.append(
+                Error(
+                    f"{path} holds the demo superuser's password in clear: it travels with "
+                    "every backup and copy of the data directory.",
+                    hint=f"Delete it (rm {path}) and the demo's {ADMIN_USERNAME!r} account.",
+                    id="accounts.E013",
+                )
+            )
+    return errors

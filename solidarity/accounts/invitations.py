@@ -199,5 +199,7 @@ def replace_forced_password(user: AbstractBaseUser, password: str) -> None:
 def _record(
     action: str, user: AbstractBaseUser, by: Any, values: dict[str, Any] | None = None
 ) -> None:
-    # Names and the account only: the token and the link never enter the chain (D9).
-    append(action, model_label(get_user_model()), user.pk, values=values, actor=actor_for_user(by))
+    # Names and the account only: the token and the link never enter the chain (D9). `by` None
+    # is a management command (reset_second_factor), named by the audit context.
+    actor = actor_for_user(by) if by is not None else None
+    append(action, model_label(get_user_model()), user.pk, values=values, actor=actor)

@@ -109,6 +109,8 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     # Before WhiteNoise, so that static files and error pages get the headers too.
     "solidarity.accounts.middleware.SecurityHeadersMiddleware",
+    # TRACE, CONNECT and unknown methods: 405 for every path, static files included (ASVS 13.4.4).
+    "solidarity.accounts.middleware.AllowedMethodsMiddleware",
     "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     # Under SOLIDARITY_HTTPS, /api/ over plain HTTP: refused, its token revoked (ASVS 4.1.2).
@@ -388,6 +390,9 @@ EMAIL_PORT = int(os.environ.get("SOLIDARITY_EMAIL_PORT", "25"))
 EMAIL_HOST_USER = os.environ.get("SOLIDARITY_EMAIL_USER", "")
 EMAIL_HOST_PASSWORD = os.environ.get("SOLIDARITY_EMAIL_PASSWORD", "")
 EMAIL_USE_TLS = env_bool("SOLIDARITY_EMAIL_TLS", False)
+# Or TLS from the first byte (port 465). Off without either to a host other than this one is
+# refused by `check --deploy` (accounts.E015).
+EMAIL_USE_SSL = env_bool("SOLIDARITY_EMAIL_SSL", False)
 DEFAULT_FROM_EMAIL = os.environ.get("SOLIDARITY_FROM_EMAIL", "Solidarity <noreply@localhost>")
 # Without an SMTP server (SOLIDARITY_EMAIL_HOST unset), as in the demo, e-mail is written to
 # files in DATA_DIR/mail/ so that whoever tries the demo can open the confirmation link.

@@ -8,6 +8,8 @@ live durability settings from the database server.
 
 from __future__ import annotations
 
+import ipaddress
+import os
 import re
 import stat
 from collections.abc import Iterable, Sequence
@@ -17,6 +19,7 @@ from typing import Any
 from django.conf import settings
 from django.contrib.auth.hashers import Argon2PasswordHasher
 from django.core.checks import CheckMessage, Error, Tags, Warning, register
+from django.core.mail.backends import smtp
 from django.db import DatabaseError, connections
 from django.utils.module_loading import import_string
 
@@ -465,6 +468,91 @@ def check_demo_admin(app_configs: Any = None, **kwargs: Any) -> list[CheckMessag
                     "every backup and copy of the data directory.",
                     hint=f"Delete it (rm {path}) and the demo's {ADMIN_USERNAME!r} account.",
                     id="accounts.E013",
+                )
+            )
+    return errors
+
+
+# -- Backend transport (ASVS 12.3.1) ------------------------------------------------------------
+#
+# Threat addressed: the network between the application and its mail or database server is not
+# ours. A hosting provider, a carrier on the route or whoever can order either of them (a state
+# can) copies or alters what crosses it: in clear, every confirmation e-mail with a supporter's
+# address and link, and every row of the database with its password hashes, sealed values and
+# the audit chain. TLS must be on, and must check the server's name: a certificate that is only
+# signed by some trusted authority (PostgreSQL's verify-ca) is one a state can obtain or issue,
+# so an interceptor could answer in the server's place. A server on this host (loopback, or a
+# Unix socket) is never on the network, and needs neither.
+
+
+def _is_loopback(host: str) -> bool:
+    name = host.strip().strip("[]").lower()
+    if name in {"localhost", "localhost."}:
+        return True
+    try:
+        return ipaddress.ip_address(name).is_loopback
+    except ValueError:
+        return False
+
+
+@register(Tags.security, deploy=True)
+def check_smtp_tls(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
+    backend = import_string(settings.EMAIL_BACKEND)
+    uses_smtp = isinstance(backend, type) and issubclass(backend, smtp.EmailBackend)
+    encrypted = settings.EMAIL_USE_TLS or settings.EMAIL_USE_SSL
+    if not uses_smtp or encrypted or _is_loopback(settings.EMAIL_HOST):
+        return []
+    # With TLS on, Django's backend verifies the certificate and the host name
+    # (ssl.create_default_context), and smtplib fails rather than continue in clear when the
+    # server offers no STARTTLS: nothing silently falls back.
+    return [
+        Error(
+            f"E-mail goes by SMTP to {settings.EMAIL_HOST} without TLS: supporters' addresses "
+            "and confirmation links would cross the network in clear.",
+            hint="Set SOLIDARITY_EMAIL_TLS=true (STARTTLS, usually port 587) or "
+            "SOLIDARITY_EMAIL_SSL=true (TLS from the first byte, port 465), or relay through "
+            "an SMTP server on this host (SOLIDARITY_EMAIL_HOST=localhost) that uses TLS itself.",
+            id="accounts.E015",
+        )
+    ]
+
+
+def _database_hosts(config: dict[str, Any]) -> list[str]:
+    """Where libpq would connect: HOST (or PGHOST when it is empty), which may list several;
+    a `hostaddr` option, when given, is where it really connects (the names then only serve
+    to verify the certificate, e.g. through a tunnel on this host)."""
+    options = config.get("OPTIONS") or {}
+    hosts = str(config.get("HOST") or os.environ.get("PGHOST", ""))
+    addresses = str(options.get("hostaddr") or os.environ.get("PGHOSTADDR", ""))
+    return [h.strip() for h in (addresses or hosts).split(",") if h.strip()]
+
+
+def _on_this_host(host: str) -> bool:
+    # A path (or an abstract socket name, "@...") is a Unix-domain socket; no host at all is
+    # libpq's default socket.
+    return host.startswith(("/", "@")) or _is_loopback(host)
+
+
+@register(Tags.security, deploy=True)
+def check_database_tls(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
+    errors: list[CheckMessage] = []
+    for alias, config in settings.DATABASES.items():
+        if config.get("ENGINE") != "django.db.backends.postgresql":
+            continue
+        remote = [h for h in _database_hosts(config) if not _on_this_host(h)]
+        # libpq reads PGSSLMODE when the connection names no sslmode; its default, "prefer",
+        # falls back to clear text and checks no certificate.
+        mode = (config.get("OPTIONS") or {}).get("sslmode") or os.environ.get("PGSSLMODE", "")
+        if remote and mode != "verify-full":
+            errors.append(
+                Error(
+                    f"Database {alias!r} is reached over the network ({', '.join(remote)}) with "
+                    f"sslmode={mode or 'prefer (the default)'}: its rows could be read or "
+                    "altered on the way, or the server impersonated.",
+                    hint="Add ?sslmode=verify-full&sslrootcert=/path/to/the-server-ca.pem to "
+                    "DATABASE_URL (sslrootcert=system with libpq 16 or later, for a server "
+                    "certificate from a public authority), or connect through a Unix socket.",
+                    id="accounts.E016",
                 )
             )
     return errors

@@ -1,9 +1,11 @@
-"""Security headers on every response, and session time limits.
+"""Security headers on every response, the HTTP methods we answer, and session time limits.
 
 `SecurityHeadersMiddleware` sits near the top of MIDDLEWARE, so it also sees static files
 served by WhiteNoise, 404 and 500 pages and the CSRF failure page. Django's SecurityMiddleware
 already sets nosniff, Referrer-Policy, Cross-Origin-Opener-Policy and (under SOLIDARITY_HTTPS)
 HSTS; django-csp sets the Content-Security-Policy. This one adds what Django lacks.
+
+`AllowedMethodsMiddleware`, just below it, refuses TRACE, CONNECT and unknown methods.
 
 `SessionTimeoutMiddleware` ends a logged-in session 15 minutes after its last request or
 8 hours after login, whichever comes first (D8 in docs/threat-model.md). Both limits are
@@ -19,7 +21,7 @@ from collections.abc import Callable
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import logout
-from django.http import HttpRequest, HttpResponseBase
+from django.http import HttpRequest, HttpResponseBase, HttpResponseNotAllowed
 from django.utils.cache import patch_cache_control
 from django.utils.translation import gettext
 
@@ -65,6 +67,28 @@ class SecurityHeadersMiddleware:
             return False
         user = getattr(request, "user", None)
         return bool(user is not None and user.is_authenticated)
+
+
+class AllowedMethodsMiddleware:
+    """Answers 405 to any method but those our views serve, for every path, before any view,
+    static file or redirect sees the request.
+
+    Threat addressed: a function view answers every method, TRACE like GET. Django's CSRF
+    middleware counts TRACE as safe, so a view that acts on anything but GET would act on a
+    cross-site TRACE without a token; a TRACE that some layer echoes hands cookies and
+    headers back to a script (cross-site tracing); CONNECT asks us to be a tunnel. None of
+    them, nor an unknown method, is ours to answer (ASVS 13.4.4).
+    """
+
+    ALLOWED = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
+
+    def __init__(self, get_response: Handler) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponseBase:
+        if request.method not in self.ALLOWED:
+            return HttpResponseNotAllowed(self.ALLOWED)
+        return self.get_response(request)
 
 
 class SessionTimeoutMiddleware:

@@ -54,7 +54,16 @@ class AppDevice(TimestampMixin, ThrottlingMixin, Device):  # type: ignore[misc]
     factor for as long as the accounts exist; with one phished password, that is a login. Here
     the secret is encrypted with the keyring (kept off the database disk) and bound to its row,
     like personal data, and `solidarity rotate-keys` re-encrypts it with the rest. The code is
-    checked by django-otp's own TOTP verification (replay refused, drift tracked, throttled).
+    checked by django-otp's own TOTP verification (replay refused, throttled).
+
+    A code is accepted only in its own 30-second step (tolerance 0, ASVS 6.5.5), not in the
+    steps before and after it as django-otp's default tolerance of 1 would (90 seconds): a
+    code seen over a shoulder, on a camera or through a relaying phishing page is worth as
+    little time as the app shows it. The price: a code typed as it changes is refused and the
+    next one must be entered, and a phone whose clock is off fails often, and always once it is
+    a step off (phones set their clocks from the network; enrolment shows it at once).
+    django-otp learns a drift only from a code matched off-step, which tolerance 0 never does,
+    so `drift` stays 0.
     """
 
     key = EncryptedTextField(_("secret key"), default=totp_models.default_key)
@@ -68,7 +77,7 @@ class AppDevice(TimestampMixin, ThrottlingMixin, Device):  # type: ignore[misc]
         _("digits"), choices=[(6, 6), (8, 8)], default=6
     )
     tolerance: models.PositiveSmallIntegerField[Any, Any] = models.PositiveSmallIntegerField(
-        _("tolerance (time steps)"), default=1
+        _("tolerance (time steps)"), default=0
     )
     drift: models.SmallIntegerField[Any, Any] = models.SmallIntegerField(
         _("drift (time steps)"), default=0

@@ -33,6 +33,18 @@ from solidarity.core.translation import tr
 
 JSON = dict[str, Any]
 ORIGIN_SYSTEM = "Solidarity"
+
+# The fields of its row that each document below shows (its id as an identifier, a foreign key
+# as a link). The views log the personal and sealed ones among them, as the classification
+# says at the time (audit/personal.py): keep this in step with the documents, which
+# test_audit_personal_lists checks by changing each field and watching the document.
+SHOWN: dict[type[Any], tuple[str, ...]] = {
+    Supporter: ("id", "name", "email", "country", "language", "created_at"),
+    Signature: ("id", "petition", "supporter", "comment", "status", "created_at", "confirmed_at"),
+    Rsvp: ("id", "action", "supporter", "created_at"),
+    Tagging: ("id", "tag", "supporter", "created_at"),
+}
+
 MAX_PER_PAGE = 25  # Action Network's page size, which its clients expect as the ceiling
 CURIES = [
     {"name": "osdi", "href": "https://opensupporter.github.io/osdi-docs/{rel}", "templated": True}

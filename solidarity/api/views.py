@@ -17,7 +17,7 @@ consent, confirmation by e-mail, one signature per address.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any, ClassVar, TypeVar
 
 from django.core.exceptions import ValidationError
@@ -33,6 +33,8 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView, exception_handler
 
+from solidarity.audit.personal import personal_among
+from solidarity.audit.services import record_personal_list, record_personal_read
 from solidarity.campaigns import services, tags
 from solidarity.campaigns.forms import SignForm
 from solidarity.campaigns.models import (
@@ -123,6 +125,48 @@ class OsdiView(APIView):
         return _exception_handler
 
 
+def _shown(request: Request, rows: Sequence[Model], *, many: bool = True) -> None:
+    """Log which personal fields of `rows` this answer carries, by name and row id, never a
+    value: one entry for a page of a collection, one per record otherwise (ASVS 16.3.2).
+
+    Threat: an insider's token, or one stolen from them, reading out their section's
+    supporters (threat model A4): the scope lets it through, so only the trail shows it.
+    """
+    if not rows:
+        return
+    model = type(rows[0])
+    fields = personal_among(model, osdi.SHOWN[model])
+    match = request._request.resolver_match
+    token = request.auth
+    where = {
+        # The URL name, never the path; and which token, since a user may hold several.
+        "view": match.view_name if match is not None else "",
+        "token": str(token.pk) if token is not None else "",
+    }
+    if many:
+        record_personal_list(request.user, model, fields, [row.pk for row in rows], **where)
+    else:
+        for row in rows:
+            record_personal_read(request.user, row, fields, **where)
+
+
+def _signatures(request: Request, items: Sequence[Signature], *, many: bool = True) -> list[JSON]:
+    _shown(request, items, many=many)
+    return [osdi.signature(request, item) for item in items]
+
+
+def _attendances(request: Request, items: Sequence[Rsvp], *, many: bool = True) -> list[JSON]:
+    _shown(request, items, many=many)
+    return [osdi.attendance(request, item) for item in items]
+
+
+def _tagging_documents(
+    request: Request, items: Sequence[Tagging], *, many: bool = True
+) -> list[JSON]:
+    _shown(request, items, many=many)
+    return [osdi.tagging(request, item) for item in items]
+
+
 def _annotated(obj: Any, name: str) -> int:
     """A count the queryset annotated onto `obj`."""
     return int(vars(obj)[name])
@@ -164,7 +208,8 @@ def _subscribed_indexes(request: Request, indexes: Iterable[str]) -> set[str]:
     )
 
 
-def _people(request: Request, supporters: list[Supporter]) -> list[JSON]:
+def _people(request: Request, supporters: list[Supporter], *, many: bool = True) -> list[JSON]:
+    _shown(request, supporters, many=many)
     subscribed = _subscribed_indexes(request, (s.email_index for s in supporters))
     return [osdi.person(request, s, subscribed=s.email_index in subscribed) for s in supporters]
 
@@ -212,7 +257,7 @@ class PersonView(OsdiView):
 
     @_documented(osdi.PERSON_SCHEMA, "person_get")
     def get(self, request: Request, pk: int) -> Response:
-        return Response(_people(request, [_newest_of_group(request, pk)])[0])
+        return Response(_people(request, [_newest_of_group(request, pk)], many=False)[0])
 
 
 class PersonSignaturesView(OsdiView):
@@ -234,7 +279,7 @@ class PersonSignaturesView(OsdiView):
             request,
             queryset,
             "osdi:signatures",
-            lambda items: [osdi.signature(request, s) for s in items],
+            lambda items: _signatures(request, items),
         )
 
 
@@ -257,7 +302,7 @@ class PersonAttendancesView(OsdiView):
             request,
             queryset,
             "osdi:attendances",
-            lambda items: [osdi.attendance(request, r) for r in items],
+            lambda items: _attendances(request, items),
         )
 
 
@@ -374,7 +419,7 @@ class PetitionSignaturesView(OsdiView):
             request,
             queryset,
             "osdi:signatures",
-            lambda items: [osdi.signature(request, s) for s in items],
+            lambda items: _signatures(request, items),
         )
 
     @extend_schema(
@@ -424,7 +469,7 @@ class SignatureView(OsdiView):
         item = get_object_or_404(
             _personal(request, Signature.objects.all()), pk=signature_pk, petition_id=pk
         )
-        return Response(osdi.signature(request, item))
+        return Response(_signatures(request, [item], many=False)[0])
 
 
 # -- Events and attendances ------------------------------------------------------------------------
@@ -476,7 +521,7 @@ class EventAttendancesView(OsdiView):
             request,
             _personal(request, Rsvp.objects.filter(action=item)).order_by("id"),
             "osdi:attendances",
-            lambda items: [osdi.attendance(request, r) for r in items],
+            lambda items: _attendances(request, items),
         )
 
 
@@ -488,7 +533,7 @@ class AttendanceView(OsdiView):
         item = get_object_or_404(
             _personal(request, Rsvp.objects.all()), pk=attendance_pk, action_id=pk
         )
-        return Response(osdi.attendance(request, item))
+        return Response(_attendances(request, [item], many=False)[0])
 
 
 # -- Tags and taggings -----------------------------------------------------------------------------
@@ -603,7 +648,7 @@ class TagTaggingsView(OsdiView):
             request,
             _taggings(request).filter(tag=item),
             "osdi:taggings",
-            lambda items: [osdi.tagging(request, t) for t in items],
+            lambda items: _tagging_documents(request, items),
         )
 
     @extend_schema(
@@ -621,7 +666,7 @@ class TagTaggingsView(OsdiView):
         supporter = _person_to_tag(request, item, request.data)
         tagging, made = tags.tag_supporter(item, supporter)
         answer = status.HTTP_201_CREATED if made else status.HTTP_200_OK
-        return Response(osdi.tagging(request, tagging), status=answer)
+        return Response(_tagging_documents(request, [tagging], many=False)[0], status=answer)
 
 
 class TaggingView(OsdiView):
@@ -630,4 +675,4 @@ class TaggingView(OsdiView):
     @_documented(osdi.TAGGING_SCHEMA, "tagging_get")
     def get(self, request: Request, pk: int, tagging_pk: int) -> Response:
         item = get_object_or_404(_taggings(request), pk=tagging_pk, tag_id=pk)
-        return Response(osdi.tagging(request, item))
+        return Response(_tagging_documents(request, [item], many=False)[0])

@@ -1,5 +1,6 @@
 """Names the signed-in user as the actor of every change made while handling a request, and
-writes the request's refusals and personal reads once it is answered."""
+writes the request's refusals and personal reads once it is answered; a back-office change
+list showing personal columns is one of those reads (audit/personal.py)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponseBase
 
 from .context import acting_as, actor_for_user
+from .personal import record_change_list
 from .services import once_per_request, record_permission_denied
 
 
@@ -35,3 +37,11 @@ class AuditActorMiddleware:
             record_permission_denied(
                 getattr(request, "user", None), view_name, object_pk, request.method or ""
             )
+
+    def process_template_response(
+        self, request: HttpRequest, response: HttpResponseBase
+    ) -> HttpResponseBase:
+        """A change list whose columns include personal fields leaves a `personal_list` entry.
+        Here, not in each ModelAdmin, so that no app's list can forget it."""
+        record_change_list(request, response)
+        return response

@@ -142,8 +142,10 @@ def record_sealed_read(user: Any, obj: models.Model, field: str) -> AuditEntry:
 # -- Refused requests and personal reads, once per request -----------------------------------
 
 # (action, actor, model, object id, field names, (value name, value) pairs): one entry as it
-# will be logged. Hashable, so that a view asking twice for the same row logs it once.
-Deferred = tuple[str, str, str, str, tuple[str, ...], tuple[tuple[str, str], ...]]
+# will be logged. Hashable, so that a view asking twice for the same row logs it once; a value
+# may be a tuple of strings (the ids of a page of rows), logged as a JSON list.
+Pairs = tuple[tuple[str, str | tuple[str, ...]], ...]
+Deferred = tuple[str, str, str, str, tuple[str, ...], Pairs]
 # The entries of the request being handled, as dict keys (insertion-ordered, unique). None
 # outside a request: then each is appended at once.
 _deferred: ContextVar[dict[Deferred, None] | None] = ContextVar("audit_deferred", default=None)
@@ -189,16 +191,18 @@ def record_refused_request(
     _defer((action, actor_for_user(user), "", "", (), what))
 
 
-def record_personal_read(user: Any, obj: models.Model, fields: Iterable[str]) -> None:
+def record_personal_read(user: Any, obj: models.Model, fields: Iterable[str], **where: str) -> None:
     """Log that `obj`'s personal `fields` were shown to `user` (names only, never values).
 
     Threat: an insider browsing the contacts of their own section (A4), which no refusal
-    shows. Once per record and request, however often the page asks for its fields.
+    shows. Once per record and request, however often the page asks for its fields. `where`
+    names the surface when it is not the back office's record page (the API's view and token).
     """
     names = tuple(sorted(set(fields)))
     if names:
         label = model_label(type(obj))
-        _defer(("personal_read", actor_for_user(user), label, str(obj.pk), names, ()))
+        what = tuple(sorted(where.items()))
+        _defer(("personal_read", actor_for_user(user), label, str(obj.pk), names, what))
 
 
 def _defer(entry: Deferred) -> None:
@@ -209,9 +213,31 @@ def _defer(entry: Deferred) -> None:
         pending[entry] = None
 
 
+def record_personal_list(
+    user: Any, model: type[models.Model], fields: Iterable[str], pks: Iterable[object], **where: str
+) -> None:
+    """Log that one page of `model` rows showed their personal `fields` to `user`: the field
+    names and the ids of the rows on the page ("ids"), never a value; `where` names the page
+    (the view's URL name, never its path or query, which may hold a searched address).
+
+    Threat: an insider paging through their own section's supporters (A4), fifty names a
+    page, which no `personal_read` of a single record shows. One entry per page and request,
+    not one per row: a page costs one append whatever its length. A page without rows showed
+    nobody and logs nothing. `personal_read` stays the action for a single record (its id in
+    `object_pk`, where a query for one person's record looks); a page of rows has no single
+    id, hence its own action.
+    """
+    names = tuple(sorted(set(fields)))
+    ids = tuple(str(pk) for pk in pks)
+    if names and ids:
+        what: Pairs = (("ids", ids), *sorted(where.items()))
+        _defer(("personal_list", actor_for_user(user), model_label(model), "", names, what))
+
+
 def _append_deferred(entry: Deferred) -> None:
-    action, actor, model, object_pk, fields, values = entry
-    append(action, model, object_pk, fields, values=dict(values), actor=actor)
+    action, actor, model, object_pk, fields, pairs = entry
+    values = {name: list(value) if isinstance(value, tuple) else value for name, value in pairs}
+    append(action, model, object_pk, fields, values=values, actor=actor)
 
 
 @contextmanager

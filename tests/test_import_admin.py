@@ -4,12 +4,15 @@ confirm; the same rules as `solidarity import`."""
 from __future__ import annotations
 
 import html
+import json
 import re
 
 import pytest
 from django.contrib.auth.models import Permission, User
+from django.core.cache import cache
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
+from pytest_django import Settings
 
 from solidarity.core.models import Section
 from solidarity.documentation.models import Person
@@ -132,3 +135,47 @@ def test_the_page_and_the_reasons_are_in_the_users_language(
     assert "<td>3</td><td>section</td><td>нет секции &#x27;nowhere&#x27;</td>" in page
     assert "no section" not in page
     assert "Пробный прогон, ничего не записано. 1 ошибочная строка; исправьте её" in page
+
+
+def test_the_confirmation_carries_a_token_not_the_file(
+    staff_client: Client, section: Section, settings: Settings
+) -> None:
+    """The checked file waits on the server: the confirmation is a few bytes whatever the
+    file's size. Posting the file back hit Django's 2.5 MB limit on form fields, so a file
+    between 2.5 and 10 MB passed the check and failed to confirm (here the limit is lowered
+    below the file's size to show the same)."""
+    rows = "".join(f"person-{n},Given{n},Family{n},,home,true\n" for n in range(40))
+    text = GOOD + rows
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = len(text) // 2
+    page = upload(staff_client, text)
+    assert "Family39" not in page  # the report page no longer echoes the file
+    fields = _hidden_fields(page)
+    assert len(fields["pending"]) < 64
+    assert not any("Family" in value for value in fields.values())
+    page = confirm(staff_client, page)
+    assert "Imported people: 41 new" in page
+    assert Person.objects.count() == 41
+
+
+def test_a_checked_file_is_imported_once_and_only_by_its_user(
+    staff_client: Client, section: Section
+) -> None:
+    """A second confirmation of the same check, or someone else's, finds nothing waiting and
+    writes nothing; the kept file is encrypted (no name in the cache's value)."""
+    page = upload(staff_client, GOOD)
+    token = _hidden_fields(page)["pending"]
+    kept = cache.get(f"csv-import:{token}")
+    assert kept["kind"] == "people" and "Kurmanov" not in json.dumps(kept, ensure_ascii=False)
+
+    other = User.objects.create_superuser("other", "other@example.org", "another long passphrase")
+    Role.objects.create(user=other, section=section, role="coordinator")
+    stranger = verified_login(Client(), other)
+    refused = stranger.post(URL, {"pending": token, "confirm": "Import"}).content.decode()
+    assert "no longer waiting to be imported" in refused
+    assert not Person.objects.exists()
+
+    page = upload(staff_client, GOOD)
+    assert "Imported people: 1 new" in confirm(staff_client, page)
+    again = confirm(staff_client, page)
+    assert "no longer waiting to be imported" in again
+    assert Person.objects.count() == 1

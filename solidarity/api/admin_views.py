@@ -1,20 +1,31 @@
 """The back office's CSV import: upload, a dry-run report, then confirm.
 
-The confirmation posts the checked text back and it is checked again before anything is
-written, so what is imported is always what was just validated, whatever the browser sends.
+Between the check and the confirmation the checked file waits on the server (the shared
+cache, so any app server can take the confirmation), encrypted with the keyring under its
+user and a random token, for PENDING_SECONDS; the confirmation posts only the token. Posting
+the file's text back, as this once did, hit Django's 2.5 MB limit on form fields: a file
+between 2.5 and 10 MB passed the check and then failed to confirm. The text is checked again
+before anything is written, so what is imported is always what was just validated.
 """
 
 from __future__ import annotations
 
+import secrets
+from typing import Any
+
 from django import forms
 from django.contrib import admin
 from django.contrib.auth.models import User
+from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods
+
+from solidarity.accounts.hosts import public_base_url
+from solidarity.safety.crypto import DecryptionError, decrypt_personal, encrypt_personal
 
 from . import importers
 
@@ -29,6 +40,8 @@ PERMISSIONS = {
     "signatures": ("campaigns.add_signature",),
 }
 MAX_UPLOAD = 10 * 1024 * 1024
+# How long a checked file waits for its confirmation.
+PENDING_SECONDS = 30 * 60
 
 
 class UploadForm(forms.Form):
@@ -54,9 +67,46 @@ class UploadForm(forms.Form):
 
 
 class ConfirmForm(forms.Form):
-    kind = forms.ChoiceField(choices=[(k, k) for k in importers.KINDS], widget=forms.HiddenInput)
-    text = forms.CharField(widget=forms.HiddenInput, strip=False)
-    only_good = forms.BooleanField(required=False, widget=forms.HiddenInput)
+    pending = forms.CharField(widget=forms.HiddenInput, max_length=64)
+
+
+def _pending_key(token: str) -> str:
+    return f"csv-import:{token}"
+
+
+def _aad(user: User, token: str) -> bytes:
+    # Bound to its user and token: another user's confirmation, or a value copied from one
+    # token's row to another's, decrypts to nothing.
+    return f"csv-import:{user.pk}:{token}".encode()
+
+
+def _keep(user: User, kind: str, text: str, only_good: bool) -> str:
+    """Keep a checked file for its confirmation; the token the confirmation posts back.
+
+    Encrypted because the shared cache is a table of the database with PostgreSQL, and an
+    import holds names and contacts (threat model M6): a dump must not show them.
+    """
+    token = secrets.token_urlsafe(24)
+    value = {
+        "kind": kind,
+        "only_good": only_good,
+        "text": encrypt_personal(text, _aad(user, token)),
+    }
+    cache.set(_pending_key(token), value, PENDING_SECONDS)
+    return token
+
+
+def _take(user: User, token: str) -> dict[str, Any] | None:
+    """The file kept under `token` for `user` (once), or None if there is none any more."""
+    value = cache.get(_pending_key(token))
+    cache.delete(_pending_key(token))
+    if not isinstance(value, dict):
+        return None
+    try:
+        text = decrypt_personal(str(value["text"]), _aad(user, token))
+    except (DecryptionError, KeyError, ValueError):
+        return None
+    return {"kind": value.get("kind"), "only_good": bool(value.get("only_good")), "text": text}
 
 
 def _check_permission(user: User, kind: str) -> None:
@@ -76,20 +126,25 @@ def import_csv(request: HttpRequest) -> HttpResponse:
     upload = UploadForm()
     if request.method == "POST" and "confirm" in request.POST:
         confirm = ConfirmForm(request.POST)
-        if confirm.is_valid():
-            kind = confirm.cleaned_data["kind"]
+        pending = _take(user, confirm.cleaned_data["pending"]) if confirm.is_valid() else None
+        if pending is not None and pending["kind"] in importers.KINDS:
+            kind = pending["kind"]
             _check_permission(user, kind)
             report = importers.run(
                 kind,
-                confirm.cleaned_data["text"],
+                pending["text"],
                 dry_run=False,
-                only_good=confirm.cleaned_data["only_good"],
-                base_url=request.build_absolute_uri("/").rstrip("/"),
+                only_good=pending["only_good"],
+                # The public site's, not the back office's: the links go out by e-mail (D11).
+                base_url=public_base_url(request),
                 user=user,
             )
             context["report"] = report
         else:
-            context["problem"] = _("The confirmation was incomplete; upload the file again.")
+            context["problem"] = _(
+                "This file is no longer waiting to be imported (it was imported already, or "
+                "checked more than 30 minutes ago); upload it again."
+            )
     elif request.method == "POST":
         upload = UploadForm(request.POST, request.FILES)
         if upload.is_valid():
@@ -102,7 +157,7 @@ def import_csv(request: HttpRequest) -> HttpResponse:
             importable = report.created + report.updated + report.unchanged > 0
             if importable and (only_good or not report.errors):
                 context["confirm"] = ConfirmForm(
-                    initial={"kind": kind, "text": text, "only_good": only_good}
+                    initial={"pending": _keep(user, kind, text, only_good)}
                 )
     context["form"] = upload
     return render(request, "admin/api/import.html", context)

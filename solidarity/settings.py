@@ -409,6 +409,11 @@ SOLIDARITY_FORM_RATE = os.environ.get("SOLIDARITY_FORM_RATE", "30/600")
 # ...and each must come back at least this many seconds after its page was served: a faster
 # one is shown again, with what was typed, to be sent once more (campaigns/human_timing.py).
 SOLIDARITY_FORM_MIN_SECONDS = os.environ.get("SOLIDARITY_FORM_MIN_SECONDS", "3")
+# Seconds between two mails about one signature (signing again resends the link, at most this
+# often: nobody's mailbox is flooded through our petitions; campaigns/services.py).
+SOLIDARITY_SIGNATURE_MAIL_INTERVAL = int(
+    os.environ.get("SOLIDARITY_SIGNATURE_MAIL_INTERVAL", "600")
+)
 # Public name searches per client: queries/seconds (solidarity/search/views.py).
 SOLIDARITY_SEARCH_RATE = os.environ.get("SOLIDARITY_SEARCH_RATE", "30/60")
 SOLIDARITY_CLIENT_IP_HEADER = os.environ.get("SOLIDARITY_CLIENT_IP_HEADER", "")

@@ -12,6 +12,7 @@ import datetime as dt
 import re
 
 import pytest
+from django.core.cache import cache
 from django.test import Client
 from django.urls import reverse
 from django_tasks_db.models import DBTaskResult
@@ -100,9 +101,11 @@ def test_the_email_comes_in_the_language_the_supporter_chose(
 def test_signing_twice_mails_the_signer_instead_of_counting_twice(
     world: World, client: Client, mailbox: Mailbox
 ) -> None:
-    """Before confirming: a fresh link. After: a note that the signature already counts."""
+    """Before confirming: a fresh link. After: a note that the signature already counts.
+    (At most one mail per interval: each re-signing here comes after it has passed.)"""
     _sign(client, world, "anna@example.org")
     run_worker()
+    _interval_passes()
     _sign(client, world, "Anna@Example.org")
     run_worker()
     first, second = mailbox.to("anna@example.org")
@@ -110,12 +113,31 @@ def test_signing_twice_mails_the_signer_instead_of_counting_twice(
     assert old != new
     assert client.get(old).status_code == 404  # replaced by the newer link
     client.post(new)
+    _interval_passes()
     _sign(client, world, "ANNA@example.org")
     run_worker()
     third = mailbox.to("anna@example.org")[2]
     assert mailbox.subject(third) == "You have already signed: Free Natalya Sokolova"
     assert Signature.objects.count() == 1
     assert services.count_signatures(world.petition) == 1
+
+
+def _interval_passes() -> None:
+    """As if SOLIDARITY_SIGNATURE_MAIL_INTERVAL had passed since the last mail."""
+    cache.delete(f"signature-mail:{Signature.objects.get().pk}")
+
+
+def test_a_script_signing_with_someones_address_sends_them_one_mail(
+    world: World, client: Client, mailbox: Mailbox
+) -> None:
+    """Ten signings with one address, each from another client (under every per-client
+    limit): one mail reaches that address, and its link still works."""
+    for n in range(10):
+        client.defaults["REMOTE_ADDR"] = f"198.51.100.{n + 1}"
+        _sign(client, world, "victim@example.org")
+    run_worker()
+    (only,) = mailbox.to("victim@example.org")
+    assert client.get(_link(mailbox.body(only))).status_code == 200
 
 
 def test_an_erased_signers_pending_email_is_never_sent(

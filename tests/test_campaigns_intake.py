@@ -8,6 +8,7 @@ import logging
 
 import pytest
 from django.contrib.auth.models import Permission, User
+from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 from django.test import Client
@@ -118,13 +119,44 @@ def test_recording_makes_the_signature_the_form_asked_for(world: World) -> None:
 
 
 @pytest.mark.django_db
-def test_the_same_address_twice_is_one_signature_and_a_second_email(world: World) -> None:
-    _receive(world, "anna@example.org")
-    _receive(world, "ANNA@example.org ")
-    assert intake.record() == 2
-    assert Signature.objects.count() == 1
+def test_the_same_address_twice_is_one_signature_and_one_mail_per_interval(world: World) -> None:
+    """Signing again resends the link (a lost mail), but at most once per interval: a script
+    signing with someone's address from many clients cannot flood their mailbox (M16). Within
+    the interval the link already sent stays valid."""
     confirmation = tasks.send_signature_confirmation.module_path
+    _receive(world, "anna@example.org")
+    assert intake.record() == 1
+    signature = Signature.objects.get()
+    for _ in range(5):
+        _receive(world, "ANNA@example.org ")
+    assert intake.record() == 5
+    assert Signature.objects.count() == 1
+    assert DBTaskResult.objects.filter(task_path=confirmation).count() == 1
+    assert Signature.objects.get().token_hash == signature.token_hash
+
+    cache.delete(f"signature-mail:{signature.pk}")  # the interval has passed
+    _receive(world, "anna@example.org")
+    assert intake.record() == 1
     assert DBTaskResult.objects.filter(task_path=confirmation).count() == 2
+    assert Signature.objects.get().token_hash != signature.token_hash  # a new link, the old dead
+
+
+@pytest.mark.django_db
+def test_a_confirmed_signer_is_told_once_per_interval_too(world: World) -> None:
+    already = tasks.send_already_signed.module_path
+    _receive(world, "anna@example.org")
+    intake.record()
+    services.confirm_signature(services.signature_token(Signature.objects.get()))
+    for _ in range(3):
+        _receive(world, "anna@example.org")
+    intake.record()
+    # The first mail's interval still runs (it was the confirmation link): nothing more yet.
+    assert DBTaskResult.objects.filter(task_path=already).count() == 0
+    cache.delete(f"signature-mail:{Signature.objects.get().pk}")
+    for _ in range(3):
+        _receive(world, "anna@example.org")
+    intake.record()
+    assert DBTaskResult.objects.filter(task_path=already).count() == 1
 
 
 @pytest.mark.django_db

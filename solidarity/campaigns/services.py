@@ -21,7 +21,9 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 
+from django.conf import settings
 from django.contrib.auth.models import User
+from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Count, Q, QuerySet, Sum
@@ -242,15 +244,31 @@ def record_signature(
         # The unique (petition, email_index) constraint: this address has signed already.
         supporter.delete()
         existing = Signature.objects.select_for_update().get(petition=petition, email_index=key)
-        if existing.status == Signature.Status.CONFIRMED:
+        confirmed = existing.status == Signature.Status.CONFIRMED
+        result = SignResult.ALREADY_CONFIRMED if confirmed else SignResult.PENDING_AGAIN
+        if not _may_mail(existing):
+            return result  # the same answer; the link already sent stays valid
+        if confirmed:
             tasks.send_already_signed.enqueue(existing.pk, base_url)
-            return SignResult.ALREADY_CONFIRMED
+            return result
         _new_token(existing)
         existing.save(update_fields=["token_nonce", "token_hash"])
         tasks.send_signature_confirmation.enqueue(existing.pk, base_url)
-        return SignResult.PENDING_AGAIN
+        return result
+    _may_mail(signature)
     tasks.send_signature_confirmation.enqueue(signature.pk, base_url)
     return SignResult.SIGNED
+
+
+def _may_mail(signature: Signature) -> bool:
+    """Whether a mail about `signature` may go now: one per SIGNATURE_MAIL_INTERVAL.
+
+    Threat (M16): signing again sends the link again, for whoever lost the first mail, but a
+    script signing with someone's address from many clients (each under the per-client limit)
+    must not flood that mailbox. The answer on the page is the same either way.
+    """
+    interval = int(settings.SOLIDARITY_SIGNATURE_MAIL_INTERVAL)
+    return interval <= 0 or bool(cache.add(f"signature-mail:{signature.pk}", 1, interval))
 
 
 def signature_for_token(token: str) -> Signature | None:

@@ -443,6 +443,10 @@ REST_FRAMEWORK = {
 # capping what a leaked token pulls. The public exports rebuild the data set per request.
 SOLIDARITY_API_TOKEN_RATE = os.environ.get("SOLIDARITY_API_TOKEN_RATE", "120/minute")
 SOLIDARITY_API_CLIENT_RATE = os.environ.get("SOLIDARITY_API_CLIENT_RATE", "60/minute")
+# ...and on top of that, downloads of the public Popolo and CSV exports (/api/popolo/,
+# /api/export/) per client: downloads/seconds, as the form and search rates. Each rebuilds a
+# whole collection; 20 in 10 minutes fetches every file twice over (solidarity/api/throttling.py).
+SOLIDARITY_EXPORT_RATE = os.environ.get("SOLIDARITY_EXPORT_RATE", "20/600")
 SPECTACULAR_SETTINGS = {
     "TITLE": "Solidarity API",
     "DESCRIPTION": (

@@ -49,7 +49,9 @@ def world(section: Section) -> Iterator[CampaignWorld]:
     # The fuzzing sends far more requests with one token than the API's rate allows; the
     # limits themselves are tested in test_s3_limits.py.
     with override_settings(
-        SOLIDARITY_API_TOKEN_RATE="100000/minute", SOLIDARITY_API_CLIENT_RATE="100000/minute"
+        SOLIDARITY_API_TOKEN_RATE="100000/minute",
+        SOLIDARITY_API_CLIENT_RATE="100000/minute",
+        SOLIDARITY_EXPORT_RATE="100000/600",
     ):
         yield world
     for signal in (request_started, request_finished):

@@ -4,10 +4,12 @@ site they mirror (the same records, the same fields), so no token is needed."""
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import Any, NoReturn
 
+from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
+from rest_framework.exceptions import Throttled
 from rest_framework.permissions import AllowAny
 from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.request import Request
@@ -15,6 +17,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from . import popolo
+from .throttling import ClientRateThrottle, ExportRateThrottle
 
 POPOLO_LIST: dict[str, Any] = {"type": "array", "items": {"type": "object"}}
 POPOLO_ALL: dict[str, Any] = {
@@ -23,6 +26,12 @@ POPOLO_ALL: dict[str, Any] = {
         ("persons", "organizations", "memberships", "events", "sources"), POPOLO_LIST
     ),
     "required": ["persons", "organizations", "memberships", "events", "sources"],
+}
+# Over the client's export or API rate (PublicExportView.throttled), with Retry-After.
+THROTTLED: dict[str, Any] = {
+    "type": "object",
+    "properties": {"detail": {"type": "string"}},
+    "required": ["detail"],
 }
 
 
@@ -50,6 +59,19 @@ def _base_url(request: Request) -> str:
 class PublicExportView(APIView):
     authentication_classes = []
     permission_classes = [AllowAny]
+    # The API's per-client rate, and a slower one for these whole-collection documents.
+    throttle_classes = [ClientRateThrottle, ExportRateThrottle]
+
+    def throttled(self, request: Request, wait: float | None) -> NoReturn:
+        """429 with Retry-After (DRF sets it from `wait`) and a message that says what to do."""
+        raise Throttled(
+            wait,
+            detail=_(
+                "Too many exports have been downloaded from your connection recently. "
+                "Please wait and try again; the data changes slowly, so a copy you "
+                "downloaded a few minutes ago is still current."
+            ),
+        )
 
 
 POPOLO_KINDS: dict[str, Callable[[str], list[dict[str, Any]]]] = {
@@ -74,7 +96,7 @@ class PopoloView(PublicExportView):
 class PopoloAllView(PublicExportView):
     renderer_classes = [JSONRenderer]
 
-    @extend_schema(operation_id="popolo_all", responses={200: POPOLO_ALL})
+    @extend_schema(operation_id="popolo_all", responses={200: POPOLO_ALL, 429: THROTTLED})
     def get(self, request: Request) -> Response:
         return Response(popolo.popolo_all(_base_url(request)))
 
@@ -95,7 +117,7 @@ def popolo_view(kind: str) -> Callable[..., Any]:
     """The view of one Popolo collection, with its own entry in the OpenAPI schema."""
 
     class View(PopoloView):
-        @extend_schema(operation_id=f"popolo_{kind}", responses={200: POPOLO_LIST})
+        @extend_schema(operation_id=f"popolo_{kind}", responses={200: POPOLO_LIST, 429: THROTTLED})
         def get(self, request: Request) -> Response:
             return super().get(request)
 
@@ -106,7 +128,10 @@ def csv_view(kind: str) -> Callable[..., Any]:
     """The view of one CSV table, with its own entry in the OpenAPI schema."""
 
     class View(CsvExportView):
-        @extend_schema(operation_id=f"csv_{kind}", responses={(200, "text/csv"): OpenApiTypes.STR})
+        @extend_schema(
+            operation_id=f"csv_{kind}",
+            responses={(200, "text/csv"): OpenApiTypes.STR, (429, "text/csv"): OpenApiTypes.STR},
+        )
         def get(self, request: Request) -> Response:
             return super().get(request)
 

@@ -26,6 +26,7 @@ from django.urls import reverse
 from django.utils import translation
 
 from solidarity.core.classification import public_fields
+from solidarity.core.links import safe_link
 from solidarity.core.partialdate import PartialDate, Precision
 from solidarity.core.translation import LANGUAGES, pick
 from solidarity.documentation.models import (
@@ -151,9 +152,10 @@ def _page(base_url: str, view: str, slug: str) -> str:
 def _source_links(sources: Iterable[Row]) -> list[JSON]:
     links = []
     for source in sources:
-        url = str(source["url"]).strip()
-        # Popolo links need an address; a source without one is still in sources.csv.
-        if url.lower().startswith(("https://", "http://")):
+        # Popolo links need an address; a source without one is still in sources.csv. Readers
+        # of the export render these as links, so a javascript: address is left out too.
+        url = safe_link(str(source["url"]))
+        if url:
             links.append({"url": url, "note": source["title"]})
     return links
 
@@ -316,7 +318,7 @@ def popolo_sources() -> list[JSON]:
                 "kind": row["kind"],
                 "published": row["published"].text if row["published"] else None,
                 "accessed": row["accessed"].isoformat() if row["accessed"] else None,
-                "url": row["url"],
+                "url": safe_link(row["url"]),
                 "language": row["language"],
             }
         )

@@ -41,6 +41,7 @@ from django.utils.translation import gettext_lazy as _
 from solidarity.audit.services import record_personal_read
 from solidarity.core.classification import FieldClass, field_class, fields_of_class
 from solidarity.core.fields import PARTIAL_DATE_HELP, PartialDateField
+from solidarity.core.links import WEB_PAGE_MESSAGE
 from solidarity.core.models import Record, Section
 from solidarity.core.partialdate import MAX_DAY, MIN_DAY, PartialDate
 from solidarity.safety.access import (
@@ -388,8 +389,10 @@ class DocumentationAdmin(_ModelAdmin):
         if isinstance(db_field, PartialDateField):
             _partial_date_kwargs(db_field, kwargs)
         elif isinstance(db_field, models.URLField):
-            # An address typed without a scheme is taken as https, as browsers do.
+            # An address typed without a scheme is taken as https, as browsers do; a refused one
+            # (javascript:, data:...) is told why, not just "Enter a valid URL".
             kwargs.setdefault("assume_scheme", "https")
+            kwargs.setdefault("error_messages", {"invalid": WEB_PAGE_MESSAGE})
         return super().formfield_for_dbfield(db_field, request, **kwargs)
 
     def get_search_results(

@@ -23,6 +23,7 @@ from django.dispatch import receiver
 from django.utils.translation import gettext_lazy as _
 
 from solidarity.core.fields import PartialDateField
+from solidarity.core.links import validate_web_address, validate_web_page
 from solidarity.core.models import Record, Section
 from solidarity.core.partialdate import PartialDate
 from solidarity.core.translation import Translated, tr
@@ -74,7 +75,8 @@ class Source(Record):
     kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices, default=Kind.ARTICLE)
     published = PartialDateField(_("published"), blank=True)
     accessed = models.DateField(_("accessed"), null=True, blank=True)
-    url = models.URLField(_("URL"), blank=True)
+    # Only addresses a public page may link (core/links.py): refused here, with a message.
+    url = models.URLField(_("URL"), blank=True, validators=[validate_web_page])
     language = models.CharField(_("language"), max_length=10, blank=True)
     internal_notes = models.TextField(_("internal notes"), blank=True)
 
@@ -191,7 +193,9 @@ class Organisation(Sourced):
     ideology = models.CharField(_("ideology"), max_length=300, blank=True)
     political_position = models.CharField(_("political position"), max_length=100, blank=True)
     colours = models.CharField(_("colours"), max_length=100, blank=True)
-    website = models.CharField(_("website"), max_length=200, blank=True)
+    website = models.CharField(
+        _("website"), max_length=200, blank=True, validators=[validate_web_address]
+    )
     newspaper = models.CharField(_("newspaper"), max_length=200, blank=True)
     summary_en = models.TextField(_("summary (en)"), blank=True)
     summary_ru = models.TextField(_("summary (ru)"), blank=True)

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import datetime as dt
 import operator
-import re
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -32,6 +31,7 @@ from django.utils.translation import gettext as _
 from solidarity.core import buildcache
 from solidarity.core.buildcache import build_cached
 from solidarity.core.classification import public_fields
+from solidarity.core.links import safe_link
 from solidarity.core.partialdate import PartialDate
 from solidarity.core.translation import LANGUAGES, Translated, pick
 from solidarity.documentation.models import (
@@ -215,23 +215,6 @@ def _full_name(row: Row) -> str:
     return " ".join(p for p in (row["given_name"], row["patronymic"], row["family_name"]) if p)
 
 
-_WEB_ADDRESS = re.compile(r"^[a-z0-9][a-z0-9.-]*\.[a-z]{2,}(/\S*)?$", re.IGNORECASE)
-
-
-def _safe_link(value: str) -> str:
-    """An address to put in href, or "" when it is not plainly a web page.
-
-    Stored addresses are not validated on every path in, and a `javascript:` link on the
-    public site would run in our readers' browsers.
-    """
-    value = value.strip()
-    if value.lower().startswith(("https://", "http://")) and " " not in value:
-        return value
-    if _WEB_ADDRESS.match(value):
-        return f"https://{value}"
-    return ""
-
-
 # -- Building blocks ---------------------------------------------------------------------------
 
 
@@ -294,7 +277,7 @@ def _source_info(row: Row, citing_facts: int = 0) -> SourceInfo:
         published=row["published"],
         accessed=row["accessed"],
         url=row["url"],
-        link=_safe_link(row["url"]),
+        link=safe_link(row["url"]),
         language=row["language"],
         citing_facts=citing_facts,
     )
@@ -740,7 +723,7 @@ def organisation(slug: str) -> OrganisationDetail | None:
         political_position=row["political_position"],
         colours=row["colours"],
         website=row["website"],
-        website_link=_safe_link(row["website"]),
+        website_link=safe_link(row["website"]),
         newspaper=row["newspaper"],
         summary=_tr(row, "summary"),
         citations=citations.get((Organisation, org_id), ()),

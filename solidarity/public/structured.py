@@ -198,7 +198,8 @@ def organisation(org: OrganisationDetail, absolute: Absolute) -> Json:
     put(data, "foundingDate", schema_date(org.founded))
     put(data, "dissolutionDate", schema_date(org.dissolved))
     put(data, "description", org.summary.text)
-    # website_link is the website only when it is a plain http(s) address (data._safe_link).
+    # website_link is the website only when it is a plain http(s)/mailto address
+    # (core.links.safe_link): a javascript: sameAs would be a link on our origin.
     put(data, "sameAs", org.website_link)
     if org.country is not None:
         data["location"] = place(org.country)

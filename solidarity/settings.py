@@ -76,6 +76,10 @@ def _generate_secret_key(key_file: Path) -> None:
 SOLIDARITY_SECRET_KEY_FILE = _secret_key_file()
 SECRET_KEY = _secret_key(SOLIDARITY_SECRET_KEY_FILE)
 ALLOWED_HOSTS = env_list("SOLIDARITY_ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]"])
+# Host names (each also in ALLOWED_HOSTS) on which alone the back office answers: /admin/,
+# /accounts/, /api/; the public site then answers on the other hosts only (accounts/hosts.py).
+# Empty, as in the demo: everything on every allowed host.
+SOLIDARITY_BACKOFFICE_HOSTS = env_list("SOLIDARITY_BACKOFFICE_HOSTS", [])
 
 INSTALLED_APPS = [
     # django.contrib.admin, with a default site that demands a second factor (accounts/sites.py).
@@ -107,6 +111,9 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # The back office only on SOLIDARITY_BACKOFFICE_HOSTS, the public site only on the others
+    # (ASVS 3.5.4, threat model D11); before anything that resolves a URL (LocaleMiddleware).
+    "solidarity.accounts.hosts.BackOfficeHostsMiddleware",
     # Before WhiteNoise, so that static files and error pages get the headers too.
     "solidarity.accounts.middleware.SecurityHeadersMiddleware",
     # TRACE, CONNECT and unknown methods: 405 for every path, static files included (ASVS 13.4.4).

@@ -556,3 +556,66 @@ def check_database_tls(app_configs: Any = None, **kwargs: Any) -> list[CheckMess
                 )
             )
     return errors
+
+
+# -- The back office's own host names (ASVS 3.5.4, threat model D11) ----------------------------
+#
+# Threat addressed: a back office that answers on the public host is found, blocked or seized
+# with it, and its login page is there for anyone to phish or guess against; SOLIDARITY_
+# BACKOFFICE_HOSTS restricts it to hosts of its own (solidarity/accounts/hosts.py). A name
+# listed there but not in ALLOWED_HOSTS is refused by Django (400) before it is served: the back
+# office would answer nowhere.
+
+
+@register(Tags.security, deploy=True)
+def check_backoffice_hosts(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
+    from django.http.request import validate_host
+
+    from solidarity.accounts.hosts import backoffice_hosts, normalise, public_host
+
+    hosts = sorted(backoffice_hosts())
+    if not hosts:
+        if not getattr(settings, "HTTPS", False):  # the demo: everything on one host
+            return []
+        return [
+            Warning(
+                "The back office (/admin/, /accounts/, /api/) answers on every allowed host, "
+                "the public one included: blocking or seizing the public host takes it along, "
+                "and its login page is open to every visitor (threat model, D11).",
+                hint="Set SOLIDARITY_BACKOFFICE_HOSTS to host names of its own (an .onion name, "
+                "a name no public page links to) and add them to SOLIDARITY_ALLOWED_HOSTS.",
+                id="accounts.W004",
+            )
+        ]
+    messages: list[CheckMessage] = []
+    missing = [h for h in hosts if not validate_host(h, settings.ALLOWED_HOSTS)]
+    if missing:
+        messages.append(
+            Error(
+                f"SOLIDARITY_BACKOFFICE_HOSTS names {', '.join(missing)}, not in ALLOWED_HOSTS: "
+                "requests for it are refused before they are served, so the back office would "
+                "answer nowhere.",
+                hint="Add the back-office host names to SOLIDARITY_ALLOWED_HOSTS as well.",
+                id="accounts.E018",
+            )
+        )
+    if public_host() is None:
+        messages.append(
+            Error(
+                "Every allowed host is a back-office host: the public site, and the "
+                "confirmation and unsubscribe links mailed to supporters, answer nowhere.",
+                hint="Add the public site's host name to SOLIDARITY_ALLOWED_HOSTS, first.",
+                id="accounts.E019",
+            )
+        )
+    elif normalise(settings.ALLOWED_HOSTS[0].lstrip(".")) in hosts:
+        messages.append(
+            Warning(
+                "The first of ALLOWED_HOSTS is a back-office host: the static mirror is built "
+                "for the first allowed host (publishing/mirror.py), where the public site does "
+                "not answer.",
+                hint="List the public site's host name first in SOLIDARITY_ALLOWED_HOSTS.",
+                id="accounts.W005",
+            )
+        )
+    return messages

@@ -25,7 +25,7 @@ from django.http import HttpRequest, HttpResponseBase, HttpResponseNotAllowed
 from django.utils.cache import patch_cache_control
 from django.utils.translation import gettext
 
-from solidarity.accounts import signed_in
+from solidarity.accounts import hosts, signed_in
 from solidarity.accounts.sessions import (
     ABSOLUTE_LIMIT,
     IDLE_LIMIT,
@@ -56,7 +56,10 @@ class SecurityHeadersMiddleware:
         # XFrameOptionsMiddleware is innermost and never sees WhiteNoise's responses.
         headers.setdefault("X-Frame-Options", "DENY")
         headers.setdefault("Cross-Origin-Resource-Policy", "same-origin")
-        if self._logged_in(request) or request.path.startswith("/accounts/"):
+        # Not for /accounts/ on a host that does not serve it: its 404 must be any missing
+        # page's (accounts/hosts.py).
+        login_pages = request.path.startswith("/accounts/") and not hosts.hides(request)
+        if self._logged_in(request) or login_pages:
             # A page of the back office must not stay in a shared or stolen browser's cache.
             patch_cache_control(response, no_store=True, private=True)
         return response

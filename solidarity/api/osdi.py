@@ -28,6 +28,7 @@ from django.urls import reverse
 from rest_framework.exceptions import ParseError
 from rest_framework.request import Request
 
+from solidarity.accounts.hosts import public_base_url
 from solidarity.campaigns.models import Action, Petition, Rsvp, Signature, Supporter, Tag, Tagging
 from solidarity.core.translation import tr
 
@@ -69,7 +70,8 @@ def public_page(request: Request, view: str, *args: object) -> str:
     so the page is in the language of the texts in the document. An address without the
     prefix would only redirect, to whatever language the follower's browser asks for.
     """
-    return request.build_absolute_uri(reverse(view, args=args))
+    # On the public site's host, not the back office's where the API answers (D11).
+    return public_base_url(request) + reverse(view, args=args)
 
 
 # -- Paging -------------------------------------------------------------------------------------

@@ -33,6 +33,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView, exception_handler
 
+from solidarity.accounts.hosts import public_base_url
 from solidarity.audit.personal import personal_among
 from solidarity.audit.services import record_personal_list, record_personal_read
 from solidarity.campaigns import services, tags
@@ -451,7 +452,8 @@ class PetitionSignaturesView(OsdiView):
                 public_name_consent=form.cleaned_data["public_name_consent"],
                 contact_consent=form.cleaned_data["contact_consent"],
                 processing_consent=form.cleaned_data["processing_consent"],
-                base_url=request.build_absolute_uri("/").rstrip("/"),
+                # The public site's, not the back office's: the link goes out by e-mail (D11).
+                base_url=public_base_url(request),
             )
         except ValidationError as error:
             return _errors([("__all__", [str(m) for m in error.messages])])

@@ -36,6 +36,7 @@ from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
 from solidarity.accounts.decorators import recent_auth_redirect
+from solidarity.accounts.hosts import public_base_url
 from solidarity.core.classification import FieldClass
 from solidarity.core.models import Section
 from solidarity.documentation.admin import DocumentationAdmin, ScopedInline
@@ -74,7 +75,8 @@ from .models import (
 
 
 def _base_url(request: HttpRequest) -> str:
-    return request.build_absolute_uri("/").rstrip("/")
+    # The public site's, not this back-office host's: the links go out by e-mail (D11).
+    return public_base_url(request)
 
 
 def _staff(request: HttpRequest) -> User:

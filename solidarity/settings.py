@@ -425,12 +425,33 @@ SOLIDARITY_SIGNATURE_MAIL_INTERVAL = int(
 SOLIDARITY_SEARCH_RATE = os.environ.get("SOLIDARITY_SEARCH_RATE", "30/60")
 SOLIDARITY_CLIENT_IP_HEADER = os.environ.get("SOLIDARITY_CLIENT_IP_HEADER", "")
 
-LOGGING: dict[str, Any] = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
-    "root": {"handlers": ["console"], "level": "WARNING"},
-}
+
+def _logging() -> dict[str, Any]:
+    """The console log at WARNING, each record stamped in UTC with milliseconds (ASVS 16.2.2):
+    plain text by default, one JSON object a line with SOLIDARITY_LOG_FORMAT=json for a log
+    processor (16.2.4). Neither adds anything a record does not carry (M19,
+    solidarity/core/logging.py)."""
+    choice = os.environ.get("SOLIDARITY_LOG_FORMAT") or "text"
+    if choice not in {"text", "json"}:
+        raise ImproperlyConfigured(f"SOLIDARITY_LOG_FORMAT must be text or json, not {choice!r}")
+    return {
+        "version": 1,
+        "disable_existing_loggers": False,
+        "formatters": {
+            # time level logger message (traceback): solidarity.core.logging.TEXT_FORMAT
+            "text": {"class": "solidarity.core.logging.UtcFormatter"},
+            "json": {"class": "solidarity.core.logging.JsonLinesFormatter"},
+        },
+        "handlers": {"console": {"class": "logging.StreamHandler", "formatter": choice}},
+        "root": {"handlers": ["console"], "level": "WARNING"},
+        # Django's own records reach the console through the root's handler only: its default
+        # handlers (an unformatted copy under DEBUG, e-mail to ADMINS) go. INFO, never DEBUG,
+        # whose records hold template contexts and SQL parameters (M19).
+        "loggers": {"django": {"handlers": [], "level": "INFO"}},
+    }
+
+
+LOGGING = _logging()
 
 # The API (solidarity.api): token authentication only, never the session cookie, so that a
 # signed-in browser cannot be made to call it from another site. Views set their own auth.

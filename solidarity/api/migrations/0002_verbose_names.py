@@ -6,6 +6,8 @@ import django.db.models.deletion
 from django.conf import settings
 from django.db import migrations, models
 
+from solidarity.core.migration_operations import labels_only
+
 
 class Migration(migrations.Migration):
 
@@ -55,3 +57,5 @@ class Migration(migrations.Migration):
             field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='api_tokens', to=settings.AUTH_USER_MODEL, verbose_name='user'),
         ),
     ]
+    # One re-rendering of the state per model, not per field: core/migration_operations.py.
+    operations = labels_only(operations)

@@ -8,6 +8,8 @@ import uuid
 from django.conf import settings
 from django.db import migrations, models
 
+from solidarity.core.migration_operations import labels_only
+
 
 class Migration(migrations.Migration):
 
@@ -645,3 +647,5 @@ class Migration(migrations.Migration):
             field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='updates', to='campaigns.urgentaction', verbose_name='urgent action'),
         ),
     ]
+    # One re-rendering of the state per model, not per field: core/migration_operations.py.
+    operations = labels_only(operations)

@@ -6,6 +6,8 @@ import django.db.models.deletion
 import uuid
 from django.db import migrations, models
 
+from solidarity.core.migration_operations import labels_only
+
 
 class Migration(migrations.Migration):
 
@@ -666,3 +668,5 @@ class Migration(migrations.Migration):
             field=models.URLField(blank=True, verbose_name='URL'),
         ),
     ]
+    # One re-rendering of the state per model, not per field: core/migration_operations.py.
+    operations = labels_only(operations)

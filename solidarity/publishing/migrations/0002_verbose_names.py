@@ -7,6 +7,8 @@ import solidarity.publishing.models
 import uuid
 from django.db import migrations, models
 
+from solidarity.core.migration_operations import labels_only
+
 
 class Migration(migrations.Migration):
 
@@ -213,3 +215,5 @@ class Migration(migrations.Migration):
             field=models.SlugField(unique=True, verbose_name='slug'),
         ),
     ]
+    # One re-rendering of the state per model, not per field: core/migration_operations.py.
+    operations = labels_only(operations)

@@ -6,6 +6,8 @@ import django.db.models.deletion
 from django.conf import settings
 from django.db import migrations, models
 
+from solidarity.core.migration_operations import labels_only
+
 
 class Migration(migrations.Migration):
 
@@ -131,3 +133,5 @@ class Migration(migrations.Migration):
             field=models.CharField(choices=[('person', 'person'), ('organisation', 'organisation'), ('place', 'place'), ('event', 'event')], max_length=12, verbose_name='target'),
         ),
     ]
+    # One re-rendering of the state per model, not per field: core/migration_operations.py.
+    operations = labels_only(operations)

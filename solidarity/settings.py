@@ -284,6 +284,9 @@ SOLIDARITY_UPLOAD_MAX_BYTES = int(os.environ.get("SOLIDARITY_UPLOAD_MAX_BYTES", 
 # spool anything over 2.5 MB, GPS position and author included, to a file in the system's temp
 # directory before our code sees it (threat model A1: a disk image keeps deleted temp files).
 FILE_UPLOAD_MAX_MEMORY_SIZE = SOLIDARITY_UPLOAD_MAX_BYTES
+# Largest newspaper image, in bytes (solidarity.safety.sanitise.max_image_bytes); 10 MB by
+# default. Checked when the upload has been received, before the image is decoded.
+SOLIDARITY_IMAGE_MAX_BYTES = int(os.environ.get("SOLIDARITY_IMAGE_MAX_BYTES", 10 * 1024 * 1024))
 
 # Security headers that Django provides; the safety work adds CSP and 2FA on top.
 SECURE_CONTENT_TYPE_NOSNIFF = True

@@ -39,7 +39,6 @@ PERMISSIONS = {
     ),
     "signatures": ("campaigns.add_signature",),
 }
-MAX_UPLOAD = 10 * 1024 * 1024
 # How long a checked file waits for its confirmation.
 PENDING_SECONDS = 30 * 60
 
@@ -56,7 +55,10 @@ class UploadForm(forms.Form):
 
     def clean_file(self) -> str:
         upload = self.cleaned_data["file"]
-        if upload.size > MAX_UPLOAD:
+        # Django has received the whole upload by now (in memory up to
+        # FILE_UPLOAD_MAX_MEMORY_SIZE, on disk past it); what is spared is decoding and
+        # checking every row of it.
+        if upload.size > importers.MAX_FILE_BYTES:
             raise forms.ValidationError(_("The file is larger than 10 MB; split it."))
         try:
             return str(upload.read().decode("utf-8-sig"))

@@ -36,6 +36,9 @@ from solidarity.documentation.vocabularies import EventType, NameKind, NameScrip
 from solidarity.safety.access import scoped, writable_sections
 
 KINDS = ("people", "events", "signatures")
+# The largest file either way in takes (back office and `solidarity import`): a file is read
+# whole and every row checked in one request, so a bigger one is split (ASVS 5.2.1).
+MAX_FILE_BYTES = 10 * 1024 * 1024
 TRUE = {"1", "true", "yes", "y", "on"}
 FALSE = {"", "0", "false", "no", "n", "off"}
 Row = dict[str, str]

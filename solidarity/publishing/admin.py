@@ -20,6 +20,8 @@ from django import forms
 from django.apps import apps
 from django.contrib import admin
 from django.contrib.contenttypes.models import ContentType
+from django.core.files import File
+from django.core.files.uploadedfile import UploadedFile
 from django.db import models
 from django.http import HttpRequest
 from django.utils.html import format_html
@@ -28,6 +30,11 @@ from django.utils.translation import gettext_lazy as _
 
 from solidarity.documentation.admin import DocumentationAdmin, ScopedInline, classified_fieldsets
 from solidarity.safety.access import scoped
+from solidarity.safety.sanitise import (
+    refuse_large_image,
+    refuse_too_many_pixels,
+    refuse_unsupported_format,
+)
 from solidarity.safety.scoped_admin import SectionChoices
 
 from . import services
@@ -56,10 +63,30 @@ def _campaign_model() -> type[models.Model] | None:
         return None
 
 
+class ArticleImageField(forms.ImageField):
+    """An image field that refuses an upload over the byte limit before Pillow opens it, then
+    one over 40 megapixels or in a format we do not re-encode (GIF, BMP...) from its header,
+    so that each gets its reason next to the field: a refusal only when the model strips the
+    metadata on save would be a server error."""
+
+    def to_python(self, data: File[bytes] | None) -> File[bytes] | None:
+        if isinstance(data, UploadedFile) and data.size is not None:
+            # Django has received the whole upload by now (held in memory up to
+            # FILE_UPLOAD_MAX_MEMORY_SIZE, on disk past it); decoding it is what is spared.
+            refuse_large_image(data.size)
+        checked = super().to_python(data)
+        image = getattr(checked, "image", None)
+        if image is not None:
+            refuse_too_many_pixels(image.width, image.height)
+            refuse_unsupported_format(image.format or "")
+        return checked
+
+
 class ArticleImageInline(ScopedInline, _TabularInline):
     model = ArticleImage
     extra = 0
     fields = ("image", "caption", "credit", "alt_text", "position")
+    formfield_overrides = {models.ImageField: {"form_class": ArticleImageField}}
 
 
 class ArticleCampaignForm(forms.ModelForm):  # type: ignore[type-arg]

@@ -34,6 +34,9 @@ MEDIA_TYPES = {
 }
 MAX_IMAGE_PIXELS = 40_000_000
 DEFAULT_MAX_UPLOAD_BYTES = 25 * 1024 * 1024
+# A newspaper picture needs no more: a 40-megapixel photo from a good camera is about 15 MB as
+# a JPEG, a phone's about 5 MB.
+DEFAULT_MAX_IMAGE_BYTES = 10 * 1024 * 1024
 PDF_MAGIC = b"%PDF-"
 
 # Keys dropped wherever they appear in what a page reaches: metadata streams (XMP), private
@@ -97,6 +100,43 @@ def max_upload_bytes() -> int:
     return int(getattr(settings, "SOLIDARITY_UPLOAD_MAX_BYTES", DEFAULT_MAX_UPLOAD_BYTES))
 
 
+def max_image_bytes() -> int:
+    return int(getattr(settings, "SOLIDARITY_IMAGE_MAX_BYTES", DEFAULT_MAX_IMAGE_BYTES))
+
+
+def refuse_large_image(size: int) -> None:
+    """ValidationError if an image of `size` bytes is over the limit.
+
+    Called before Pillow reads the file (resource exhaustion, ASVS 5.2.1): parsing and
+    re-encoding cost memory and time in proportion to what was sent.
+    """
+    limit = max_image_bytes()
+    if size > limit:
+        raise ValidationError(
+            _("This image is larger than %(limit)s MB.") % {"limit": limit // (1024 * 1024)},
+            code="too_large",
+        )
+
+
+def refuse_too_many_pixels(width: int, height: int) -> None:
+    """ValidationError for an image over MAX_IMAGE_PIXELS, known from its header alone: a small
+    file can declare a huge canvas (a decompression bomb) that decoding would allocate."""
+    if width * height > MAX_IMAGE_PIXELS:
+        raise ValidationError(
+            _("This image is too large (over 40 megapixels)."), code="too_many_pixels"
+        )
+
+
+def refuse_unsupported_format(image_format: str) -> None:
+    """ValidationError unless Pillow's name for the format is one we re-encode."""
+    if image_format not in IMAGE_FORMATS:
+        raise ValidationError(
+            _("Upload a JPEG, PNG or WebP image (this one is %(format)s).")
+            % {"format": image_format or _("unknown")},
+            code="not_image",
+        )
+
+
 def _read_all(upload: File[bytes] | IO[bytes], limit: int) -> bytes:
     upload.seek(0)
     data = upload.read(limit + 1)
@@ -136,12 +176,17 @@ def clean_document(upload: File[bytes] | IO[bytes]) -> Cleaned:
 
 
 def strip_image_metadata(upload: File[bytes]) -> ContentFile[bytes]:
-    """The picture alone, re-encoded in its own format without EXIF, GPS, XMP or comments.
+    """The picture alone, re-encoded in its own format without EXIF, GPS, XMP or comments;
+    ValidationError if it is over the byte limit (`max_image_bytes`) or cannot be read.
 
     The orientation EXIF carries is applied to the pixels first, so the photo stays upright.
     """
     upload.seek(0)
-    data, image_format = _clean_image(upload)
+    # At most one byte over the limit is read, whatever the file's size claims to be.
+    head = upload.read(max_image_bytes() + 1)
+    upload.seek(0)
+    refuse_large_image(len(head))
+    data, image_format = _clean_image(io.BytesIO(head))
     name = upload.name or "image"
     stem = name.rsplit(".", 1)[0]
     return ContentFile(data, name=f"{stem}.{IMAGE_FORMATS[image_format]}")
@@ -150,17 +195,9 @@ def strip_image_metadata(upload: File[bytes]) -> ContentFile[bytes]:
 def _clean_image(upload: File[bytes] | IO[bytes]) -> tuple[bytes, str]:
     try:
         with Image.open(upload) as original:
-            if original.width * original.height > MAX_IMAGE_PIXELS:
-                raise ValidationError(
-                    _("This image is too large (over 40 megapixels)."), code="too_many_pixels"
-                )
+            refuse_too_many_pixels(original.width, original.height)
             image_format = original.format or ""
-            if image_format not in IMAGE_FORMATS:
-                raise ValidationError(
-                    _("Upload a JPEG, PNG or WebP image (this one is %(format)s).")
-                    % {"format": image_format or _("unknown")},
-                    code="not_image",
-                )
+            refuse_unsupported_format(image_format)
             upright = ImageOps.exif_transpose(original)
             # A fresh image holds pixels only: nothing of the original's info (EXIF, XMP, ICC
             # profile, comments, PNG text chunks) travels along.

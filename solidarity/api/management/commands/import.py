@@ -42,10 +42,21 @@ class Command(BaseCommand):
                 "Signatures are confirmed by e-mail: give --base-url with the public site's "
                 "address, e.g. --base-url https://solidarity.example.org"
             )
+        limit = importers.MAX_FILE_BYTES
         try:
-            text = path.read_text(encoding="utf-8-sig")
+            with path.open("rb") as file:
+                # At most one byte over the limit is read, whatever the file is (a device or a
+                # pipe has no size to ask for first).
+                data = file.read(limit + 1)
         except FileNotFoundError:
             raise CommandError(f"No file {path}.") from None
+        if len(data) > limit:
+            raise CommandError(
+                f"{path} is larger than {limit // (1024 * 1024)} MB, the most one import "
+                "takes; split it."
+            )
+        try:
+            text = data.decode("utf-8-sig")
         except UnicodeDecodeError:
             raise CommandError(f"{path} is not UTF-8 text; save the CSV as UTF-8.") from None
         report = importers.run(

@@ -412,6 +412,17 @@ EMAIL_BACKEND = os.environ.get("SOLIDARITY_EMAIL_BACKEND") or (
     else "django.core.mail.backends.filebased.EmailBackend"
 )
 EMAIL_FILE_PATH = DATA_DIR / "mail"
+# Seconds the SMTP connection waits for the relay: without a limit a relay that accepts the
+# connection and never answers would hold the one worker, and every task behind it, for good.
+EMAIL_TIMEOUT = 30
+# A relay that is down or answers 4xx: the mail task is queued again after 1, 2, 4 … minutes,
+# at most an hour apart (a relay back after a short outage is used at once, a long outage
+# costs a query an hour), and given up, with an error in the log, after the 54th attempt: about
+# 48 hours, as long as an unconfirmed signature whose link the first mail carries is kept
+# (SOLIDARITY_RETENTION). solidarity/core/delivery.py.
+SOLIDARITY_MAIL_RETRY_DELAY = timedelta(minutes=1)
+SOLIDARITY_MAIL_RETRY_MAX_DELAY = timedelta(hours=1)
+SOLIDARITY_MAIL_ATTEMPTS = 54
 # Public forms (signing, letter reports, RSVPs) accept this many submissions per client per window
 # ("count/seconds"), counted in the cache. Behind a reverse proxy, name the request header
 # (as in request.META, e.g. HTTP_X_REAL_IP) that carries the client's address.

@@ -5,6 +5,10 @@ task ran, and an e-mail address or a confirmation token there would outlive an e
 task reads the current rows, so a signature erased before the worker reached it gets no mail,
 and a supporter who unsubscribed gets none either.
 
+A relay that is down or answers 4xx when a task runs loses no mail: the task queues itself
+again with back-off (`core/delivery.py`), its arguments plus the attempt's number; so does
+each message of an urgent action update, one task per recipient.
+
 Every message carries the supporter's own unsubscribe link, in the text and in the headers of
 RFC 2369 and RFC 8058 (one-click: the mail client POSTs to the link). Mail providers honour the
 one-click header only on DKIM-signed mail, so the outgoing relay must sign `List-Unsubscribe`
@@ -16,8 +20,9 @@ from __future__ import annotations
 from typing import Any
 
 from django.conf import settings
-from django.core.mail import EmailMessage, get_connection
-from django.db import connection
+from django.core.mail import EmailMessage
+from django.db import connection, transaction
+from django.db.models import F
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone, translation
@@ -25,6 +30,7 @@ from django.utils.translation import gettext as _
 from django_tasks import TaskResultStatus, task
 from django_tasks_db.models import DBTaskResult
 
+from solidarity.core.delivery import send_or_retry
 from solidarity.core.translation import tr
 
 from .models import Signature, Supporter, UrgentActionUpdate
@@ -93,8 +99,9 @@ def recording_is_waiting() -> bool:
 
 
 @task()
-def send_signature_confirmation(signature_id: int, base_url: str) -> bool:
-    """The e-mail with the link that opens the confirmation page. False if nothing to send."""
+def send_signature_confirmation(signature_id: int, base_url: str, attempt: int = 1) -> bool:
+    """The e-mail with the link that opens the confirmation page. False if nothing was sent
+    (nothing to send, or the relay failed and a later attempt is queued)."""
     from .services import may_mail, signature_token
 
     signature = (
@@ -118,12 +125,11 @@ def send_signature_confirmation(signature_id: int, base_url: str) -> bool:
             {"petition_title": title, "link": link},
             base_url,
         )
-    message.send()
-    return True
+    return send_or_retry(message, send_signature_confirmation, [signature_id, base_url], attempt)
 
 
 @task()
-def send_already_signed(signature_id: int, base_url: str) -> bool:
+def send_already_signed(signature_id: int, base_url: str, attempt: int = 1) -> bool:
     """Tell an address that tried to sign again that its signature already counts."""
     from .services import may_mail
 
@@ -146,54 +152,82 @@ def send_already_signed(signature_id: int, base_url: str) -> bool:
             {"petition_title": title, "link": link},
             base_url,
         )
-    message.send()
-    return True
+    return send_or_retry(message, send_already_signed, [signature_id, base_url], attempt)
 
 
 @task()
 def send_urgent_action_update(update_id: int, base_url: str) -> int:
-    """Send an update (or the closure) to everyone who reported letters and asked to hear back.
+    """Queue the update (or the closure) for everyone who reported letters and asked to hear
+    back, one task per address (`send_urgent_action_update_to`); return how many.
 
-    One message per address, so no recipient sees another's address. Returns how many went.
+    One task per message, not one batch: a relay that fails midway through a batch leaves no
+    record of who already received the update, and trying the batch again would mail them
+    twice. A task per recipient is retried alone, and only until its one message went; one
+    refused address (a 5xx, or a full mailbox's 4xx) holds up nobody else either. The tasks
+    carry the supporter's id, as the letter report already links the two.
     """
     from .services import update_recipients
 
+    with transaction.atomic():
+        # Locked, so that two workers cannot both find it unsent and queue everyone twice.
+        update = (
+            UrgentActionUpdate.objects.select_for_update()
+            .filter(pk=update_id, sent_at=None)
+            .first()
+        )
+        if update is None:
+            return 0
+        recipients = update_recipients(update.urgent_action)
+        # `recipients` counts messages the relay accepted, each task adding its own.
+        UrgentActionUpdate.objects.filter(pk=update.pk).update(sent_at=timezone.now(), recipients=0)
+        for supporter in recipients:
+            send_urgent_action_update_to.enqueue(update.pk, supporter.pk, base_url)
+    return len(recipients)
+
+
+@task()
+def send_urgent_action_update_to(
+    update_id: int, supporter_id: int, base_url: str, attempt: int = 1
+) -> bool:
+    """One supporter's message of an update; False if nothing was sent (any more).
+
+    The rows are read again at each attempt: a supporter who unsubscribed, withdrew consent or
+    was erased while the relay was down gets nothing.
+    """
+    from .services import may_mail
+
     update = UrgentActionUpdate.objects.select_related("urgent_action").filter(pk=update_id).first()
-    if update is None or update.sent_at is not None:
-        return 0
+    supporter = Supporter.objects.filter(pk=supporter_id).first()
+    if update is None or supporter is None or not may_mail(supporter):
+        return False
     urgent_action = update.urgent_action
-    messages: list[EmailMessage] = []
-    for supporter in update_recipients(urgent_action):
-        with translation.override(supporter.language):
-            # Reversed here, in the supporter's language: the address carries it (/ru/…).
-            slug = urgent_action.slug
-            link = base_url + reverse("campaigns:urgent_action", kwargs={"slug": slug})
-            title = tr(urgent_action, "title").text
-            if update.is_closure:
-                subject = _("%(number)s closed: %(title)s")
-            else:
-                subject = _("%(number)s update: %(title)s")
-            subject = subject % {"number": urgent_action.number, "title": title}
-            context = {
-                "number": urgent_action.number,
-                "title": title,
-                "text": tr(update, "text").text,
-                "is_closure": update.is_closure,
-                "date": update.date,
-                "link": link,
-            }
-            messages.append(
-                _message(
-                    supporter,
-                    subject,
-                    "campaigns/email/urgent_action_update.txt",
-                    context,
-                    base_url,
-                )
-            )
-    with get_connection() as connection:
-        sent = connection.send_messages(messages) if messages else 0
-    UrgentActionUpdate.objects.filter(pk=update.pk).update(
-        sent_at=timezone.now(), recipients=sent or 0
+    agreed = urgent_action.letter_reports.filter(
+        supporter=supporter, contact_consent=True, erased=False
     )
-    return sent or 0
+    if not agreed.exists():
+        return False
+    with translation.override(supporter.language):
+        # Reversed here, in the supporter's language: the address carries it (/ru/…).
+        link = base_url + reverse("campaigns:urgent_action", kwargs={"slug": urgent_action.slug})
+        title = tr(urgent_action, "title").text
+        if update.is_closure:
+            subject = _("%(number)s closed: %(title)s")
+        else:
+            subject = _("%(number)s update: %(title)s")
+        subject = subject % {"number": urgent_action.number, "title": title}
+        context = {
+            "number": urgent_action.number,
+            "title": title,
+            "text": tr(update, "text").text,
+            "is_closure": update.is_closure,
+            "date": update.date,
+            "link": link,
+        }
+        message = _message(
+            supporter, subject, "campaigns/email/urgent_action_update.txt", context, base_url
+        )
+    arguments = [update_id, supporter_id, base_url]
+    if not send_or_retry(message, send_urgent_action_update_to, arguments, attempt):
+        return False
+    UrgentActionUpdate.objects.filter(pk=update_id).update(recipients=F("recipients") + 1)
+    return True

@@ -72,9 +72,35 @@ def _generate_secret_key(key_file: Path) -> None:
         tmp.unlink()
 
 
+def _secret_key_fallbacks_file(key_file: Path | None) -> Path | None:
+    """SOLIDARITY_SECRET_KEY_FALLBACKS_FILE, else `<key file>.fallbacks` beside the key file."""
+    if path := os.environ.get("SOLIDARITY_SECRET_KEY_FALLBACKS_FILE"):
+        return Path(path)
+    return None if key_file is None else key_file.with_name(f"{key_file.name}.fallbacks")
+
+
+def secret_key_fallbacks(path: Path | None, current: str) -> list[str]:
+    """The old keys in `path`, one a line, newest first; none when the file does not exist
+    (it is made by the first rotation)."""
+    if path is None or not path.exists():
+        return []
+    keys = (line.strip() for line in path.read_text().splitlines())
+    return [key for key in keys if key and key != current]
+
+
 # `check --deploy` refuses a key file that is copied with the data (accounts/checks.py).
 SOLIDARITY_SECRET_KEY_FILE = _secret_key_file()
 SECRET_KEY = _secret_key(SOLIDARITY_SECRET_KEY_FILE)
+# Rotation of SECRET_KEY (ASVS 11.1.1; `solidarity rotate_secret_key`, core/secret_key.py). A
+# new key alone would log everyone out and kill every link already handed out: a new member's
+# invitation, and the unsubscribe links in mails already sent, which must keep working (a
+# supporter who cannot stop our mail reports it as spam, and the law gives them that right).
+# So old keys stay here for a while: Django (sessions, `signing`, password-reset tokens)
+# and our own HMACs (campaigns/services.py) verify under SECRET_KEY and then each of these,
+# while everything new is made under SECRET_KEY alone. A key rotated because it leaked must not
+# be kept here (`rotate_secret_key --compromised`): it would still let its holder forge links.
+SOLIDARITY_SECRET_KEY_FALLBACKS_FILE = _secret_key_fallbacks_file(SOLIDARITY_SECRET_KEY_FILE)
+SECRET_KEY_FALLBACKS = secret_key_fallbacks(SOLIDARITY_SECRET_KEY_FALLBACKS_FILE, SECRET_KEY)
 ALLOWED_HOSTS = env_list("SOLIDARITY_ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]"])
 # Host names (each also in ALLOWED_HOSTS) on which alone the back office answers: /admin/,
 # /accounts/, /api/; the public site then answers on the other hosts only (accounts/hosts.py).
@@ -358,6 +384,13 @@ SOLIDARITY_WEBAUTHN_RP_ID = os.environ.get("SOLIDARITY_WEBAUTHN_RP_ID", "")
 # Hours for which a "choose your password" link made in the back office works (once) for a new
 # member (solidarity/accounts/invitations.py): long enough to hand it over in person.
 SOLIDARITY_INVITATION_HOURS = int(os.environ.get("SOLIDARITY_INVITATION_HOURS", "72"))
+# Days for which a signature export stays listed on the back-office home page of everyone who
+# may read signatures in its section (campaigns/services.py `visible_exports`, threat model
+# M10): how a coordinator learns of an export they did not expect, from a phished or misused
+# account. In the app, not by e-mail, which would put who took which list in third-party
+# mailboxes, and which the phished account could delete. Two weeks reach someone who logs in
+# once a week twice.
+SOLIDARITY_EXPORT_NOTICE_DAYS = int(os.environ.get("SOLIDARITY_EXPORT_NOTICE_DAYS", "14"))
 
 # Retention (solidarity/core/retention.py; `solidarity purge`, and a background task every
 # SOLIDARITY_PURGE_INTERVAL): how long each kind of row is kept once it has served its purpose.

@@ -481,7 +481,8 @@ def test_only_someone_deleting_in_every_section_erases_an_address(
 def _export(client: Client, petition: Petition) -> Any:
     return client.post(
         url_for("changelist", Petition),
-        {"action": "export_signatures", "_selected_action": [petition.pk]},
+        # Past the confirmation page (tests/test_campaigns_export_notice.py).
+        {"action": "export_signatures", "_selected_action": [petition.pk], "confirm": "yes"},
     )
 
 

@@ -161,7 +161,12 @@ def test_export_from_the_admin_downloads_csv_and_logs_it(
     """The petition action returns the CSV of confirmed signatures and logs who took it."""
     _signed(world, "anna@example.org", "Anna Berg")
     _signed(world, "olga@example.org", "Olga", confirm=False)
-    export = {"action": "export_signatures", "_selected_action": [world.petition.pk]}
+    # Confirmed: the page before it says who will see the export (test_campaigns_export_notice).
+    export = {
+        "action": "export_signatures",
+        "_selected_action": [world.petition.pk],
+        "confirm": "yes",
+    }
     changelist = reverse("admin:campaigns_petition_changelist")
     # A session whose password and code are not fresh is sent to re-authenticate first.
     stale = admin_client_.post(changelist, export)

@@ -341,14 +341,15 @@ def check_keyring(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
 @register(Tags.security, deploy=True)
 def check_secret_key(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
     key_file = getattr(settings, "SOLIDARITY_SECRET_KEY_FILE", None)
-    if key_file is None:  # from SOLIDARITY_SECRET_KEY, the environment
-        return []
-    path = Path(key_file).resolve()
     hint = (
         "Put the key on a tmpfs filled after boot (e.g. /run/solidarity/secret_key), owned by "
         "the server's user with mode 0600, and point SOLIDARITY_SECRET_KEY_FILE at it, or pass "
-        "it in SOLIDARITY_SECRET_KEY. A new key logs everyone out and voids links already sent."
+        "it in SOLIDARITY_SECRET_KEY. Move its .fallbacks file (the old keys) along with it: "
+        "the key need not change, and a new one is made with `solidarity rotate_secret_key`."
     )
+    if key_file is None:  # from SOLIDARITY_SECRET_KEY, the environment
+        return _old_secret_keys_exposed(hint)
+    path = Path(key_file).resolve()
     errors: list[CheckMessage] = [
         Error(
             f"The secret key {path} is inside {name}: a copy of the data or a seized disk "
@@ -365,6 +366,37 @@ def check_secret_key(app_configs: Any = None, **kwargs: Any) -> list[CheckMessag
             Error(
                 f"The secret key {path} has mode {mode:04o}: other users of the host can read "
                 "it and forge signed links, such as a new member's invitation.",
+                hint=f"chmod 600 {path}",
+                id="accounts.E017",
+            )
+        )
+    errors.extend(_old_secret_keys_exposed(hint))
+    return errors
+
+
+def _old_secret_keys_exposed(hint: str) -> list[CheckMessage]:
+    """The fallbacks file (settings.SECRET_KEY_FALLBACKS) under the key file's rules: an old
+    key kept there still verifies sessions and links, so it forges them as well as the key."""
+    fallbacks = getattr(settings, "SOLIDARITY_SECRET_KEY_FALLBACKS_FILE", None)
+    if fallbacks is None or not Path(fallbacks).exists():
+        return []
+    path = Path(fallbacks).resolve()
+    errors: list[CheckMessage] = [
+        Error(
+            f"The old secret keys {path} are inside {name}: while kept, they forge signed "
+            "links as well as the current key.",
+            hint=hint,
+            id="accounts.E017",
+        )
+        for name, directory in _copied_with_the_data()
+        if path.is_relative_to(directory)
+    ]
+    mode = stat.S_IMODE(path.stat().st_mode)
+    if mode & 0o077:
+        errors.append(
+            Error(
+                f"The old secret keys {path} have mode {mode:04o}: other users of the host can "
+                "read them and forge signed links.",
                 hint=f"chmod 600 {path}",
                 id="accounts.E017",
             )

@@ -89,6 +89,35 @@ def revoke_token(token: ApiToken) -> bool:
     return updated == 1
 
 
+def rotate_token(token: ApiToken) -> tuple[ApiToken, str]:
+    """A new token for the same user, with the same name and scopes, and `token` revoked, in one
+    transaction: there is no moment with both or neither. Returns the new token and its
+    secret, shown once like a created one.
+
+    Rotation is how a token ends its cryptoperiod (docs/inventories.md §3) or one that may have
+    been seen (a log, a colleague's screen) is replaced without a gap in what it may do. The
+    scopes are checked against the user's permissions again: a rotation never keeps a scope
+    the user has lost since. The audit log has the new token's creation and, on the old one,
+    "api_token_rotated" naming its successor (numbers only, never a secret).
+    """
+    with transaction.atomic():
+        old = ApiToken.objects.select_for_update().select_related("user").get(pk=token.pk)
+        if old.revoked is not None:
+            raise ValidationError(
+                f"Token {old.pk} is revoked already: make a new one with 'apitoken create'."
+            )
+        new, secret = create_token(old.user, old.name, old.scopes)
+        revoke_token(old)
+        append(
+            "api_token_rotated",
+            model_label(ApiToken),
+            old.pk,
+            ["revoked"],
+            values={"replaced_by": new.pk},
+        )
+    return new, secret
+
+
 def revoke_exposed_token(token: ApiToken, reason: str) -> bool:
     """Revoke a token whose secret was seen in clear, and say so in the audit log (the token's
     number and the reason, never the secret); False if it was revoked already."""

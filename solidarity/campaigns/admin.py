@@ -3,8 +3,9 @@
 Changes with consequences go through `services`: an outcome is added through
 `record_outcome` (which sets the demand's state), an urgent action update through
 `publish_update` (which e-mails everyone who took part), exports through
-`export_signatures_csv` (logged), erasure through `erase_supporter` (logged). Supporters'
-submissions are read-only here: nobody edits what a supporter said.
+`export_signatures_csv` (confirmed first, logged, and listed on the home page of everyone who
+reads the section's signatures: `services.visible_exports`), erasure through `erase_supporter`
+(logged). Supporters' submissions are read-only here: nobody edits what a supporter said.
 
 Who sees what is decided by `solidarity.safety`, as in the documentation back office (whose
 scoped admin and inline these classes reuse): every list goes through `scoped`, every
@@ -22,7 +23,9 @@ from typing import Any
 
 from django import forms
 from django.apps import apps
+from django.conf import settings
 from django.contrib import admin, messages
+from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.contrib.auth.models import User
 from django.contrib.contenttypes.admin import GenericTabularInline
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -449,6 +452,8 @@ def export_signatures(
     reauth = recent_auth_redirect(request, EXPORT_REAUTH)
     if reauth is not None:
         return reauth
+    if request.POST.get("confirm") != "yes":
+        return _confirm_export(modeladmin, request, petition)
     try:
         text, log = services.export_signatures_csv(petition, user)
     except PermissionError as error:
@@ -458,6 +463,25 @@ def export_signatures(
     name = f"{log.petition.slug}-signatures-{timezone.now():%Y%m%d-%H%M}.csv"
     response["Content-Disposition"] = f'attachment; filename="{name}"'
     return response
+
+
+def _confirm_export(
+    modeladmin: PetitionAdmin, request: HttpRequest, petition: Petition
+) -> TemplateResponse:
+    # Before the list leaves, the exporter is told how many rows go and that the section's
+    # other coordinators will see the export on their home page (M10): whoever exports with a
+    # phished account learns that it will be noticed, and an honest coordinator is not
+    # surprised by the question a colleague may ask.
+    context = {
+        **modeladmin.admin_site.each_context(request),
+        "title": gettext("Export the signatures of %(petition)s") % {"petition": petition},
+        "opts": modeladmin.model._meta,
+        "petition": petition,
+        "rows": services.exportable_signatures(petition).count(),
+        "days": settings.SOLIDARITY_EXPORT_NOTICE_DAYS,
+        "action_checkbox_name": ACTION_CHECKBOX_NAME,
+    }
+    return TemplateResponse(request, "campaigns/admin/export_confirm.html", context)
 
 
 @admin.register(Petition)

@@ -29,12 +29,16 @@ from django.db import IntegrityError, transaction
 from django.db.models import Count, Q, QuerySet, Sum
 from django.db.models.functions import TruncMonth
 from django.utils import timezone
-from django.utils.crypto import constant_time_compare, salted_hmac
+from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext as _
 
+from solidarity.core import secret_key
+from solidarity.core.classification import FieldClass
 from solidarity.core.partialdate import PartialDate
 from solidarity.documentation.models import Act, Event, Participation, Person
 from solidarity.documentation.vocabularies import PERSECUTION, EventType
+from solidarity.safety.access import scoped_reading, sections_for, sections_reading
+from solidarity.safety.policy import Kind
 
 from . import groupcommit, intake, tasks
 from .models import (
@@ -157,9 +161,21 @@ class SignResult(StrEnum):
     ALREADY_CONFIRMED = "already_confirmed"  # already signed and confirmed: nothing counts twice
 
 
+def _signature_token_under(signature: Signature, key: str) -> str:
+    return salted_hmac(
+        _TOKEN_SALT, signature.token_nonce, secret=key, algorithm="sha256"
+    ).hexdigest()
+
+
 def signature_token(signature: Signature) -> str:
-    """The secret in the confirmation link, derived from the stored nonce and SECRET_KEY."""
-    return salted_hmac(_TOKEN_SALT, signature.token_nonce, algorithm="sha256").hexdigest()
+    """The secret in the confirmation link, derived from the stored nonce and SECRET_KEY.
+
+    Under the key the stored hash was made with, which after a rotation of SECRET_KEY may be a
+    fallback: a mail sent after the rotation (a queued task, a worker that lagged) for a
+    signature made before must carry the link that matches it (core/secret_key.py).
+    """
+    tokens = [_signature_token_under(signature, key) for key in secret_key.all_keys()]
+    return next((t for t in tokens if _token_hash(t) == signature.token_hash), tokens[0])
 
 
 def _token_hash(token: str) -> str:
@@ -169,7 +185,7 @@ def _token_hash(token: str) -> str:
 
 def _new_token(signature: Signature) -> None:
     signature.token_nonce = secrets.token_hex(16)
-    signature.token_hash = _token_hash(signature_token(signature))
+    signature.token_hash = _token_hash(_signature_token_under(signature, settings.SECRET_KEY))
 
 
 def check_open(petition: Petition) -> None:
@@ -307,6 +323,11 @@ def count_signatures(petition: Petition) -> int:
     return confirmed_signatures(petition).count()
 
 
+def exportable_signatures(petition: Petition) -> QuerySet[Signature]:
+    """What an export hands out: the confirmed signatures whose signer was not erased."""
+    return confirmed_signatures(petition).filter(erased=False)
+
+
 _CSV_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
@@ -324,10 +345,7 @@ def export_signatures_csv(petition: Petition, user: User) -> tuple[str, ExportLo
     if not user.has_perm("campaigns.export_signatures"):
         raise PermissionError(_("You may not export signatures."))
     rows = (
-        confirmed_signatures(petition)
-        .filter(erased=False)
-        .select_related("supporter")
-        .order_by("confirmed_at", "id")
+        exportable_signatures(petition).select_related("supporter").order_by("confirmed_at", "id")
     )
     out = io.StringIO()
     writer = csv.writer(out)
@@ -348,6 +366,36 @@ def export_signatures_csv(petition: Petition, user: User) -> tuple[str, ExportLo
     with transaction.atomic():
         log = ExportLog.objects.create(petition=petition, user=user, rows=count)
     return out.getvalue(), log
+
+
+def may_see_exports(user: User) -> bool:
+    """Whether `user` reads signatures in some section, and so is shown its exports."""
+    readers = sections_for(user, "view", Kind.CAMPAIGNS) & sections_reading(
+        user, FieldClass.PERSONAL
+    )
+    return bool(readers)
+
+
+def visible_exports(user: User, *, days: int | None = None) -> QuerySet[ExportLog]:
+    """The signature exports of the last `days` (SOLIDARITY_EXPORT_NOTICE_DAYS) in the sections
+    where `user` may read signatures, newest first, their own included.
+
+    The back-office home page lists them: this is how the section's other coordinators learn of
+    an export they did not expect, made with a phished password and relayed code, or by an
+    insider (threat model M10, A3, A4). In the app, never by e-mail: a mail would put who took
+    which list in third-party mailboxes, and the phished account could delete the one about
+    its own export, whereas nobody can delete an ExportLog row. Another section's exports are
+    never listed: which petitions it exports, and who does, is its own business (D6).
+    """
+    if days is None:
+        days = settings.SOLIDARITY_EXPORT_NOTICE_DAYS
+    since = timezone.now() - dt.timedelta(days=days)
+    recent = ExportLog.objects.filter(created_at__gte=since)
+    return (
+        scoped_reading(recent, user, FieldClass.PERSONAL)
+        .select_related("user", "petition__section")
+        .order_by("-created_at", "-pk")
+    )
 
 
 # -- Urgent actions -----------------------------------------------------------------------------
@@ -480,14 +528,18 @@ def rsvp(action: Action, details: SupporterDetails, *, processing_consent: bool)
 # -- Unsubscribing ------------------------------------------------------------------------------
 
 
-def unsubscribe_token(supporter: Supporter) -> str:
+def unsubscribe_token(supporter: Supporter, key: str | None = None) -> str:
     """The secret in a supporter's unsubscribe link: "<id>-<HMAC(SECRET_KEY, id, row nonce)>".
 
     Derived, not stored, like the confirmation token: neither a copy of the database nor the
     task queue can forge it, and erasure (which deletes the row) kills the link with it.
+    `key` is SECRET_KEY unless given (a fallback, when checking a link).
     """
     mac = salted_hmac(
-        _UNSUBSCRIBE_SALT, f"{supporter.pk}:{supporter.row_nonce}", algorithm="sha256"
+        _UNSUBSCRIBE_SALT,
+        f"{supporter.pk}:{supporter.row_nonce}",
+        secret=key,
+        algorithm="sha256",
     )
     return f"{supporter.pk}-{mac.hexdigest()}"
 
@@ -498,7 +550,11 @@ def supporter_for_unsubscribe_token(token: str) -> Supporter | None:
     if not pk.isdigit() or len(token) > 128:
         return None
     supporter = Supporter.objects.filter(pk=int(pk)).first()
-    if supporter is None or not constant_time_compare(unsubscribe_token(supporter), token):
+    # The link is in mails already sent, which outlive a rotation of SECRET_KEY: it is checked
+    # under the current key and each fallback (settings.SECRET_KEY_FALLBACKS).
+    if supporter is None or not secret_key.matches_any_key(
+        token, lambda key: unsubscribe_token(supporter, key)
+    ):
         return None
     return supporter
 

@@ -1,4 +1,4 @@
-"""`solidarity apitoken create|list|revoke`: API tokens from the command line."""
+"""`solidarity apitoken create|list|revoke|rotate`: API tokens from the command line."""
 
 from __future__ import annotations
 
@@ -11,11 +11,11 @@ from django.core.management.base import BaseCommand, CommandError
 
 from solidarity.api.models import ApiToken
 from solidarity.api.scopes import SCOPES
-from solidarity.api.tokens import PREFIX_LENGTH, create_token, revoke_token
+from solidarity.api.tokens import PREFIX_LENGTH, create_token, revoke_token, rotate_token
 
 
 class Command(BaseCommand):
-    help = "Create, list and revoke API tokens. A new token's secret is printed once only."
+    help = "Create, list, revoke and rotate API tokens. A new token's secret is printed once only."
 
     def add_arguments(self, parser: ArgumentParser) -> None:
         actions = parser.add_subparsers(dest="action", required=True)
@@ -33,6 +33,11 @@ class Command(BaseCommand):
         listing.add_argument("username", nargs="?", help="Only this user's tokens.")
         revoke = actions.add_parser("revoke", help="Revoke a token by its number or prefix.")
         revoke.add_argument("token", help="The number shown by 'list', or the token's prefix.")
+        rotate = actions.add_parser(
+            "rotate",
+            help="Replace a token by a new one (same user, name, scopes) and revoke it at once.",
+        )
+        rotate.add_argument("token", help="The number shown by 'list', or the token's prefix.")
 
     def handle(self, *args: Any, **options: Any) -> None:
         action = options["action"]
@@ -40,6 +45,8 @@ class Command(BaseCommand):
             self._create(options["username"], options["scopes"], options["name"])
         elif action == "list":
             self._list(options["username"])
+        elif action == "rotate":
+            self._rotate(options["token"])
         else:
             self._revoke(options["token"])
 
@@ -77,7 +84,7 @@ class Command(BaseCommand):
                 f"last used {used}\t{state}"
             )
 
-    def _revoke(self, which: str) -> None:
+    def _token(self, which: str) -> ApiToken:
         if which.isdigit():
             token = ApiToken.objects.filter(pk=int(which)).first()
         else:
@@ -87,7 +94,25 @@ class Command(BaseCommand):
             token = matches[0] if matches else None
         if token is None:
             raise CommandError(f"No token {which!r}; 'solidarity apitoken list' shows them.")
+        return token
+
+    def _revoke(self, which: str) -> None:
+        token = self._token(which)
         if revoke_token(token):
             self.stdout.write(f"Revoked token {token.pk} ({token.name}).")
         else:
             self.stdout.write(f"Token {token.pk} ({token.name}) was already revoked.")
+
+    def _rotate(self, which: str) -> None:
+        old = self._token(which)
+        try:
+            token, secret = rotate_token(old)
+        except ValidationError as error:
+            raise CommandError(" ".join(error.messages)) from None
+        self.stderr.write(
+            f"Token {token.pk} ({token.name}) for {token.user.get_username()}, scopes: "
+            f"{', '.join(token.scopes)}, replaces token {old.pk}, which is revoked from now.\n"
+            "Put the new token where the old one was used. This is the only time it is shown: "
+            "keep it in a password manager."
+        )
+        self.stdout.write(secret)

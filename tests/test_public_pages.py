@@ -33,6 +33,7 @@ from solidarity.documentation.models import (
     Source,
     Sourced,
 )
+from tests.conftest import ensure_pace_criteria
 
 
 @dataclass
@@ -378,6 +379,7 @@ def case(section: Section, public_source: Source) -> Case:
         date="2012-09",
         reasons="Prosecuted for defending striking oil workers.",
     )
+    ensure_pace_criteria()  # a transactional test before this one may have flushed them
     recognition.criteria.set(PaceCriterion.objects.filter(code__in=["a", "e"]))
     cite(recognition, cwi_2012, quote="a political prisoner")
 

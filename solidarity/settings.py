@@ -236,10 +236,15 @@ def _caches() -> dict[str, Any]:
     a busy campaign's peak in that time, keeps the COUNT(*) that the database cache runs per
     write at a few milliseconds, and a flooder must come from that many addresses before
     culling resets anyone's count (with that many, each address's own allowance is the flood).
+    Two kinds of entry live longer: a used form stamp is marked for a day (one per stored
+    submission, campaigns/human_timing.py) and a signature's mail interval for ten minutes. A
+    campaign storing more than about 50,000 submissions a day should raise the bound
+    (SOLIDARITY_CACHE_MAX_ENTRIES), or culling starts to forget marks and counts.
     """
     postgres = DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql"
     choice = os.environ.get("SOLIDARITY_CACHE") or ("database" if postgres else "local")
-    options = {"MAX_ENTRIES": 50_000, "CULL_FREQUENCY": 3}
+    max_entries = int(os.environ.get("SOLIDARITY_CACHE_MAX_ENTRIES", "50000"))
+    options = {"MAX_ENTRIES": max_entries, "CULL_FREQUENCY": 3}
     if choice == "local":
         backend = {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
     elif choice == "database":

@@ -181,8 +181,8 @@ def test_a_missing_or_forged_stamp_stores_nothing(
     clock.now += 60
     data = dict(form.data)
     if stamp == "<tampered>":
-        served, signature = genuine.split(":", 1)
-        data["served"] = f"{int(served) - 60_000}:{signature}"
+        served, rest = genuine.split(".", 1)
+        data["served"] = f"{int(served) - 60_000}.{rest}"
     elif stamp != "<omit>":
         data["served"] = stamp
     response = client.post(form.url, data)
@@ -214,6 +214,72 @@ def test_a_stamp_is_bound_to_its_form_and_what_it_is_for(
         assert NOT_CHECKED in response.content.decode()
         assert form.stored() == 0
     assert client.post(other_url, {**_typed(), "served": other_stamp}).status_code == 302
+
+
+def _anonymous(page: bytes) -> str:
+    """A page with its stamp and CSRF token blanked: what is left is the answer itself."""
+    return re.sub(r'value="[^"]{40,}"', 'value="TOKEN"', page.decode())
+
+
+@pytest.mark.parametrize("kind", FORMS)
+def test_a_stamp_is_used_once(kind: str, world: World, client: Client, clock: Clock) -> None:
+    """A script that loads the page once and sends its stamp again, for another address:
+    nothing more is stored, and the answer is word for word that to a missing stamp, so it
+    does not say what went wrong."""
+    form = _forms(world)[kind]
+    stamp = _served(client, form.url)
+    clock.now += 3.5
+    assert client.post(form.url, {**form.data, "served": stamp}).status_code == 302
+    assert form.stored() == 1
+    other = {**form.data, "email": "boris@example.org"}
+    clock.now += 60
+    replayed = client.post(form.url, {**other, "served": stamp})
+    missing = client.post(form.url, other)
+    assert replayed.status_code == missing.status_code == 400
+    assert NOT_CHECKED in replayed.content.decode()
+    assert _anonymous(replayed.content) == _anonymous(missing.content)
+    assert form.stored() == 1
+    if kind == "sign":
+        assert intake.record() == 1
+        assert Signature.objects.count() == 1
+
+
+@pytest.mark.parametrize("kind", FORMS)
+def test_a_form_refused_for_what_was_typed_goes_through_once_corrected(
+    kind: str, world: World, client: Client, clock: Clock
+) -> None:
+    """A mistyped address, sent after the wait: shown again with a fresh stamp; corrected and
+    sent with it, the form is stored (the mistake used up nothing)."""
+    form = _forms(world)[kind]
+    stamp = _served(client, form.url)
+    clock.now += 3.5
+    refused = client.post(form.url, {**form.data, "email": "anna@", "served": stamp})
+    assert refused.status_code == 400
+    page = refused.content.decode()
+    assert "This is not an e-mail address we can write to" in page
+    assert NOT_CHECKED not in page and TOO_FAST not in page
+    assert form.stored() == 0
+    fresh = _stamp(page)
+    assert fresh != stamp
+    clock.now += 10
+    assert client.post(form.url, {**form.data, "served": fresh}).status_code == 302
+    assert form.stored() == 1
+
+
+@pytest.mark.parametrize("kind", FORMS)
+def test_two_page_loads_at_the_same_moment_give_two_usable_stamps(
+    kind: str, world: World, client: Client, clock: Clock
+) -> None:
+    """Two loads in the same millisecond (the stopped clock): two different stamps, each good
+    for one submission."""
+    form = _forms(world)[kind]
+    first, second = _served(client, form.url), _served(client, form.url)
+    assert first != second
+    clock.now += 3.5
+    assert client.post(form.url, {**form.data, "served": first}).status_code == 302
+    boris = {**form.data, "email": "boris@example.org", "served": second}
+    assert client.post(form.url, boris).status_code == 302
+    assert form.stored() == 2
 
 
 def test_a_stamp_older_than_a_day_is_refused(world: World, client: Client, clock: Clock) -> None:
@@ -286,6 +352,23 @@ def test_with_no_minimum_a_missing_stamp_passes_but_a_forged_one_does_not(
     assert form.stored() == 0
     assert client.post(form.url, form.data).status_code == 302
     assert form.stored() == 1
+
+
+def test_with_no_minimum_a_stamp_is_still_used_once(
+    world: World, client: Client, settings: Settings
+) -> None:
+    """0 waives the wait, not the single use of a stamp that is sent."""
+    settings.SOLIDARITY_FORM_MIN_SECONDS = "0"
+    form = _forms(world)["rsvp"]
+    stamp = _served(client, form.url)
+    assert client.post(form.url, {**form.data, "served": stamp}).status_code == 302
+    boris = {**form.data, "email": "boris@example.org"}
+    replayed = client.post(form.url, {**boris, "served": stamp})
+    assert replayed.status_code == 400
+    assert NOT_CHECKED in replayed.content.decode()
+    assert form.stored() == 1
+    assert client.post(form.url, boris).status_code == 302
+    assert form.stored() == 2
 
 
 def test_the_apis_record_signature_helper_is_not_timed(section: Section) -> None:

@@ -84,6 +84,24 @@ class HumanTimedForm(forms.Form):
         human_timing.check(self.returned_stamp, self.timing_scope)
         return cleaned
 
+    def use_stamp(self) -> bool:
+        """Use up the stamp this valid form came with; False, with the very message of a stamp
+        that could not be checked, if it was used before (threat: one stamp replayed by a
+        script, human_timing.py).
+
+        The views call it after `is_valid()` and the per-client limit, just before storing,
+        not from `clean`: a form refused for what was typed (an address mistyped) or for the
+        limit leaves its stamp unused, though it comes back with a fresh one anyway. Threat:
+        a flood of junk or over-the-limit submissions, each under a freshly fetched stamp,
+        would otherwise write a day-long row per request into the shared cache, whose cull
+        (MAX_ENTRIES) then forgets other clients' rate-limit counts and used stamps; here each
+        row is a submission the per-client limit has counted.
+        """
+        if human_timing.use(self.returned_stamp):
+            return True
+        self.add_error(None, ValidationError(human_timing.NOT_CHECKED, code="stamp"))
+        return False
+
 
 class SupporterForm(forms.Form):
     name = forms.CharField(

@@ -6,14 +6,20 @@ confirmation e-mails. Each public form therefore carries a stamp of when it was 
 with SECRET_KEY (its own salt) and bound to one form of one petition, urgent action or action.
 A submission that comes back sooner than `SOLIDARITY_FORM_MIN_SECONDS` (default 3: a fast
 typist needs about that for a name and an e-mail address, and autofill plus a tick and a click
-about two), or whose stamp is missing, forged, made for another form or older than a day, is
-not saved: the form comes back with everything typed, a fresh stamp and a polite message, so
-a person who was simply quick sends it again.
+about two), or whose stamp is missing, forged, made for another form, older than a day or
+used already, is not saved: the form comes back with everything typed, a fresh stamp and a
+polite message, so a person who was simply quick sends it again.
 
-No database row: the stamp is checked by its signature alone, so it costs an HMAC and stops
-scripts that post without waiting for the page. It is not single-use: a script that fetches one
-page, waits and then sends the same stamp again and again gets through, within the per-client
-limit (throttle.py) and still needing each address's confirmation, which remain the real bounds.
+Each stamp is used once. Threat: a script that fetches one page, waits the minimum and then
+sends the same stamp again and again, which the signature alone would let through. The first
+submission stored under a stamp marks it used in the shared cache (settings.CACHES: with
+PostgreSQL a table every app server reads, core/cache.py), under a keyed hash of the stamp,
+for MAX_AGE, after which the stamp is refused as too old anyway; a later one with the same
+stamp is answered as a stamp that could not be checked, word for word, so the script is not
+told what it got wrong. Each stamp holds a random part, so two pages served in the same
+millisecond (two readers, or one script loading in parallel) get two stamps, one use each.
+The per-client limit (throttle.py) and each address's confirmation remain the bounds on a
+script that loads a page for every submission.
 
 The check sits in the public forms only (forms.HumanTimedForm). The OSDI API's record-signature
 helper (solidarity/api) validates with the plain SignForm and is not subject to it: it serves
@@ -32,7 +38,9 @@ import time
 
 from django.conf import settings
 from django.core import signing
+from django.core.cache import cache
 from django.core.exceptions import ImproperlyConfigured, ValidationError
+from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext_lazy as _
 
 # The hidden field's name in every public form.
@@ -77,9 +85,11 @@ def _signer(scope: str) -> signing.Signer:
 
 
 def stamp(scope: str) -> str:
-    """A stamp saying that the form `scope` was served now."""
-    # Milliseconds, rounded down: a stamp never claims to be younger than it is.
-    return _signer(scope).sign(str(time.time_ns() // 1_000_000))
+    """A stamp saying that the form `scope` was served now: "<milliseconds>.<random>", signed."""
+    # Milliseconds, rounded down: a stamp never claims to be younger than it is. The random
+    # part makes each stamp its own, to be used once (see `use`).
+    served_ms = time.time_ns() // 1_000_000
+    return _signer(scope).sign(f"{served_ms}.{secrets.token_hex(8)}")
 
 
 def fill(page: str, scope: str) -> str:
@@ -94,7 +104,8 @@ def check(value: str | None, scope: str) -> None:
     if not value and minimum == 0:
         return
     try:
-        served_ms = int(_signer(scope).unsign(value or ""))
+        # A stamp served before stamps had a random part is the time alone: good for its day.
+        served_ms = int(_signer(scope).unsign(value or "").partition(".")[0])
     except (signing.BadSignature, ValueError):
         raise ValidationError(NOT_CHECKED, code="stamp") from None
     elapsed = time.time() - served_ms / 1000
@@ -102,3 +113,19 @@ def check(value: str | None, scope: str) -> None:
         raise ValidationError(NOT_CHECKED, code="stamp")
     if elapsed < minimum:
         raise ValidationError(TOO_FAST, code="too_fast")
+
+
+def use(value: str | None) -> bool:
+    """Mark the stamp `value`, which `check` has passed, as used; False if it already was.
+
+    Called just before what the form carries is stored (forms.HumanTimedForm.use_stamp says
+    why there). No stamp (let through by a minimum of 0) has nothing to use up. `add` is
+    atomic in memory and in the database cache, so of two submissions sent at once with one
+    stamp, through one server or two, only one is stored; a cache that fails to write refuses
+    (the person sends the form again, with the fresh stamp it comes back with).
+    """
+    if not value:
+        return True
+    # Threat: a cache dump listing stamps would say when each supporter opened which form.
+    used = "human-timing:used:" + salted_hmac(_SALT, value, algorithm="sha256").hexdigest()
+    return bool(cache.add(used, 1, timeout=MAX_AGE))

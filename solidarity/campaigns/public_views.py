@@ -95,7 +95,7 @@ def petition(request: HttpRequest, slug: str) -> HttpResponse:
     if form.is_valid() and not throttle.allow(request, "sign"):
         form.add_error(None, _too_many())
         status = 429
-    elif form.is_valid():
+    elif form.is_valid() and form.use_stamp():  # a replayed stamp: 400, as a missing one
         try:
             # Stored for the worker to record (intake.py): the answer is the same either way,
             # and the request writes one row instead of five.
@@ -167,7 +167,7 @@ def urgent_action(request: HttpRequest, slug: str) -> HttpResponse:
         if form.is_valid() and not throttle.allow(request, "letters"):
             form.add_error(None, _too_many())
             status = 429
-        elif form.is_valid():
+        elif form.is_valid() and form.use_stamp():
             target_id = form.cleaned_data["target"]
             target = record.targets.filter(pk=target_id).first() if target_id else None
             try:
@@ -271,7 +271,7 @@ def action_detail(request: HttpRequest, pk: int) -> HttpResponse:
             # database with other people's data and swamp the organisers' attendance lists.
             form.add_error(None, _too_many())
             status = 429
-        elif form.is_valid():
+        elif form.is_valid() and form.use_stamp():
             try:
                 services.rsvp(
                     record,

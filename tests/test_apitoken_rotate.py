@@ -4,26 +4,16 @@ revoked in the same transaction, the new secret printed once, both steps in the 
 
 from __future__ import annotations
 
-import io
-
 import pytest
 from django.contrib.auth.models import Permission, User
-from django.core.management import CommandError, call_command
+from django.core.management import CommandError
 
 from solidarity.api.models import ApiToken
 from solidarity.audit.models import AuditEntry
-from tests.test_api_support import api, token_for, user_with_scopes
+from tests.test_api_support import api, token_for
+from tests.test_api_tokens import reader, run
 
-
-def run(*args: str) -> tuple[str, str]:
-    out, err = io.StringIO(), io.StringIO()
-    call_command("apitoken", *args, stdout=out, stderr=err)
-    return out.getvalue(), err.getvalue()
-
-
-@pytest.fixture
-def reader(db: None) -> User:
-    return user_with_scopes("reader", "people:read", "petitions:read")
+__all__ = ["reader"]  # the fixture, imported to register it here
 
 
 def test_rotate_replaces_the_token_with_one_of_the_same_scopes(reader: User) -> None:

@@ -347,13 +347,34 @@ def check_secret_key(app_configs: Any = None, **kwargs: Any) -> list[CheckMessag
         "it in SOLIDARITY_SECRET_KEY. Move its .fallbacks file (the old keys) along with it: "
         "the key need not change, and a new one is made with `solidarity rotate_secret_key`."
     )
-    if key_file is None:  # from SOLIDARITY_SECRET_KEY, the environment
-        return _old_secret_keys_exposed(hint)
-    path = Path(key_file).resolve()
+    errors: list[CheckMessage] = []
+    if key_file is not None:  # else from SOLIDARITY_SECRET_KEY, the environment
+        errors += _key_file_exposed(
+            Path(key_file),
+            hint,
+            what="The secret key {path} is",
+            harm="would let its holder forge signed links, such as a new member's invitation",
+        )
+    # The fallbacks file (settings.SECRET_KEY_FALLBACKS) under the same rules: an old key kept
+    # there still verifies sessions and links, so it forges them as well as the key.
+    fallbacks = getattr(settings, "SOLIDARITY_SECRET_KEY_FALLBACKS_FILE", None)
+    if fallbacks is not None and Path(fallbacks).exists():
+        errors += _key_file_exposed(
+            Path(fallbacks),
+            hint,
+            what="The old secret keys {path} are",
+            harm="would let its holder forge signed links as well as the current key",
+        )
+    return errors
+
+
+def _key_file_exposed(key_file: Path, hint: str, *, what: str, harm: str) -> list[CheckMessage]:
+    """E017 for a key file kept where the data is copied, or readable by other users."""
+    path = key_file.resolve()
+    subject = what.format(path=path)
     errors: list[CheckMessage] = [
         Error(
-            f"The secret key {path} is inside {name}: a copy of the data or a seized disk "
-            "would let its holder forge signed links, such as a new member's invitation.",
+            f"{subject} inside {name}: a copy of the data or a seized disk {harm}.",
             hint=hint,
             id="accounts.E017",
         )
@@ -364,39 +385,8 @@ def check_secret_key(app_configs: Any = None, **kwargs: Any) -> list[CheckMessag
     if mode & 0o077:
         errors.append(
             Error(
-                f"The secret key {path} has mode {mode:04o}: other users of the host can read "
-                "it and forge signed links, such as a new member's invitation.",
-                hint=f"chmod 600 {path}",
-                id="accounts.E017",
-            )
-        )
-    errors.extend(_old_secret_keys_exposed(hint))
-    return errors
-
-
-def _old_secret_keys_exposed(hint: str) -> list[CheckMessage]:
-    """The fallbacks file (settings.SECRET_KEY_FALLBACKS) under the key file's rules: an old
-    key kept there still verifies sessions and links, so it forges them as well as the key."""
-    fallbacks = getattr(settings, "SOLIDARITY_SECRET_KEY_FALLBACKS_FILE", None)
-    if fallbacks is None or not Path(fallbacks).exists():
-        return []
-    path = Path(fallbacks).resolve()
-    errors: list[CheckMessage] = [
-        Error(
-            f"The old secret keys {path} are inside {name}: while kept, they forge signed "
-            "links as well as the current key.",
-            hint=hint,
-            id="accounts.E017",
-        )
-        for name, directory in _copied_with_the_data()
-        if path.is_relative_to(directory)
-    ]
-    mode = stat.S_IMODE(path.stat().st_mode)
-    if mode & 0o077:
-        errors.append(
-            Error(
-                f"The old secret keys {path} have mode {mode:04o}: other users of the host can "
-                "read them and forge signed links.",
+                f"{subject} readable by other users of the host (mode {mode:04o}): each of "
+                f"them {harm}.",
                 hint=f"chmod 600 {path}",
                 id="accounts.E017",
             )

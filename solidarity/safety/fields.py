@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any
 
 from django.db import models
 from django.db.models.query_utils import DeferredAttribute
-from django.db.models.signals import post_save
+from django.db.models.signals import post_delete, post_save
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
@@ -172,6 +172,18 @@ class SealedTextField(_NoLookups, _TextField):
                 weak=False,
                 dispatch_uid=f"sealed:{cls._meta.label}.{name}",
             )
+            # Once per model, whatever number of sealed fields it has. Without the record's
+            # ciphertext its wrapped keys open nothing, but they would still say which records
+            # held sealed data, and for whom. Connected here, beside the hook that makes them,
+            # rather than as a GenericRelation on each model: no model with a sealed field can
+            # forget it. post_delete runs inside the delete's own transaction (also for a
+            # queryset's delete and a cascade), so the keys go, and are audited, with the row.
+            post_delete.connect(
+                _delete_wrapped_keys,
+                sender=cls,
+                weak=False,
+                dispatch_uid=f"sealed-delete:{cls._meta.label}",
+            )
 
     def from_db_value(self, value: str | None, expression: Any, connection: Any) -> Sealed | str:
         return Sealed(value) if value else ""
@@ -221,3 +233,9 @@ class SealedTextField(_NoLookups, _TextField):
         changes = instance.__dict__.get("_sealed_changes", {}).pop(self.name, None)
         if changes is not None:
             replace_wrapped_keys(instance, self.name, changes)
+
+
+def _delete_wrapped_keys(sender: Any, instance: models.Model, **kwargs: Any) -> None:
+    from .keys import delete_wrapped_keys
+
+    delete_wrapped_keys(instance)

@@ -91,6 +91,15 @@ def replace_wrapped_keys(
     )
 
 
+def delete_wrapped_keys(instance: models.Model) -> int:
+    """Remove every wrapped key of a record's sealed values: the record is being deleted."""
+    content_type = ContentType.objects.get_for_model(instance)
+    deleted, _per_model = SealedKey.objects.filter(
+        content_type=content_type, object_id=instance.pk
+    ).delete()
+    return deleted
+
+
 def sealed_fields() -> list[tuple[type[models.Model], str]]:
     """Every (model, field name) that holds sealed values."""
     return [

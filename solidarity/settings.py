@@ -412,6 +412,14 @@ SOLIDARITY_RETENTION: dict[str, timedelta] = {
     "signed_in_sessions": timedelta(hours=9),
     # Finished background tasks: their arguments and tracebacks name rows.
     "task_results": timedelta(days=7),
+    # Received signatures the worker failed to record intake.ATTEMPTS times, after the last
+    # failure: a week for an operator to see the failure in the back office (which shows no
+    # personal data) and "record again"; after that the encrypted address and name go.
+    "failed_received_signatures": timedelta(days=7),
+    # Mails written as files to EMAIL_FILE_PATH (the demo, without SOLIDARITY_EMAIL_HOST):
+    # plaintext addresses, names and links. Two days: the confirmation link they carry dies
+    # with its unconfirmed signature after 48 hours anyway.
+    "mail_files": timedelta(days=2),
 }
 SOLIDARITY_PURGE_INTERVAL = timedelta(hours=1)
 
@@ -443,7 +451,9 @@ EMAIL_USE_TLS = env_bool("SOLIDARITY_EMAIL_TLS", False)
 EMAIL_USE_SSL = env_bool("SOLIDARITY_EMAIL_SSL", False)
 DEFAULT_FROM_EMAIL = os.environ.get("SOLIDARITY_FROM_EMAIL", "Solidarity <noreply@localhost>")
 # Without an SMTP server (SOLIDARITY_EMAIL_HOST unset), as in the demo, e-mail is written to
-# files in DATA_DIR/mail/ so that whoever tries the demo can open the confirmation link.
+# files in DATA_DIR/mail/ so that whoever tries the demo can open the confirmation link. They
+# hold addresses and links in plaintext: `check --deploy` refuses it (accounts.E020), and the
+# retention purge deletes them after SOLIDARITY_RETENTION["mail_files"].
 EMAIL_BACKEND = os.environ.get("SOLIDARITY_EMAIL_BACKEND") or (
     "solidarity.safety.mail.EmailBackend"
     if os.environ.get("SOLIDARITY_EMAIL_HOST")

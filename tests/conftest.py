@@ -74,6 +74,18 @@ def _no_wait_on_public_forms(settings: Settings) -> None:
     settings.SOLIDARITY_FORM_MIN_SECONDS = 0
 
 
+@pytest.fixture(scope="session")
+def _test_mail_directory(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("mail")
+
+
+@pytest.fixture(autouse=True)
+def _mail_files_apart(settings: Settings, _test_mail_directory: Path) -> None:
+    """The retention purge deletes old mail files from EMAIL_FILE_PATH (core/retention.py): in
+    tests that is a directory of the test run's own, never the developer's var/mail/."""
+    settings.EMAIL_FILE_PATH = _test_mail_directory
+
+
 def verified_login(client: Client, user: User) -> Client:
     """Log `user` in on `client` with a verified second factor, as the back office demands.
 

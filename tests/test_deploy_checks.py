@@ -44,6 +44,9 @@ def production_env(data_dir: Path, **extra: str) -> dict[str, str]:
         "SOLIDARITY_BACKOFFICE_HOSTS": "office.example.org",
         "SOLIDARITY_TRUSTED_PROXIES": "1",
         "SOLIDARITY_KEYRING_FILE": str(keyring),
+        # Mail goes by SMTP (to a relay on this host: no TLS needed, accounts.E015); without
+        # it, mail would be written to files in the data directory (accounts.E020).
+        "SOLIDARITY_EMAIL_HOST": "localhost",
         **extra,
     }
 
@@ -108,6 +111,8 @@ def test_the_test_settings_pass_our_checks(settings: Settings, keyring_apart: Pa
     settings.DEBUG = False
     settings.SOLIDARITY_FORM_MIN_SECONDS = "3"  # tests post forms at once (conftest)
     settings.SOLIDARITY_SECRET_KEY_FILE = None  # from the environment, not var/secret_key
+    settings.EMAIL_BACKEND = "solidarity.safety.mail.EmailBackend"  # not pytest's in-memory one
+    settings.EMAIL_HOST = "localhost"
     assert _ours() == set()
 
 

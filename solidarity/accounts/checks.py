@@ -19,7 +19,8 @@ from typing import Any
 from django.conf import settings
 from django.contrib.auth.hashers import Argon2PasswordHasher
 from django.core.checks import CheckMessage, Error, Tags, Warning, register
-from django.core.mail.backends import smtp
+from django.core.mail.backends import console, filebased, locmem, smtp
+from django.core.mail.backends.base import BaseEmailBackend
 from django.db import DatabaseError, connections
 from django.utils.module_loading import import_string
 
@@ -535,6 +536,40 @@ def check_smtp_tls(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]
             "SOLIDARITY_EMAIL_SSL=true (TLS from the first byte, port 465), or relay through "
             "an SMTP server on this host (SOLIDARITY_EMAIL_HOST=localhost) that uses TLS itself.",
             id="accounts.E015",
+        )
+    ]
+
+
+# Threat addressed: without SOLIDARITY_EMAIL_HOST the demo writes each mail as a plaintext file
+# in DATA_DIR/mail/ (settings.EMAIL_BACKEND): supporters' addresses, names, confirmation and
+# unsubscribe links, on the server's disk and in every copy of the data directory, where a
+# seized disk or a backup gives them up (A1) although the database holds them encrypted. The
+# console backend puts the same into the logs, and the memory one sends nothing at all.
+_MAIL_KEPT: dict[type[BaseEmailBackend], str] = {
+    filebased.EmailBackend: "written as plaintext files to {path}",
+    console.EmailBackend: "written in plaintext to the server's output and so its logs",
+    locmem.EmailBackend: "kept in the server's memory and never sent",
+}
+
+
+@register(Tags.security, deploy=True)
+def check_mail_delivered(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
+    backend = import_string(settings.EMAIL_BACKEND)
+    if not isinstance(backend, type):
+        return []
+    # The file backend is a console backend writing to a file: the most specific first.
+    kept = next((what for cls, what in _MAIL_KEPT.items() if issubclass(backend, cls)), None)
+    if kept is None:
+        return []
+    where = kept.format(path=getattr(settings, "EMAIL_FILE_PATH", ""))
+    return [
+        Error(
+            f"E-mail is not sent but {where}: supporters' addresses, names and confirmation "
+            "and unsubscribe links in clear, outside the encrypted database.",
+            hint="Set SOLIDARITY_EMAIL_HOST to the SMTP server that sends the site's mail "
+            "(with SOLIDARITY_EMAIL_TLS or SOLIDARITY_EMAIL_SSL unless it is on this host), "
+            "and delete what is left in the mail directory.",
+            id="accounts.E020",
         )
     ]
 

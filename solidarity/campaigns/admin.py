@@ -536,20 +536,22 @@ class SignatureIntakeAdmin(CampaignsAdmin):
     Normally empty, or nearly: the worker records each within seconds. A row that stays has
     failed ATTEMPTS times (its failure names the error class; the log has the traceback's
     place); what the supporter typed is never shown here. Once the cause is fixed, "record
-    again" lets the worker try once more.
+    again" lets the worker try once more. The retention purge deletes a row still failed
+    SOLIDARITY_RETENTION["failed_received_signatures"] (7 days) after its last failure.
     """
 
-    list_display = ["pk", "petition", "received_at", "attempts", "failure"]
+    list_display = ["pk", "petition", "received_at", "attempts", "failure", "failed_at"]
     list_filter = ["petition"]
-    fields = ["petition", "received_at", "attempts", "failure"]
-    readonly_fields = ["petition", "received_at", "attempts", "failure"]
+    fields = ["petition", "received_at", "attempts", "failure", "failed_at"]
+    readonly_fields = ["petition", "received_at", "attempts", "failure", "failed_at"]
     actions = ["record_again"]
 
     def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        # It was acknowledged to a supporter: erasing an address (Supporters) removes it.
+        # It was acknowledged to a supporter: erasing an address (Supporters) removes it, and
+        # so does the retention purge once it has failed for long enough.
         return False
 
     @admin.action(description=_("Record again"), permissions=["change"])

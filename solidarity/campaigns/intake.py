@@ -36,7 +36,8 @@ from .models import Petition, SignatureIntake, email_index, normalise_email
 logger = logging.getLogger(__name__)
 
 # A recording that keeps failing is a bug to look at, not a reason to retry forever; the row
-# stays (it was acknowledged) with the name of its failure.
+# stays (it was acknowledged) with the name of its failure, for an operator to look at, until
+# the retention purge deletes it (core/retention.py `failed_received_signatures`).
 ATTEMPTS = 3
 # Rows recorded per transaction by the worker: one flush and one audit append per chunk.
 CHUNK = 64
@@ -79,6 +80,7 @@ def receive(
         "received_at": timezone.now(),
         "attempts": 0,
         "failure": "",
+        "failed_at": None,
     }
 
     def write() -> None:
@@ -154,7 +156,9 @@ def record(rows: QuerySet[SignatureIntake] | None = None) -> int:
                 except Exception as error:  # kept and retried; logged without its data
                     failed.add(received.pk)
                     SignatureIntake.objects.filter(pk=received.pk).update(
-                        attempts=F("attempts") + 1, failure=type(error).__name__[:100]
+                        attempts=F("attempts") + 1,
+                        failure=type(error).__name__[:100],
+                        failed_at=timezone.now(),
                     )
                     logger.error(
                         "Received signature %s could not be recorded: %s",
@@ -166,7 +170,7 @@ def record(rows: QuerySet[SignatureIntake] | None = None) -> int:
 def retry(rows: QuerySet[SignatureIntake]) -> int:
     """Let the worker try rows that failed ATTEMPTS times once more; how many there were."""
     with transaction.atomic():
-        count = rows.update(attempts=0, failure="")
+        count = rows.update(attempts=0, failure="", failed_at=None)
         if count:
             _schedule()
     return count

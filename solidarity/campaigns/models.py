@@ -718,10 +718,14 @@ class SignatureIntake(models.Model):
     # Where the e-mail's links must point: the address the supporter used.
     base_url = models.CharField(_("site address"), max_length=200)
     received_at = models.DateTimeField(_("received at"), default=timezone.now)
-    # A recording that failed is retried (services.INTAKE_ATTEMPTS), never dropped: it was
-    # acknowledged. Only the exception's class is kept, never a message that could quote data.
+    # A recording that failed is retried (intake.ATTEMPTS times), then waits for an operator
+    # (the back office shows its failure, "record again"). Only the exception's class is kept,
+    # never a message that could quote data. A row still failed SOLIDARITY_RETENTION
+    # ["failed_received_signatures"] after its last failure is deleted (core/retention.py):
+    # otherwise a bug would keep the supporter's encrypted address and name for ever.
     attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
     failure = models.CharField(_("last failure"), max_length=100, blank=True)
+    failed_at = models.DateTimeField(_("last failed at"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("received signature")

@@ -398,6 +398,7 @@ CLASSIFICATION: dict[str, dict[str, FieldClass]] = {
         "received_at": INT,
         "attempts": INT,
         "failure": INT,
+        "failed_at": INT,
     },
     "campaigns.ExportLog": {
         "id": INT,

@@ -9,7 +9,9 @@ The rules span apps (campaigns, accounts and its sessions, the task queue), so t
 in one list a reviewer can read to know what goes when. Each is a small function that deletes
 (or, dry, counts) what is older than its period in `settings.SOLIDARITY_RETENTION`, in a
 transaction per chunk of rows. Deleting through the ORM (never raw SQL) makes the audit log's
-`post_delete` handler record each row of the audited apps, in the same transaction.
+`post_delete` handler record each row of the audited apps, in the same transaction; a rule
+over a model that is not audited row by row (a received signature) logs its deletions itself.
+One rule deletes files, not rows: the mails the demo's file backend wrote to disk.
 
 Counts never move: a signature counts only once confirmed, and no rule touches a confirmed one.
 """
@@ -17,8 +19,11 @@ Counts never move: a signature counts only once confirmed, and no rule touches a
 from __future__ import annotations
 
 import datetime as dt
+import os
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from django.conf import settings
@@ -32,7 +37,9 @@ from django_tasks_db.models import DBTaskResult
 from solidarity.accounts import throttle
 from solidarity.accounts.models import HashedSession, LoginFailure, SignedInSession
 from solidarity.accounts.sessions import ABSOLUTE_LIMIT
-from solidarity.campaigns.models import Signature, Supporter
+from solidarity.audit.services import record_change
+from solidarity.campaigns import intake
+from solidarity.campaigns.models import Signature, SignatureIntake, Supporter
 
 # Rows deleted per transaction: short transactions keep SQLite's write lock free for the public
 # forms, so that a real signer still gets through while a flood is purged (threat model A6).
@@ -43,7 +50,12 @@ CHUNK = 1000
 class Rule:
     name: str  # the key of its period in settings.SOLIDARITY_RETENTION
     description: str
-    rows: Callable[[dt.datetime], models.QuerySet[Any]]
+    rows: Callable[[dt.datetime], models.QuerySet[Any]] | None = None
+    # Instead of rows: the files to delete.
+    files: Callable[[dt.datetime], list[Path]] | None = None
+    # Log each deleted row as `delete` in the audit chain, for a model whose own rows are not
+    # audited (audit.signals.NOT_AUDITED).
+    audit: bool = False
 
 
 def period(name: str) -> dt.timedelta:
@@ -122,6 +134,48 @@ def finished_task_results(now: dt.datetime) -> models.QuerySet[DBTaskResult[Any,
     return DBTaskResult.objects.filter(finished, finished_at__lt=now - period("task_results"))
 
 
+def failed_received_signatures(now: dt.datetime) -> models.QuerySet[SignatureIntake]:
+    """Received signatures the worker gave up on, a period after their last failure.
+
+    Each holds what a supporter typed (address, name, comment; encrypted), acknowledged but
+    never recorded: without this rule a bug would keep it for ever (threat model A1). Rows
+    still to be tried, or being tried, are not touched; "record again" clears `failed_at`.
+    """
+    cutoff = now - period("failed_received_signatures")
+    return SignatureIntake.objects.filter(attempts__gte=intake.ATTEMPTS, failed_at__lt=cutoff)
+
+
+# The names Django's file backend gives its files, "20260301-120000-140234.log"
+# (django/core/mail/backends/filebased.py). Nothing else is touched, should EMAIL_FILE_PATH
+# point at a directory that holds other files.
+_MAIL_FILE = re.compile(r"\d{8}-\d{6}-\d+\.log")
+
+
+def old_mail_files(now: dt.datetime) -> list[Path]:
+    """Mails written to EMAIL_FILE_PATH by the file backend (the demo, without an SMTP server).
+
+    They are plaintext: supporters' addresses and names and their confirmation and unsubscribe
+    links, on the server's disk and in every copy of the data directory (threat model A1).
+    Looked for whatever the backend is now: a site that moved from files to SMTP keeps the old
+    ones otherwise. The age is the file's last modification.
+    """
+    cutoff = (now - period("mail_files")).timestamp()
+    directory = getattr(settings, "EMAIL_FILE_PATH", None)
+    if not directory:
+        return []
+    try:
+        entries = list(os.scandir(directory))
+    except (FileNotFoundError, NotADirectoryError):
+        return []
+    return sorted(
+        Path(entry.path)
+        for entry in entries
+        if _MAIL_FILE.fullmatch(entry.name)
+        and entry.is_file(follow_symlinks=False)
+        and entry.stat(follow_symlinks=False).st_mtime < cutoff
+    )
+
+
 RULES: tuple[Rule, ...] = (
     Rule("unconfirmed_signatures", "unconfirmed signatures", unconfirmed_signatures),
     # After the signatures: the supporters they leave behind go in the same run.
@@ -134,6 +188,13 @@ RULES: tuple[Rule, ...] = (
         stale_signed_in_sessions,
     ),
     Rule("task_results", "finished background task results", finished_task_results),
+    Rule(
+        "failed_received_signatures",
+        "received signatures that could not be recorded",
+        failed_received_signatures,
+        audit=True,
+    ),
+    Rule("mail_files", "mails written to files", files=old_mail_files),
 )
 
 
@@ -147,11 +208,16 @@ class Purged:
 
 
 def run_rule(rule: Rule, now: dt.datetime, *, dry_run: bool = False) -> int:
-    """Delete (or, dry, count) what `rule` selects at `now`; return how many rows."""
+    """Delete (or, dry, count) what `rule` selects at `now`; return how many rows (or files)."""
+    if rule.files is not None:
+        return _delete_files(rule.files(now), dry_run=dry_run)
+    if rule.rows is None:
+        raise ImproperlyConfigured(f"Retention rule {rule.name!r} selects neither rows nor files.")
     queryset = rule.rows(now)
     if dry_run:
         return queryset.count()
-    label = queryset.model._meta.label
+    model = queryset.model
+    label = model._meta.label
     deleted = 0
     while True:
         # One transaction per chunk: the rows, what cascades from them (taggings) and their
@@ -162,10 +228,31 @@ def run_rule(rule: Rule, now: dt.datetime, *, dry_run: bool = False) -> int:
             pks = list(queryset.order_by("pk").values_list("pk", flat=True)[:CHUNK])
             if not pks:
                 return deleted
-            _total, per_model = queryset.filter(pk__in=pks).delete()
+            doomed = queryset.filter(pk__in=pks)
+            if rule.audit:
+                # Locked, and read again under the lock, so that the entries name exactly
+                # the rows deleted (not one "recorded again" a moment ago).
+                pks = list(doomed.select_for_update().values_list("pk", flat=True))
+                doomed = model._base_manager.filter(pk__in=pks)
+            _total, per_model = doomed.delete()
+            if rule.audit and per_model.get(label):
+                record_change(model, pks, (), action="delete")
         if not per_model.get(label):
             return deleted
         deleted += per_model[label]
+
+
+def _delete_files(paths: list[Path], *, dry_run: bool) -> int:
+    if dry_run:
+        return len(paths)
+    deleted = 0
+    for path in paths:
+        try:
+            path.unlink()
+        except FileNotFoundError:  # deleted meanwhile (another purge, an operator)
+            continue
+        deleted += 1
+    return deleted
 
 
 def purge(

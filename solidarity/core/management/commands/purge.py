@@ -14,8 +14,9 @@ from solidarity.core import retention, tasks
 class Command(BaseCommand):
     help = (
         "Delete rows kept longer than SOLIDARITY_RETENTION allows: unconfirmed signatures, "
-        "supporters left with no submission, expired sessions, old login failures and finished "
-        "task results. The background worker does this every SOLIDARITY_PURGE_INTERVAL."
+        "supporters left with no submission, expired sessions, old login failures, finished "
+        "task results, received signatures that could not be recorded, and mails written to "
+        "files. The background worker does this every SOLIDARITY_PURGE_INTERVAL."
     )
 
     def add_arguments(self, parser: ArgumentParser) -> None:

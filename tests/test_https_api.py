@@ -110,6 +110,19 @@ def test_pages_are_still_redirected_to_https(https_settings: Settings, db: None)
     assert Client(headers=PROXIED_HTTPS).get("/accounts/login/").status_code == 200
 
 
+def test_a_public_export_is_redirected_unless_a_token_comes_with_it(
+    https_settings: Settings, secret: str
+) -> None:
+    """The public exports under /api/ are pages of the public site: an anonymous reader is
+    redirected to HTTPS as on any page; a token sent along in clear is still revoked."""
+    response = Client().get("/api/popolo/all.json?x=1")
+    assert response.status_code == 301
+    assert response["Location"] == "https://testserver/api/popolo/all.json?x=1"
+    assert ApiToken.objects.get().revoked is None
+    refused = Client(headers={"OSDI-API-Token": secret}).get("/api/popolo/all.json")
+    assert refused.status_code == 403 and ApiToken.objects.get().revoked is not None
+
+
 def test_the_demo_on_plain_http_serves_the_api(settings: Settings, secret: str) -> None:
     """Without SOLIDARITY_HTTPS (the demo on http://localhost) nothing is refused or revoked."""
     settings.HTTPS = False

@@ -7,6 +7,10 @@ the call work while hiding that. Such a token must be taken as captured, so it i
 once and the refusal says so; the integration fails loudly until it is given a new token and
 an https:// address. An active attacker who drops the request instead of passing it on is not
 stopped by this: only the client's own configuration (https:// in its base URL) is.
+
+The public exports under /api/ (`/api/popolo/`, `/api/export/`: pages of the public site,
+accounts/hosts.py) need no token: a reader who follows an http:// link to one is redirected
+like any page. Only a request to one that carries a token is refused, and the token revoked.
 """
 
 from __future__ import annotations
@@ -14,7 +18,9 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from django.conf import settings
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpRequest, HttpResponse, HttpResponsePermanentRedirect, JsonResponse
+
+from solidarity.accounts.hosts import side_of
 
 from .auth import token_secret
 from .tokens import revoke_exposed_token, token_for_secret
@@ -36,7 +42,12 @@ class PlainHttpApiMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         # is_secure() believes X-Forwarded-Proto only as SECURE_PROXY_SSL_HEADER allows, i.e.
         # from the reverse proxy in front of the app under SOLIDARITY_HTTPS.
-        if settings.HTTPS and request.path_info.startswith(API_PATH) and not request.is_secure():
+        path = request.path_info
+        if settings.HTTPS and path.startswith(API_PATH) and not request.is_secure():
+            if side_of(path) == "public" and not token_secret(request):
+                # As SecurityMiddleware redirects every page (it skips all of /api/).
+                host = settings.SECURE_SSL_HOST or request.get_host()
+                return HttpResponsePermanentRedirect(f"https://{host}{request.get_full_path()}")
             return refuse_plain_http(request)
         return self.get_response(request)
 

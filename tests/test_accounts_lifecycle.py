@@ -183,6 +183,22 @@ def test_a_bad_base_url_is_refused_before_anything_changes(
     assert AppDevice.objects.filter(user=user).exists()
 
 
+def test_a_public_host_is_refused_when_the_back_office_has_its_own(settings: Settings) -> None:
+    """With SOLIDARITY_BACKOFFICE_HOSTS, the welcome page answers only there: a link on the
+    public host would not open, so nothing changes."""
+    settings.ALLOWED_HOSTS = ["solidarity.example.org", "office.example.org"]
+    settings.SOLIDARITY_BACKOFFICE_HOSTS = ["office.example.org"]
+    user = make_staff()
+    add_authenticator(user)
+
+    with pytest.raises(CommandError, match="not a back-office host"):
+        reset("anna", "--base-url", "https://solidarity.example.org")
+    assert AppDevice.objects.filter(user=user).exists()
+    assert "https://office.example.org/" in reset(
+        "anna", "--base-url", "https://office.example.org"
+    )
+
+
 def test_unknown_and_deactivated_accounts_are_refused() -> None:
     """No link for an account whose link could not open; nothing of it changes."""
     user = make_staff()

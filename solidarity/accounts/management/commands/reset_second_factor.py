@@ -37,7 +37,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django.http.request import split_domain_port, validate_host
 
-from solidarity.accounts import factors, invitations, signed_in
+from solidarity.accounts import factors, hosts, invitations, signed_in
 
 
 def base_url(value: str) -> str:
@@ -54,6 +54,13 @@ def base_url(value: str) -> str:
         raise CommandError(
             f"--base-url {value!r}: {parts.netloc} is not in ALLOWED_HOSTS "
             "(SOLIDARITY_ALLOWED_HOSTS), so the link would not open."
+        )
+    backoffice = hosts.backoffice_hosts()
+    if backoffice and hosts.normalise(domain) not in backoffice:
+        # The welcome page is the back office's: on a public host it answers 404.
+        raise CommandError(
+            f"--base-url {value!r}: {domain} is not a back-office host "
+            "(SOLIDARITY_BACKOFFICE_HOSTS), so the link would not open."
         )
     if parts.scheme == "http" and getattr(settings, "HTTPS", False):
         raise CommandError(f"--base-url {value!r}: the site is served over HTTPS; use https://")

@@ -101,8 +101,9 @@ def _keep(user: User, kind: str, text: str, only_good: bool) -> str:
 def _take(user: User, token: str) -> dict[str, Any] | None:
     """The file kept under `token` for `user` (once), or None if there is none any more."""
     value = cache.get(_pending_key(token))
-    cache.delete(_pending_key(token))
-    if not isinstance(value, dict):
+    # Only the request whose delete removed the entry imports it: two confirmations at once
+    # (a double click, two tabs) must not both import the file.
+    if not cache.delete(_pending_key(token)) or not isinstance(value, dict):
         return None
     try:
         text = decrypt_personal(str(value["text"]), _aad(user, token))

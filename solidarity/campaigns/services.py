@@ -262,7 +262,7 @@ def record_signature(
         existing = Signature.objects.select_for_update().get(petition=petition, email_index=key)
         confirmed = existing.status == Signature.Status.CONFIRMED
         result = SignResult.ALREADY_CONFIRMED if confirmed else SignResult.PENDING_AGAIN
-        if not _may_mail(existing):
+        if not _claim_mail_slot(existing):
             return result  # the same answer; the link already sent stays valid
         if confirmed:
             tasks.send_already_signed.enqueue(existing.pk, base_url)
@@ -271,13 +271,16 @@ def record_signature(
         existing.save(update_fields=["token_nonce", "token_hash"])
         tasks.send_signature_confirmation.enqueue(existing.pk, base_url)
         return result
-    _may_mail(signature)
+    # The first mail of a new signature always goes; claiming its slot now holds back the
+    # mail of a second signing within the interval.
+    _claim_mail_slot(signature)
     tasks.send_signature_confirmation.enqueue(signature.pk, base_url)
     return SignResult.SIGNED
 
 
-def _may_mail(signature: Signature) -> bool:
-    """Whether a mail about `signature` may go now: one per SIGNATURE_MAIL_INTERVAL.
+def _claim_mail_slot(signature: Signature) -> bool:
+    """Claim the one mail about `signature` per SIGNATURE_MAIL_INTERVAL: True if it may go now
+    (not to be confused with `may_mail`, whether a supporter still takes mail at all).
 
     Threat (M16): signing again sends the link again, for whoever lost the first mail, but a
     script signing with someone's address from many clients (each under the per-client limit)
@@ -376,8 +379,8 @@ def may_see_exports(user: User) -> bool:
     return bool(readers)
 
 
-def visible_exports(user: User, *, days: int | None = None) -> QuerySet[ExportLog]:
-    """The signature exports of the last `days` (SOLIDARITY_EXPORT_NOTICE_DAYS) in the sections
+def visible_exports(user: User) -> QuerySet[ExportLog]:
+    """The signature exports of the last SOLIDARITY_EXPORT_NOTICE_DAYS days in the sections
     where `user` may read signatures, newest first, their own included.
 
     The back-office home page lists them: this is how the section's other coordinators learn of
@@ -387,9 +390,7 @@ def visible_exports(user: User, *, days: int | None = None) -> QuerySet[ExportLo
     its own export, whereas nobody can delete an ExportLog row. Another section's exports are
     never listed: which petitions it exports, and who does, is its own business (D6).
     """
-    if days is None:
-        days = settings.SOLIDARITY_EXPORT_NOTICE_DAYS
-    since = timezone.now() - dt.timedelta(days=days)
+    since = timezone.now() - dt.timedelta(days=settings.SOLIDARITY_EXPORT_NOTICE_DAYS)
     recent = ExportLog.objects.filter(created_at__gte=since)
     return (
         scoped_reading(recent, user, FieldClass.PERSONAL)
@@ -473,13 +474,18 @@ def publish_update(
     return update
 
 
+def consenting_reports(urgent_action: UrgentAction) -> QuerySet[LetterReport]:
+    """The letter reports whose writer agreed to hear back and was not erased: who may be sent
+    an update, chosen here (`update_recipients`) and checked again per message (tasks)."""
+    return urgent_action.letter_reports.filter(contact_consent=True, erased=False)
+
+
 def update_recipients(urgent_action: UrgentAction) -> list[Supporter]:
     """One supporter row per address that reported letters, agreed to hear back and has not
     unsubscribed since."""
     reports = (
-        urgent_action.letter_reports.filter(
-            contact_consent=True, erased=False, supporter__unsubscribed_at=None
-        )
+        consenting_reports(urgent_action)
+        .filter(supporter__unsubscribed_at=None)
         .exclude(supporter=None)
         .select_related("supporter")
         .order_by("-created_at")

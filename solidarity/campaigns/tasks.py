@@ -194,17 +194,14 @@ def send_urgent_action_update_to(
     The rows are read again at each attempt: a supporter who unsubscribed, withdrew consent or
     was erased while the relay was down gets nothing.
     """
-    from .services import may_mail
+    from .services import consenting_reports, may_mail
 
     update = UrgentActionUpdate.objects.select_related("urgent_action").filter(pk=update_id).first()
     supporter = Supporter.objects.filter(pk=supporter_id).first()
     if update is None or supporter is None or not may_mail(supporter):
         return False
     urgent_action = update.urgent_action
-    agreed = urgent_action.letter_reports.filter(
-        supporter=supporter, contact_consent=True, erased=False
-    )
-    if not agreed.exists():
+    if not consenting_reports(urgent_action).filter(supporter=supporter).exists():
         return False
     with translation.override(supporter.language):
         # Reversed here, in the supporter's language: the address carries it (/ru/…).

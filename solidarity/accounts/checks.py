@@ -290,28 +290,17 @@ def check_keyring(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
         "owned by the server's user with mode 0600, and point SOLIDARITY_KEYRING_FILE at it; "
         "back it up separately, encrypted (docs/threat-model.md, D3)."
     )
-    errors: list[CheckMessage] = []
-    for name, directory in _copied_with_the_data():
-        if path.is_relative_to(directory):
-            errors.append(
-                Error(
-                    f"The keyring {path} is inside {name}: a copy of the data or a seized disk "
-                    "would hold the keys beside the values they protect.",
-                    hint=hint,
-                    id="accounts.E009",
-                )
-            )
+    errors = _key_file_exposed(
+        path,
+        hint,
+        what="The keyring {path} is",
+        harm="would hold the keys beside the values they protect",
+        readable="The keyring {path} has mode {mode}: other users of the host can read the "
+        "keys to every personal value.",
+        inside_id="accounts.E009",
+        readable_id="accounts.E010",
+    )
     if path.exists():
-        mode = stat.S_IMODE(path.stat().st_mode)
-        if mode & 0o077:
-            errors.append(
-                Error(
-                    f"The keyring {path} has mode {mode:04o}: other users of the host can read "
-                    "the keys to every personal value.",
-                    hint=f"chmod 600 {path}",
-                    id="accounts.E010",
-                )
-            )
         return errors
     try:
         needed = _encrypted_data_exists()
@@ -369,15 +358,30 @@ def check_secret_key(app_configs: Any = None, **kwargs: Any) -> list[CheckMessag
     return errors
 
 
-def _key_file_exposed(key_file: Path, hint: str, *, what: str, harm: str) -> list[CheckMessage]:
-    """E017 for a key file kept where the data is copied, or readable by other users."""
+def _key_file_exposed(
+    key_file: Path,
+    hint: str,
+    *,
+    what: str,
+    harm: str,
+    readable: str = "{subject} readable by other users of the host (mode {mode}): each of "
+    "them {harm}.",
+    inside_id: str = "accounts.E017",
+    readable_id: str = "accounts.E017",
+) -> list[CheckMessage]:
+    """Errors for a key file (the secret key's, E017, or the keyring) kept where the data is
+    copied (`inside_id`), or readable by other users of the host (`readable_id`).
+
+    `what` ("The keyring {path} is") and `harm` ("would ...") make up the messages; `readable`
+    is the second one's template, given {path}, {mode}, {subject} (`what`) and {harm}.
+    """
     path = key_file.resolve()
     subject = what.format(path=path)
     errors: list[CheckMessage] = [
         Error(
             f"{subject} inside {name}: a copy of the data or a seized disk {harm}.",
             hint=hint,
-            id="accounts.E017",
+            id=inside_id,
         )
         for name, directory in _copied_with_the_data()
         if path.is_relative_to(directory)
@@ -386,10 +390,9 @@ def _key_file_exposed(key_file: Path, hint: str, *, what: str, harm: str) -> lis
     if mode & 0o077:
         errors.append(
             Error(
-                f"{subject} readable by other users of the host (mode {mode:04o}): each of "
-                f"them {harm}.",
+                readable.format(path=path, mode=f"{mode:04o}", subject=subject, harm=harm),
                 hint=f"chmod 600 {path}",
-                id="accounts.E017",
+                id=readable_id,
             )
         )
     return errors

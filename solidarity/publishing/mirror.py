@@ -278,15 +278,21 @@ def _without_language(url: str) -> str:
     return url[len(code) + 1 :] if code else url
 
 
+def _page_for_language(pages: dict[str, str], language: str | None) -> str:
+    """The one of `pages` (addresses by language code) in `language`, the default language's
+    if there is none in it."""
+    return pages.get(language or "") or pages[settings.LANGUAGE_CODE]
+
+
 def _search_page(language: str | None) -> str:
     """The offline search page in `language`, the default language's if it has none."""
-    return SEARCH_PAGES.get(language or "") or SEARCH_PAGES[settings.LANGUAGE_CODE]
+    return _page_for_language(SEARCH_PAGES, language)
 
 
 def _offline_page(language: str | None) -> str:
     """The page saying what needs the live site, in `language` (the default language's if
     it has none): where a link the mirror cannot follow leads from a page in `language`."""
-    return OFFLINE_PAGES.get(language or "") or OFFLINE_PAGES[settings.LANGUAGE_CODE]
+    return _page_for_language(OFFLINE_PAGES, language)
 
 
 def _page_language(url: str) -> str:

@@ -137,13 +137,20 @@ def refuse_unsupported_format(image_format: str) -> None:
         )
 
 
-def _read_all(upload: File[bytes] | IO[bytes], limit: int) -> bytes:
+def _read_all(upload: File[bytes] | IO[bytes], limit: int, too_large: str | None = None) -> bytes:
+    """The whole upload, rewound; ValidationError if it is over `limit` bytes, with the
+    message `too_large` (a "%(limit)s MB" text; "This file is larger…" by default).
+
+    At most one byte over the limit is read, whatever the file's size claims to be: nothing
+    past it is held in memory or parsed (resource exhaustion, ASVS 5.2.1).
+    """
     upload.seek(0)
     data = upload.read(limit + 1)
     upload.seek(0)
     if len(data) > limit:
+        message = too_large or _("This file is larger than %(limit)s MB.")
         raise ValidationError(
-            _("This file is larger than %(limit)s MB.") % {"limit": limit // (1024 * 1024)},
+            message % {"limit": limit // (1024 * 1024)},
             code="too_large",
         )
     return data
@@ -181,11 +188,9 @@ def strip_image_metadata(upload: File[bytes]) -> ContentFile[bytes]:
 
     The orientation EXIF carries is applied to the pixels first, so the photo stays upright.
     """
-    upload.seek(0)
-    # At most one byte over the limit is read, whatever the file's size claims to be.
-    head = upload.read(max_image_bytes() + 1)
-    upload.seek(0)
-    refuse_large_image(len(head))
+    head = _read_all(
+        upload, max_image_bytes(), too_large=_("This image is larger than %(limit)s MB.")
+    )
     data, image_format = _clean_image(io.BytesIO(head))
     name = upload.name or "image"
     stem = name.rsplit(".", 1)[0]

@@ -396,6 +396,10 @@ SOLIDARITY_INVITATION_HOURS = int(os.environ.get("SOLIDARITY_INVITATION_HOURS", 
 # mailboxes, and which the phished account could delete. Two weeks reach someone who logs in
 # once a week twice.
 SOLIDARITY_EXPORT_NOTICE_DAYS = int(os.environ.get("SOLIDARITY_EXPORT_NOTICE_DAYS", "14"))
+# How many backups `solidarity backup --into DIR` keeps in DIR (its --keep; at least 1): older
+# ones of its series are deleted once a new one is complete, so an erasure is gone from the
+# backups after this many more (audit/backup.py `backup_into`). Two weeks of nightly backups.
+SOLIDARITY_BACKUP_KEEP = int(os.environ.get("SOLIDARITY_BACKUP_KEEP", "14"))
 
 # Retention (solidarity/core/retention.py; `solidarity purge`, and a background task every
 # SOLIDARITY_PURGE_INTERVAL): how long each kind of row is kept once it has served its purpose.

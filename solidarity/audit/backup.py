@@ -24,10 +24,12 @@ from __future__ import annotations
 
 import datetime as dt
 import decimal
+import fcntl
 import hashlib
 import io
 import json
 import os
+import re
 import secrets
 import shutil
 import struct
@@ -298,11 +300,39 @@ def write_backup(out: BinaryIO, recipient: PublicKey) -> BackupSummary:
     return summary
 
 
+def _exists_already(target: Path) -> BackupError:
+    return BackupError(f"{target} exists already; choose a new name for each backup.")
+
+
+def _fsync_directory(directory: Path) -> None:
+    """Make a rename or deletion in `directory` durable: without it a crash may undo the new
+    name after the older backups' deletions reached the disk."""
+    fd = os.open(directory, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _publish(partial: Path, target: Path) -> None:
+    """Give the complete file its final name without ever replacing a file of that name (a
+    concurrent run may have taken it since the check): a hard link fails if the name exists."""
+    try:
+        os.link(partial, target)
+    except FileExistsError as error:
+        raise _exists_already(target) from error
+    except OSError:
+        # A file system without hard links: rename, after checking the name once more.
+        if target.exists():
+            raise _exists_already(target) from None
+        os.replace(partial, target)
+
+
 def backup_to_file(target: Path, recipient: PublicKey) -> BackupSummary:
-    """Write the backup under a temporary name and rename it into place once complete, so a
-    failed run never leaves a file that looks like a backup."""
+    """Write the backup under a temporary name and give it its name once complete and on
+    disk, so a failed run never leaves a file that looks like a backup."""
     if target.exists():
-        raise BackupError(f"{target} exists already; choose a new name for each backup.")
+        raise _exists_already(target)
     target.parent.mkdir(parents=True, exist_ok=True)
     partial = target.with_name(f".{target.name}.{secrets.token_hex(4)}.partial")
     try:
@@ -311,10 +341,98 @@ def backup_to_file(target: Path, recipient: PublicKey) -> BackupSummary:
             summary = write_backup(handle, recipient)
             handle.flush()
             os.fsync(handle.fileno())
-        os.replace(partial, target)
+        _publish(partial, target)
     finally:
         partial.unlink(missing_ok=True)
+    _fsync_directory(target.parent)
     return summary
+
+
+# -- A series of backups in one directory ---------------------------------------------------------
+#
+# Threat addressed: a backup kept for ever keeps an erased supporter's (encrypted) data for ever;
+# an operator's own pruning script that deletes the wrong file loses the only good backup. So the
+# series has one naming rule, and only files named by it are ever counted or deleted, only after
+# the new backup is complete, and never the one just written.
+
+SERIES_NAME = re.compile(r"solidarity-\d{8}T\d{6}Z\.backup")
+
+
+def series_name(moment: dt.datetime) -> str:
+    """The file name of a backup of the series made at `moment` (UTC, to the second); names sort
+    in the order the backups were made."""
+    return f"solidarity-{moment.astimezone(dt.UTC):%Y%m%dT%H%M%SZ}.backup"
+
+
+def series_backups(directory: Path) -> list[str]:
+    """The names of the series' backups in `directory`, oldest first. Anything else there (the
+    temporary ".….partial" file of a run in progress included) is not one of them."""
+    return sorted(
+        entry.name
+        for entry in os.scandir(directory)
+        if SERIES_NAME.fullmatch(entry.name) and entry.is_file(follow_symlinks=False)
+    )
+
+
+def _copied_with_the_data(directory: Path) -> str | None:
+    # The same places the keyring's deploy check keeps the keys out of.
+    from solidarity.accounts.checks import _copied_with_the_data as places
+
+    for name, place in places():
+        if directory.is_relative_to(place):
+            return name
+    return None
+
+
+@dataclass
+class SeriesBackup:
+    path: Path
+    summary: BackupSummary
+    deleted: list[str] = field(default_factory=list)
+
+
+def backup_into(directory: Path, recipient: PublicKey, keep: int) -> SeriesBackup:
+    """Write a new backup of the series into `directory`, then delete the oldest of the series
+    beyond the newest `keep` (the new one always among them)."""
+    if keep < 1:
+        raise BackupError(f"Keep at least one backup (asked to keep {keep}).")
+    if not directory.is_dir():
+        raise BackupError(f"{directory} is not a directory; create it first.")
+    resolved = directory.resolve()
+    inside = _copied_with_the_data(resolved)
+    if inside is not None:
+        # A backup there would be copied (and perhaps served) with the data, and be backed up
+        # again by the next run.
+        raise BackupError(
+            f"{resolved} is inside {inside}; keep the backups in a directory outside of it."
+        )
+    lock = os.open(resolved, os.O_RDONLY)
+    try:
+        # Two runs at once could each delete the other's new file; the second one stops here.
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError as error:
+            raise BackupError(f"Another backup into {resolved} is running.") from error
+        target = resolved / series_name(timezone.now())
+        summary = backup_to_file(target, recipient)
+        result = SeriesBackup(path=target, summary=summary)
+        others = [name for name in series_backups(resolved) if name != target.name]
+        for name in others[: max(len(others) - (keep - 1), 0)]:
+            try:
+                (resolved / name).unlink()
+            except FileNotFoundError:
+                continue
+            except OSError as error:
+                raise BackupError(
+                    f"The backup {target} was written, but {name} could not be deleted: "
+                    f"{error.strerror}."
+                ) from error
+            result.deleted.append(name)
+        if result.deleted:
+            _fsync_directory(resolved)
+    finally:
+        os.close(lock)
+    return result
 
 
 # -- Reading --------------------------------------------------------------------------------------

@@ -7,7 +7,8 @@ class AuditConfig(AppConfig):
     verbose_name = "Audit log"
 
     def ready(self) -> None:
-        from . import bulk, context, signals
+        # checks: registers the check that computed change-list columns declare their reads.
+        from . import bulk, checks, context, signals  # noqa: F401
 
         signals.connect()
         bulk.install()

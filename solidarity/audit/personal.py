@@ -3,7 +3,9 @@
 The classification (core/classification.py) is the one place where fields are classed: a page
 names the fields it shows, and this module picks the personal and sealed ones from the
 classification at the time of the request. A field classed personal tomorrow is logged on every
-change list and API answer that shows it, without a change here or there.
+change list and API answer that shows it, without a change here or there. A column computed by
+an admin method, a property or a callable counts with the fields it declares it reads
+(`@reads`, audit/columns.py; the check in audit/checks.py refuses one that declares nothing).
 
 Threat: an insider reading through the contacts of their own section (threat model A4). Nothing
 refuses them, so only a trail shows afterwards who was shown whom. Entries name fields and row
@@ -22,6 +24,7 @@ from django.http import HttpRequest
 
 from solidarity.core.classification import CLASSIFICATION, FieldClass
 
+from .columns import column_reads
 from .services import model_label, record_personal_list
 
 LOGGED_CLASSES = frozenset({FieldClass.PERSONAL, FieldClass.SEALED})
@@ -43,16 +46,25 @@ def _class_of(model: type[models.Model], name: str) -> FieldClass | None:
     return _class_of(related, rest)
 
 
-def personal_among(model: type[models.Model], names: Iterable[object]) -> list[str]:
-    """Those of `names` that are fields of `model` classed personal or sealed, in order.
+def personal_among(
+    model: type[models.Model], names: Iterable[object], model_admin: object | None = None
+) -> list[str]:
+    """The personal and sealed fields of `model` among those the columns `names` read, in
+    order, as field paths ("supporter__email").
 
-    Admin methods, "__str__" and callables are not fields and name nothing (models' `__str__`
-    is kept free of personal data for that reason: campaigns.models.Supporter). An unclassed
-    model has nothing classed personal.
+    A field names itself; an admin method (looked up on `model_admin`), a model property or a
+    callable names the fields it declares with `@reads`, never the method's own name. One that
+    declares nothing names nothing here: the system check (audit/checks.py) keeps such columns
+    out of every registered admin. "__str__" names nothing (models' `__str__` is kept free of
+    personal data for that reason: campaigns.models.Supporter). An unclassed model has nothing
+    classed personal.
     """
-    return [
-        name for name in names if isinstance(name, str) and _class_of(model, name) in LOGGED_CLASSES
-    ]
+    found: dict[str, None] = {}
+    for name in names:
+        for path in column_reads(model, name, model_admin) or ():
+            if _class_of(model, path) in LOGGED_CLASSES:
+                found[path] = None
+    return list(found)
 
 
 def record_change_list(request: HttpRequest, response: Any) -> None:
@@ -67,7 +79,7 @@ def record_change_list(request: HttpRequest, response: Any) -> None:
     change_list = context.get("cl") if isinstance(context, dict) else None
     if not isinstance(change_list, ChangeList):
         return
-    fields = personal_among(change_list.model, change_list.list_display)
+    fields = personal_among(change_list.model, change_list.list_display, change_list.model_admin)
     if not fields:
         return
     # The same queryset object the template iterates: evaluated once, whichever comes first.

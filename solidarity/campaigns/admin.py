@@ -40,6 +40,7 @@ from django.utils.translation import gettext_lazy as _
 
 from solidarity.accounts.decorators import recent_auth_redirect
 from solidarity.accounts.hosts import public_base_url
+from solidarity.audit.columns import reads
 from solidarity.core.classification import FieldClass
 from solidarity.core.models import Section
 from solidarity.documentation.admin import DocumentationAdmin, ScopedInline
@@ -147,6 +148,7 @@ class CampaignAdmin(CampaignsAdmin):
     ]
 
     @admin.display(description=_("dashboard"))
+    @reads("id")
     def dashboard_link(self, obj: Campaign) -> str:
         url = reverse("admin:campaigns_campaign_dashboard", args=[obj.pk])
         return format_html('<a href="{}">{}</a>', url, gettext("Dashboard"))
@@ -500,6 +502,7 @@ class PetitionAdmin(CampaignsAdmin):
     ]
 
     @admin.display(description=_("confirmed signatures"))
+    @reads("signatures__status")
     def confirmed(self, obj: Petition) -> int:
         return services.count_signatures(obj)
 
@@ -620,6 +623,7 @@ class UrgentActionAdmin(CampaignsAdmin):
     ]
 
     @admin.display(description=_("letters reported"))
+    @reads("letter_reports__letters")
     def letters(self, obj: UrgentAction) -> int:
         return services.letters_reported(obj)
 

@@ -38,6 +38,7 @@ from django.utils.safestring import SafeString
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from solidarity.audit.columns import reads
 from solidarity.audit.services import record_personal_read
 from solidarity.core.classification import FieldClass, field_class, fields_of_class
 from solidarity.core.fields import PARTIAL_DATE_HELP, PartialDateField
@@ -795,14 +796,17 @@ class PersonAdmin(PersonSearchMixin, RecordAdmin):
         return render_to_string("admin/documentation/person/whereabouts_sealed.html", context)
 
     @admin.display(description=_("name"), ordering="family_name")
+    @reads("given_name", "patronymic", "family_name")
     def full_name(self, obj: Person) -> str:
         return obj.full_name
 
     @admin.display(description=_("other name forms"))
+    @reads("names__name")
     def name_forms(self, obj: Person) -> str:
         return ", ".join(name.name for name in obj.names.all())
 
     @admin.display(description=_("status now"))
+    @reads("acts__type", "acts__date", "acts__event__date", "acts__event__section")
     def status_now(self, obj: Person) -> str:
         sections = sections_for(_viewer(), "view")
         changes = derive_status_timeline(
@@ -960,10 +964,12 @@ class EventAdmin(RecordAdmin):
     )
 
     @admin.display(description=_("date"), ordering="date_latest")
+    @reads("date")
     def date_shown(self, obj: Event) -> str:
         return obj.date.display() if isinstance(obj.date, PartialDate) else str(UNKNOWN)
 
     @admin.display(description=_("precision"))
+    @reads("date")
     def precision(self, obj: Event) -> str:
         return obj.date.precision.label if isinstance(obj.date, PartialDate) else str(UNKNOWN)
 
@@ -997,6 +1003,7 @@ class ActAdmin(DocumentationAdmin):
     )
 
     @admin.display(description=_("date"), ordering="event__date_latest")
+    @reads("date", "event__date")
     def date_shown(self, obj: Act) -> str:
         return obj.effective_date.display()
 

@@ -28,6 +28,7 @@ from django.utils.html import format_html
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext_lazy as _
 
+from solidarity.audit.columns import reads
 from solidarity.documentation.admin import DocumentationAdmin, ScopedInline, classified_fieldsets
 from solidarity.safety.access import scoped
 from solidarity.safety.sanitise import (
@@ -201,6 +202,7 @@ class ArticleAdmin(PublishingAdmin):
         return _for_viewer(super().get_form(request, obj, change, **kwargs), request)
 
     @admin.display(description=_("status"))
+    @reads("is_public", "publish_at")
     def status(self, obj: Article) -> str:
         return services.publication_status(obj) if obj.pk else ""
 

@@ -25,7 +25,9 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods
 
 from solidarity.accounts.hosts import public_base_url
+from solidarity.documentation.models import Event, Person
 from solidarity.safety.crypto import DecryptionError, decrypt_personal, encrypt_personal
+from solidarity.safety.slugs import hides_slugs
 
 from . import importers
 
@@ -126,6 +128,12 @@ def import_csv(request: HttpRequest) -> HttpResponse:
         "title": _("Import a CSV file"),
         "columns": {kind: imp.columns for kind, imp in importers.IMPORTERS.items()},
     }
+    if hides_slugs(user, Person) or hides_slugs(user, Event):
+        context["slug_note"] = _(
+            "A random ending is added to the slug of every person or event this file adds, so "
+            "that addresses do not reveal records of other sections. Importing the same file "
+            "again updates those records."
+        )
     upload = UploadForm()
     if request.method == "POST" and "confirm" in request.POST:
         confirm = ConfirmForm(request.POST)

@@ -5,7 +5,9 @@ in one transaction, the rows are written: all of them, or — when asked — onl
 with a bad row and no such request, nothing is. A dry run does the whole import and rolls it
 back, so it reports exactly what the real run would do. Rows are matched on their natural
 key (a slug; for a signature, the petition and e-mail address), so importing the same file
-twice changes nothing the second time.
+twice changes nothing the second time. In the back office, a user who cannot see every section
+matches only the records they can see, and a new record's slug gets a random ending
+(`safety.slugs`): "taken" would tell them what another section holds.
 
 Signatures go through `campaigns.services.sign_petition` after the public form's checks, as
 every other way in does: consent, a confirmation e-mail, one signature per address.
@@ -34,6 +36,7 @@ from solidarity.core.partialdate import PartialDate
 from solidarity.documentation.models import Citation, Event, Person, PersonName, Place, Source
 from solidarity.documentation.vocabularies import EventType, NameKind, NameScript
 from solidarity.safety.access import scoped, writable_sections
+from solidarity.safety.slugs import AmbiguousSlug, match_or_new
 
 KINDS = ("people", "events", "signatures")
 # The largest file either way in takes (back office and `solidarity import`): a file is read
@@ -201,19 +204,33 @@ class PersonPlan:
     names: list[PersonName]
 
 
-def check_person(row: Row) -> PersonPlan:
-    problems: list[tuple[str, str]] = []
-    slug = row["slug"].strip()
+def _match(
+    model: type[Person] | type[Event], slug: str, user: Any
+) -> tuple[Any, list[tuple[str, str]]]:
+    """The record `slug` names for `user` (`safety.slugs.match_or_new`: for a user who cannot
+    see every section, a new record's slug gets a random ending, so that an import never says
+    a slug another section holds is taken), and what is wrong with the slug."""
     try:
         validate_slug(slug)
     except ValidationError:
-        problems.append(("slug", _("use only letters, digits, hyphens and underscores")))
+        return model(slug=slug), [("slug", _("use only letters, digits, hyphens and underscores"))]
+    try:
+        return match_or_new(model, slug, user), []
+    except AmbiguousSlug:
+        reason = _(
+            "several of your records have the slug %(slug)s with an ending added; "
+            "write the whole slug of the one you mean"
+        ) % {"slug": repr(slug)}
+        return model(slug=slug), [("slug", reason)]
+
+
+def check_person(row: Row, user: Any = None) -> PersonPlan:
+    person, problems = _match(Person, row["slug"].strip(), user)
     section = Section.objects.filter(slug=row["section"].strip()).first()
     if section is None:
         problems.append(
             ("section", _("no section %(slug)s") % {"slug": repr(row["section"].strip())})
         )
-    person = Person.objects.filter(slug=slug).first() or Person(slug=slug)
     for column in _PERSON_TEXT:
         if column in row:
             setattr(person, column, row[column].strip())
@@ -338,14 +355,8 @@ class EventPlan:
     sources: list[Source]
 
 
-def check_event(row: Row) -> EventPlan:
-    problems: list[tuple[str, str]] = []
-    slug = row["slug"].strip()
-    try:
-        validate_slug(slug)
-    except ValidationError:
-        problems.append(("slug", _("use only letters, digits, hyphens and underscores")))
-    event = Event.objects.filter(slug=slug).first() or Event(slug=slug)
+def check_event(row: Row, user: Any = None) -> EventPlan:
+    event, problems = _match(Event, row["slug"].strip(), user)
     for column in _EVENT_TEXT:
         if column in row:
             setattr(event, column, row[column].strip())
@@ -424,10 +435,14 @@ class SignaturePlan:
     form: SignForm
 
 
-def check_signature(row: Row) -> SignaturePlan:
+def check_signature(row: Row, user: Any = None) -> SignaturePlan:
     problems: list[tuple[str, str]] = []
     slug = row["petition"].strip()
-    petition = Petition.objects.select_related("campaign").filter(slug=slug).first()
+    petitions = Petition.objects.select_related("campaign").filter(slug=slug)
+    if user is not None:
+        # Another section's petition is missing, not "not accepting signatures" (D6).
+        petitions = scoped(petitions, user, "add")
+    petition = petitions.first()
     if petition is None:
         problems.append(("petition", _("no petition %(slug)s") % {"slug": repr(slug)}))
     elif not (petition.is_public and petition.accepting and petition.campaign.is_public):
@@ -479,8 +494,9 @@ def refusals(plan: Any, user: Any) -> list[tuple[str, str]]:
     An insider of one section must not create, overwrite or move another section's records by
     import, nor cite its sources or places, nor sign into its petitions (threat model D6). What
     they may not reach is reported as a missing one is, so an import tells nobody what another
-    section holds; an existing slug they may not change is "taken", which the global uniqueness
-    of slugs already tells anyone (a known gap in the threat model).
+    section holds. An existing slug they may not change is "taken" only where they can see its
+    record: the check found it among those (`check_person`, `check_event`), and a slug held
+    where they cannot see was given a random ending instead (`safety.slugs`).
     """
     if isinstance(plan, SignaturePlan):
         if scoped(Petition.objects.filter(pk=plan.petition.pk), user, "add").exists():
@@ -515,7 +531,7 @@ def refusals(plan: Any, user: Any) -> list[tuple[str, str]]:
 class Importer:
     columns: dict[str, tuple[str, ...]]
     key: Callable[[Row], str]
-    check: Callable[[Row], Any]
+    check: Callable[[Row, Any], Any]
     apply: Callable[[Any, str], str]
 
 
@@ -614,7 +630,7 @@ def run(
             continue
         first_seen[key] = line
         try:
-            plan = importer.check(row)
+            plan = importer.check(row, user)
             refused = refusals(plan, user) if user is not None else []
             if refused:
                 raise BadRow(refused)

@@ -61,6 +61,7 @@ from solidarity.safety.keys import (
     unlocked_key,
 )
 from solidarity.safety.policy import kind_of
+from solidarity.safety.slugs import form_for, settle
 from solidarity.search.admin import PersonSearchMixin
 
 from .forms import CitationFormSet, CitedInlineForm, ConstraintInlineFormSet, SourcedChildFormSet
@@ -333,6 +334,18 @@ class DocumentationAdmin(_ModelAdmin):
             # Who was shown whose contacts (names of the fields only, once per request).
             record_personal_read(request.user, obj, _personal_names(self.model, fieldsets))
         return fieldsets
+
+    def get_form(
+        self, request: HttpRequest, obj: Any = None, change: bool = False, **kwargs: Any
+    ) -> Any:
+        # A global "slug already exists" would tell a user of one section what another holds
+        # (D6): for a user who cannot see every section, no such error, a random ending instead.
+        kwargs["form"] = form_for(request.user, self.model, kwargs.get("form") or self.form)
+        return super().get_form(request, obj, change, **kwargs)
+
+    def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
+        settle(request.user, obj, adding=not change)
+        super().save_model(request, obj, form, change)
 
     def formfield_for_foreignkey(
         self, db_field: Any, request: HttpRequest, **kwargs: Any

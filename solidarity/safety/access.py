@@ -84,6 +84,20 @@ def sections_for(user: Any, perm: str, kind: Kind = Kind.DOCUMENTATION) -> set[i
     }
 
 
+def sees_every_section(user: Any, model: type[models.Model]) -> bool:
+    """May the user view rows of `model` in every section there is (or grant themselves that,
+    as a superuser can)? Nothing that exists anywhere is then hidden from them, so an answer
+    that reveals a row of some section tells them nothing new (D6, `safety.slugs`)."""
+    if not _active(user):
+        return False
+    if user.is_superuser:
+        return True
+    from solidarity.core.models import Section
+
+    every = set(Section.objects.values_list("pk", flat=True))
+    return every <= sections_for(user, "view", _kind(model))
+
+
 def sections_reading(user: Any, field_class: FieldClass) -> set[int]:
     """Ids of the sections where the user's role may read fields of `field_class`."""
     return {s for s, role in roles_of(user).items() if policy.reads(role, field_class)}

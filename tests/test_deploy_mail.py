@@ -1,6 +1,7 @@
 """`check --deploy` refuses mail that is not sent but kept (accounts.E020): the demo's files in
 the data directory, the console, memory. They hold supporters' addresses, names and links in
-plaintext, outside the encrypted database; SOLIDARITY_EMAIL_HOST is the way out."""
+plaintext, outside the encrypted database; SOLIDARITY_EMAIL_HOST is the way out. Mail dropped
+by the dummy backend, which reports it as sent, is refused too."""
 
 from __future__ import annotations
 
@@ -38,6 +39,17 @@ def test_mail_kept_instead_of_sent_is_refused(settings: Settings, backend: str) 
     settings.EMAIL_BACKEND = backend
     [message] = check_mail_delivered()
     assert message.id == "accounts.E020" and message.is_serious()
+    assert message.hint is not None and "SOLIDARITY_EMAIL_HOST" in message.hint
+
+
+def test_mail_dropped_by_the_dummy_backend_is_refused(settings: Settings) -> None:
+    """Django's dummy backend keeps nothing but sends nothing, and tells the caller every mail
+    went: confirmation links and urgent-action updates would vanish while the tasks report
+    success."""
+    settings.EMAIL_BACKEND = "django.core.mail.backends.dummy.EmailBackend"
+    [message] = check_mail_delivered()
+    assert message.id == "accounts.E020" and message.is_serious()
+    assert "dropped" in message.msg and "never arrive" in message.msg
     assert message.hint is not None and "SOLIDARITY_EMAIL_HOST" in message.hint
 
 

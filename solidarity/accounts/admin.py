@@ -152,19 +152,18 @@ class SolidarityUserAdmin(RecentAuthAdminMixin, _UserAdmin):
         ]
         return own + super().get_urls()
 
-    def change_view(
+    def render_change_form(
         self,
         request: HttpRequest,
-        object_id: str,
+        context: dict[str, Any],
+        add: bool = False,
+        change: bool = False,
         form_url: str = "",
-        extra_context: dict[str, Any] | None = None,
+        obj: User | None = None,
     ) -> HttpResponse:
-        user = self.get_object(request, unquote(object_id))
-        context = {
-            **(extra_context or {}),
-            "may_invite": user is not None and invitations.may_invite(user),
-        }
-        return super().change_view(request, object_id, form_url, context)
+        # The user the change view already loaded: no second read of the same row.
+        context["may_invite"] = change and obj is not None and invitations.may_invite(obj)
+        return super().render_change_form(request, context, add, change, form_url, obj)
 
     @method_decorator(never_cache)
     def invitation_view(self, request: HttpRequest, id: str) -> HttpResponse:

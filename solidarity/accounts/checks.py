@@ -19,7 +19,7 @@ from typing import Any
 from django.conf import settings
 from django.contrib.auth.hashers import Argon2PasswordHasher
 from django.core.checks import CheckMessage, Error, Tags, Warning, register
-from django.core.mail.backends import console, filebased, locmem, smtp
+from django.core.mail.backends import console, dummy, filebased, locmem, smtp
 from django.core.mail.backends.base import BaseEmailBackend
 from django.db import DatabaseError, connections
 from django.utils.module_loading import import_string
@@ -554,12 +554,28 @@ _MAIL_KEPT: dict[type[BaseEmailBackend], str] = {
     locmem.EmailBackend: "kept in the server's memory and never sent",
 }
 
+# The dummy backend keeps nothing but sends nothing either, and reports every mail as sent:
+# supporters never get their confirmation links and urgent-action updates, while the tasks
+# that mail them record success, so nobody notices the campaign has gone silent.
+_MAIL_DROPPED = (dummy.EmailBackend,)
+
 
 @register(Tags.security, deploy=True)
 def check_mail_delivered(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
     backend = import_string(settings.EMAIL_BACKEND)
     if not isinstance(backend, type):
         return []
+    if issubclass(backend, _MAIL_DROPPED):
+        return [
+            Error(
+                "E-mail is not sent but silently dropped, while every mail is reported as "
+                "sent: supporters' confirmation links and urgent-action updates would never "
+                "arrive.",
+                hint="Set SOLIDARITY_EMAIL_HOST to the SMTP server that sends the site's mail "
+                "(with SOLIDARITY_EMAIL_TLS or SOLIDARITY_EMAIL_SSL unless it is on this host).",
+                id="accounts.E020",
+            )
+        ]
     # The file backend is a console backend writing to a file: the most specific first.
     kept = next((what for cls, what in _MAIL_KEPT.items() if issubclass(backend, cls)), None)
     if kept is None:

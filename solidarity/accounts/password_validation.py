@@ -198,14 +198,18 @@ def holds_sealed_key(user: Any) -> bool:
     they have a key pair, or a role whose data is sealed to them once they set one up."""
     if user is None or getattr(user, "pk", None) is None:
         return False
+    from django.contrib.auth import get_user_model
+    from django.db.models import Exists, OuterRef
+
     from solidarity.core.classification import FieldClass
     from solidarity.safety.models import Role, UserKey
     from solidarity.safety.policy import roles_reading
 
-    return (
-        UserKey.objects.filter(user=user).exists()
-        or Role.objects.filter(user=user, role__in=roles_reading(FieldClass.SEALED)).exists()
-    )
+    # One query for both questions.
+    key = UserKey.objects.filter(user=OuterRef("pk"))
+    role = Role.objects.filter(user=OuterRef("pk"), role__in=roles_reading(FieldClass.SEALED))
+    users = get_user_model()._default_manager.filter(pk=user.pk)
+    return bool(users.filter(Exists(key) | Exists(role)).exists())
 
 
 def required_length(user: Any, min_length: int) -> int:

@@ -286,6 +286,15 @@ AUTH_PASSWORD_VALIDATORS = [
         "OPTIONS": {"min_length": 12},
     },
 ]
+# ASVS 6.2.12: Have I Been Pwned's Pwned Passwords (SHA-1, ordered by hash), downloaded
+# elsewhere and read here only, never asked online (README.md; check --deploy warns without it:
+# accounts.W006). Registered only when set, so that unset it adds no empty line to the forms'
+# password rules.
+SOLIDARITY_BREACHED_PASSWORDS = os.environ.get("SOLIDARITY_BREACHED_PASSWORDS") or None
+if SOLIDARITY_BREACHED_PASSWORDS:
+    AUTH_PASSWORD_VALIDATORS.append(
+        {"NAME": "solidarity.accounts.password_validation.BreachedPasswordValidator"}
+    )
 
 LANGUAGE_CODE = "en"
 LANGUAGES = [("en", "English"), ("ru", "Русский"), ("kk", "Қазақша")]

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 import secrets
 import subprocess
@@ -47,8 +48,23 @@ def production_env(data_dir: Path, **extra: str) -> dict[str, str]:
         # Mail goes by SMTP (to a relay on this host: no TLS needed, accounts.E015); without
         # it, mail would be written to files in the data directory (accounts.E020).
         "SOLIDARITY_EMAIL_HOST": "localhost",
+        # Passwords known from breaches are refused (accounts.W006 without the list).
+        "SOLIDARITY_BREACHED_PASSWORDS": str(
+            breached_list(data_dir.with_name(f"{data_dir.name}-pwned"))
+        ),
         **extra,
     }
+
+
+def breached_list(directory: Path) -> Path:
+    """A small list of breached passwords in the format of Have I Been Pwned's file."""
+    directory.mkdir(parents=True, exist_ok=True)
+    digests = sorted(
+        hashlib.sha1(p.encode(), usedforsecurity=False).hexdigest().upper() for p in ("a", "b", "c")
+    )
+    path = directory / "pwnedpasswords.txt"
+    path.write_text("".join(f"{digest}:1\r\n" for digest in digests))
+    return path
 
 
 def check(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
@@ -113,6 +129,7 @@ def test_the_test_settings_pass_our_checks(settings: Settings, keyring_apart: Pa
     settings.SOLIDARITY_SECRET_KEY_FILE = None  # from the environment, not var/secret_key
     settings.EMAIL_BACKEND = "solidarity.safety.mail.EmailBackend"  # not pytest's in-memory one
     settings.EMAIL_HOST = "localhost"
+    settings.SOLIDARITY_BREACHED_PASSWORDS = str(breached_list(keyring_apart.parent))
     assert _ours() == set()
 
 

@@ -695,3 +695,44 @@ def check_backoffice_hosts(app_configs: Any = None, **kwargs: Any) -> list[Check
             )
         )
     return messages
+
+
+# -- Passwords known from data breaches (ASVS 6.2.12) ------------------------------------------
+#
+# Threat addressed: passwords from earlier breaches are what attackers guess first, online and
+# against a seized database. The list is a file on this host (accounts/password_validation.py
+# `BreachedPasswordValidator`), never an online service, which would learn about our users'
+# passwords. A file that is set but unusable makes every password change fail (fail closed),
+# and one in the wrong order would let every breached password through: both are errors.
+
+
+@register(Tags.security, deploy=True)
+def check_breached_passwords(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
+    from solidarity.accounts.password_validation import breached_list_problem
+
+    path = getattr(settings, "SOLIDARITY_BREACHED_PASSWORDS", None)
+    if not path:
+        return [
+            Warning(
+                "New passwords are not checked against the passwords known from data breaches "
+                "(ASVS 6.2.12): only Django's 20,000 most common ones are refused.",
+                hint="On another machine, download Have I Been Pwned's Pwned Passwords as one "
+                "SHA-1 file ordered by hash (the PwnedPasswordsDownloader tool: "
+                "`haveibeenpwned-downloader pwnedpasswords`, about 40 GB), copy it here and set "
+                "SOLIDARITY_BREACHED_PASSWORDS to its path. Nothing is ever asked online.",
+                id="accounts.W006",
+            )
+        ]
+    problem = breached_list_problem(str(path))
+    if problem is None:
+        return []
+    return [
+        Error(
+            f"SOLIDARITY_BREACHED_PASSWORDS names {path}, which cannot serve as the list of "
+            f"breached passwords: {problem}. Every new password is refused until it is fixed.",
+            hint="Point it at Have I Been Pwned's Pwned Passwords file, SHA-1 ordered by hash, "
+            "one HASH:COUNT a line (a subset sorted by hash again works too), readable by the "
+            "server's user.",
+            id="accounts.E021",
+        )
+    ]

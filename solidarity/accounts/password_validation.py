@@ -28,6 +28,11 @@ ts/c) and doubled letters collapsed. So "S0lidarnost", "солидарность
 same word, as are "Kazakhstan" and "Казахстан", or "Қазақстан" and "Qazaqstan". The error says
 which kind of word (ours, or a record's name) took too much, never the word or the password.
 
+`BreachedPasswordValidator` (ASVS 6.2.12) refuses a password found in Have I Been Pwned's
+"Pwned Passwords" (the SHA-1 file ordered by hash, at `SOLIDARITY_BREACHED_PASSWORDS`), looked
+up on this machine only: the adversary is a state, and no password, hash or hash prefix of ours
+may reach a third-party service. See `BreachedPasswordValidator`.
+
 A password protecting a key for sealed data must be longer (threat model M7): the key is
 wrapped under it, and a memory snapshot of the server allows offline guessing.
 `SealedKeyLengthValidator` asks SEALED_MIN_LENGTH characters of a user who holds such a key or a
@@ -39,14 +44,20 @@ role that will give them one (their words-free rest must be as long too), and
 # ruff: noqa: RUF001
 from __future__ import annotations
 
+import hashlib
+import logging
 import re
 import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any
+from itertools import pairwise
+from typing import Any, BinaryIO
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
+
+logger = logging.getLogger(__name__)
 
 SEALED_MIN_LENGTH = 16
 
@@ -305,3 +316,208 @@ class ContextWordsValidator:
             "Your password cannot be made mostly of the names of this application, the "
             "organisation, its newspaper, campaigns, sections or organisations in our records."
         )
+
+
+# -- Passwords known from data breaches (ASVS 6.2.12) --------------------------------------------
+#
+# Threat: attackers guess with the passwords of earlier breaches first, online against the login
+# and offline against a seized database; Django's 20,000 common passwords are only their head.
+# Have I Been Pwned's "Pwned Passwords" holds the rest (close to a billion), and its online range
+# API would tell a foreign service the first five hex digits of the SHA-1 of each new password of
+# a user of ours, and when. So the operator downloads the whole file ordered by hash elsewhere and
+# copies it here (README.md); it is read in place, never loaded: a binary search over byte
+# offsets, about 36 reads of a few hundred bytes for the full 40 GB.
+
+HASH_DIGITS = 40
+# A line is the hash, ":" and a count: about 50 bytes. Anything longer is not this file.
+MAX_LINE = 128
+# Bytes read at both ends of the file by `breached_list_problem` (the deploy check).
+SAMPLE_BYTES = 64 * 1024
+_BREACHED_LINE = re.compile(rb"([0-9A-Fa-f]{40})(?::([0-9]+))?")
+
+
+class BreachedListError(Exception):
+    """The file cannot be used; the message says why and holds no password nor hash of one."""
+
+
+@dataclass(frozen=True)
+class BreachedEntry:
+    """A line of the file: `count` is how often the password was seen, None for a bare hash."""
+
+    digest: bytes
+    count: int | None
+
+
+def parse_breached_line(line: bytes, offset: int) -> BreachedEntry:
+    """One line without its end of line (LF or CRLF): HASH or HASH:COUNT."""
+    match = _BREACHED_LINE.fullmatch(line.rstrip(b"\r"))
+    if match is None:
+        raise BreachedListError(
+            f"the line at byte {offset} is not {HASH_DIGITS} hexadecimal digits with an "
+            "optional :COUNT"
+        )
+    count = match[2]
+    return BreachedEntry(match[1].upper(), None if count is None else int(count))
+
+
+def _line_at(file: BinaryIO, size: int, position: int) -> BreachedEntry | None:
+    """The first line that starts at or after `position`, or None past the last one: one read
+    of at most 2 * MAX_LINE bytes."""
+    base = max(position - 1, 0)
+    file.seek(base)
+    chunk = file.read(2 * MAX_LINE)
+    at_end = base + len(chunk) >= size
+    start = 0
+    if position > 0:
+        newline = chunk.find(b"\n")  # the end of the line `position - 1` is in
+        if newline < 0 and at_end:
+            return None
+        if newline < 0 or newline >= MAX_LINE:
+            raise BreachedListError(f"no end of line within {MAX_LINE} bytes of byte {base}")
+        start = newline + 1
+    if base + start >= size:
+        return None
+    end = chunk.find(b"\n", start)
+    if end < 0 and at_end:
+        end = len(chunk)
+    if end < 0 or end - start > MAX_LINE:
+        raise BreachedListError(f"no end of line within {MAX_LINE} bytes of byte {base + start}")
+    return parse_breached_line(chunk[start:end], base + start)
+
+
+def find_breached(path: str, digest: bytes) -> BreachedEntry | None:
+    """The line of the file at `path` for this upper-case hex SHA-1, or None.
+
+    Binary search for the first line whose hash is not below `digest`, by byte offset: the
+    lines at or after any offset start with hashes that only grow, in a file sorted by hash.
+    Raises OSError or BreachedListError when the file cannot be read or a line it reads is not
+    in the format (an unsorted file gives wrong answers: the deploy check samples the order)."""
+    with open(path, "rb", buffering=0) as file:
+        size = file.seek(0, 2)
+        if size == 0:
+            raise BreachedListError("the file is empty")
+        low, high = 0, size
+        while low < high:
+            middle = (low + high) // 2
+            entry = _line_at(file, size, middle)
+            if entry is None or entry.digest >= digest:
+                high = middle
+            else:
+                low = middle + 1
+        entry = _line_at(file, size, low)
+    return entry if entry is not None and entry.digest == digest else None
+
+
+def _sample(lines: list[bytes], offset: int, problems: list[str]) -> list[bytes]:
+    """The hashes of these whole lines, or nothing with the first problem recorded."""
+    digests: list[bytes] = []
+    for line in lines:
+        try:
+            digests.append(parse_breached_line(line, offset).digest)
+        except BreachedListError as error:
+            problems.append(str(error))
+            return []
+        offset += len(line) + 1
+    return digests
+
+
+def breached_list_problem(path: str) -> str | None:
+    """Why the file at `path` cannot serve as the list of breached passwords, or None: it is
+    missing or unreadable, empty, its first line (or any whole line of its first and last
+    SAMPLE_BYTES) is not HASH[:COUNT], or those lines are not in ascending order of hash (the
+    file ordered by prevalence, say, in which the binary search would find nothing)."""
+    try:
+        with open(path, "rb") as file:
+            size = file.seek(0, 2)
+            file.seek(0)
+            head = file.read(SAMPLE_BYTES)
+            tail_start = max(size - SAMPLE_BYTES, 0)
+            file.seek(tail_start)
+            tail = file.read(SAMPLE_BYTES)
+    except OSError as error:
+        return f"it cannot be read ({error.strerror or type(error).__name__})"
+    if size == 0:
+        return "the file is empty"
+    first = head.split(b"\n", 1)[0]
+    try:
+        parse_breached_line(first, 0)
+    except BreachedListError:
+        return (
+            f"its first line is not {HASH_DIGITS} hexadecimal digits with an optional :COUNT "
+            "(the SHA-1 file is needed, not the NTLM one)"
+        )
+    problems: list[str] = []
+    samples: list[list[bytes]] = []
+    for chunk, start in ((head, 0), (tail, tail_start)):
+        lines = chunk.split(b"\n")
+        offset = start
+        if start > 0:  # the first piece may be the end of a line begun before the sample
+            offset += len(lines[0]) + 1
+            lines = lines[1:]
+        # The last piece is the start of a line cut by the sample, or empty after the last LF.
+        if lines and (start + len(chunk) < size or not lines[-1]):
+            lines = lines[:-1]
+        samples.append(_sample(lines, offset, problems))
+    if problems:
+        return problems[0]
+    for digests in samples:
+        if any(a >= b for a, b in pairwise(digests)):
+            return (
+                "its lines are not in ascending order of hash (the file ordered by prevalence "
+                "was downloaded, or a subset was not sorted again)"
+            )
+    return None
+
+
+class BreachedPasswordValidator:
+    """Refuses a password whose SHA-1 is in the file at `SOLIDARITY_BREACHED_PASSWORDS` with a
+    count of at least `min_count` (a bare hash, without a count, always counts). Does nothing
+    when the setting is empty.
+
+    Fails closed: when the setting names a file that cannot be read or is not in the format,
+    every new password is refused with a message saying it could not be checked, and a
+    warning is logged (without the password or its hash). Accepting would silently drop the
+    check an operator believes in; `check --deploy` names the problem (accounts.E021)."""
+
+    def __init__(self, min_count: int = 1) -> None:
+        self.min_count = min_count
+
+    def validate(self, password: str, user: Any = None) -> None:
+        # Read at each call, not at __init__: Django caches the validators for the process.
+        path = getattr(settings, "SOLIDARITY_BREACHED_PASSWORDS", None)
+        if not path:
+            return
+        # SHA-1 because it is the key the file is sorted by, not a protection of ours: the hash
+        # never leaves this function and is never stored.
+        digest = hashlib.sha1(password.encode(), usedforsecurity=False).hexdigest().upper()
+        try:
+            entry = find_breached(str(path), digest.encode())
+        except (OSError, BreachedListError) as error:
+            reason = error.strerror if isinstance(error, OSError) else str(error)
+            logger.warning(
+                "The list of breached passwords %s cannot be used (%s): new passwords are "
+                "refused until it is fixed (solidarity check --deploy).",
+                path,
+                reason or type(error).__name__,
+            )
+            raise ValidationError(
+                _(
+                    "Your password could not be checked against the passwords known from data "
+                    "breaches, so it cannot be accepted now. Try again later, and tell an "
+                    "administrator if this happens again."
+                ),
+                code="password_breach_check_failed",
+            ) from None
+        if entry is not None and (entry.count is None or entry.count >= self.min_count):
+            raise ValidationError(
+                _(
+                    "This password appears in known data breaches, so attackers try it early. "
+                    "Choose another one."
+                ),
+                code="password_breached",
+            )
+
+    def get_help_text(self) -> str:
+        if not getattr(settings, "SOLIDARITY_BREACHED_PASSWORDS", None):
+            return ""
+        return _("Your password cannot be one that appears in known data breaches.")

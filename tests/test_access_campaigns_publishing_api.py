@@ -165,7 +165,7 @@ def build_section(slug: str) -> tuple[Section, dict[type[models.Model], models.M
     erasure = ErasureLog.objects.create(
         user=export.user, supporters=0, signatures=0, letter_reports=0, rsvps=0
     )
-    year = 2012 if slug == "own" else 2013  # an issue's number is unique within its year
+    year = 2012 if slug == "own" else 2013
     issue = Issue.objects.create(section=section, slug=f"{slug}-issue", number=1, year=year)
     article = Article.objects.create(
         section=section,

@@ -325,9 +325,10 @@ class UrgentAction(Record):
         related_name="urgent_actions",
         verbose_name=_("campaign"),
     )
-    number = models.CharField(
-        _("number"), max_length=20, unique=True, help_text=_("E.g. 'UA 3/12'.")
-    )
+    # Unique within its section, not across all of them: a global check ("already exists")
+    # would tell a section organiser which numbers another section has used (threat model D6).
+    # Each section numbers its own appeals; public addresses use the slug, which stays global.
+    number = models.CharField(_("number"), max_length=20, help_text=_("E.g. 'UA 3/12'."))
     slug = models.SlugField(_("slug"), unique=True)
     person = models.ForeignKey(
         Person,
@@ -362,6 +363,15 @@ class UrgentAction(Record):
         verbose_name = _("urgent action")
         verbose_name_plural = _("urgent actions")
         ordering = ["-issued_on", "number"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["section", "number"],
+                name="urgent_action_number_once_per_section",
+                violation_error_message=_(
+                    "An urgent action with this number already exists in this section."
+                ),
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.number}: {self.title_en}"

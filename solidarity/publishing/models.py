@@ -82,11 +82,15 @@ class Issue(Record):
 
     class Meta:
         ordering = ["-year", "-number"]
+        # Per section, not across all of them: a global check would tell an editor which
+        # numbers another section has used (threat model D6). Public addresses use the slug.
         constraints = [
             models.UniqueConstraint(
-                fields=["year", "number"],
-                name="issue_number_once_per_year",
-                violation_error_message=_("An issue with this number already exists this year."),
+                fields=["section", "year", "number"],
+                name="issue_number_once_per_year_and_section",
+                violation_error_message=_(
+                    "An issue with this number already exists this year in this section."
+                ),
             )
         ]
         verbose_name = _("issue")

@@ -248,7 +248,7 @@ def check_proxy_addresses(app_configs: Any = None, **kwargs: Any) -> list[CheckM
 # keyring that cannot read them either).
 
 
-def _copied_with_the_data() -> list[tuple[str, Path]]:
+def copied_with_the_data() -> list[tuple[str, Path]]:
     """Directories whose content a backup, a copy of the data directory or a disk image of
     the database volume takes along."""
     places = [
@@ -311,7 +311,9 @@ def check_keyring(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
             Error(
                 f"The keyring {path} does not exist, but the database holds encrypted values "
                 "and keys: nothing of them could be read.",
-                hint=hint + " Restore the keyring from its own backup before starting.",
+                hint=hint
+                + " Restore the keyring from its encrypted copy before starting (`solidarity "
+                "keyring import --from FILE --key backup.key`).",
                 id="accounts.E011",
             )
         )
@@ -383,7 +385,7 @@ def _key_file_exposed(
             hint=hint,
             id=inside_id,
         )
-        for name, directory in _copied_with_the_data()
+        for name, directory in copied_with_the_data()
         if path.is_relative_to(directory)
     ]
     mode = stat.S_IMODE(path.stat().st_mode) if path.exists() else 0

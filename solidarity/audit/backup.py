@@ -304,7 +304,7 @@ def _exists_already(target: Path) -> BackupError:
     return BackupError(f"{target} exists already; choose a new name for each backup.")
 
 
-def _fsync_directory(directory: Path) -> None:
+def fsync_directory(directory: Path) -> None:
     """Make a rename or deletion in `directory` durable: without it a crash may undo the new
     name after the older backups' deletions reached the disk."""
     fd = os.open(directory, os.O_RDONLY)
@@ -314,7 +314,7 @@ def _fsync_directory(directory: Path) -> None:
         os.close(fd)
 
 
-def _publish(partial: Path, target: Path) -> None:
+def publish_new_file(partial: Path, target: Path) -> None:
     """Give the complete file its final name without ever replacing a file of that name (a
     concurrent run may have taken it since the check): a hard link fails if the name exists."""
     try:
@@ -341,10 +341,10 @@ def backup_to_file(target: Path, recipient: PublicKey) -> BackupSummary:
             summary = write_backup(handle, recipient)
             handle.flush()
             os.fsync(handle.fileno())
-        _publish(partial, target)
+        publish_new_file(partial, target)
     finally:
         partial.unlink(missing_ok=True)
-    _fsync_directory(target.parent)
+    fsync_directory(target.parent)
     return summary
 
 
@@ -374,11 +374,12 @@ def series_backups(directory: Path) -> list[str]:
     )
 
 
-def _copied_with_the_data(directory: Path) -> str | None:
-    # The same places the keyring's deploy check keeps the keys out of.
-    from solidarity.accounts.checks import _copied_with_the_data as places
+def place_copied_with_the_data(directory: Path) -> str | None:
+    """The name of the place copied with the data (the data directory, MEDIA_ROOT, …) that
+    `directory` is inside, or None: the places the keyring's deploy check keeps the keys out of."""
+    from solidarity.accounts.checks import copied_with_the_data
 
-    for name, place in places():
+    for name, place in copied_with_the_data():
         if directory.is_relative_to(place):
             return name
     return None
@@ -399,7 +400,7 @@ def backup_into(directory: Path, recipient: PublicKey, keep: int) -> SeriesBacku
     if not directory.is_dir():
         raise BackupError(f"{directory} is not a directory; create it first.")
     resolved = directory.resolve()
-    inside = _copied_with_the_data(resolved)
+    inside = place_copied_with_the_data(resolved)
     if inside is not None:
         # A backup there would be copied (and perhaps served) with the data, and be backed up
         # again by the next run.
@@ -429,7 +430,7 @@ def backup_into(directory: Path, recipient: PublicKey, keep: int) -> SeriesBacku
                 ) from error
             result.deleted.append(name)
         if result.deleted:
-            _fsync_directory(resolved)
+            fsync_directory(resolved)
     finally:
         os.close(lock)
     return result
@@ -548,7 +549,7 @@ def _check_backup(reader: BackupReader) -> dict[str, Any]:
     return manifest
 
 
-def _existing_data() -> list[str]:
+def existing_data() -> list[str]:
     tables = set(connection.introspection.table_names())
     found = [
         model._meta.label_lower
@@ -634,7 +635,7 @@ def restore_from_file(
             f"The backup holds {manifest['media_files']} media files, but MEDIA_ROOT is not "
             "set: there is nowhere to restore them."
         )
-    found = _existing_data()
+    found = existing_data()
     if found and not force:
         raise BackupError(
             "Refusing to restore into a database that holds data ("

@@ -125,18 +125,29 @@ def write_keyring(path: Path, current: str, keys: dict[str, bytes], server_secre
     _cache.pop(path, None)
 
 
-def _create_keyring(path: Path) -> None:
-    # Written under a temporary name, then linked into place: two processes starting together
-    # must end up with one keyring (the link fails for the loser, which then reads the winner's).
-    key_id = _new_key_id()
+def link_new_keyring(
+    path: Path, current: str, keys: dict[str, bytes], server_secret: bytes
+) -> bool:
+    """Write a keyring at `path` unless a file is there already (then False, nothing changed).
+
+    Written under a temporary name, then linked into place: two processes starting together
+    must end up with one keyring (the link fails for the loser, which then reads the winner's),
+    and a keyring is never replaced by one that lacks its keys."""
     draft = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(8)}.new")
-    write_keyring(draft, key_id, {key_id: random(KEY_BYTES)}, random(32))
+    write_keyring(draft, current, keys, server_secret)
     try:
         os.link(draft, path)
     except FileExistsError:
-        pass
+        return False
     finally:
         draft.unlink()
+    return True
+
+
+def _create_keyring(path: Path) -> bool:
+    """A new keyring with one key and a server secret; False if one was there already."""
+    key_id = _new_key_id()
+    return link_new_keyring(path, key_id, {key_id: random(KEY_BYTES)}, random(32))
 
 
 def load_keyring() -> Keyring:
@@ -161,8 +172,15 @@ def load_keyring() -> Keyring:
     cached = _cache.get(path)
     if cached and cached[0] == mtime:
         return cached[1]
+    keyring = parse_keyring(path, path.read_text(encoding="utf-8"))
+    _cache[path] = (mtime, keyring)
+    return keyring
+
+
+def parse_keyring(path: Path, text: str) -> Keyring:
+    """The keyring in `text` (the file's JSON), checked; `path` names it in errors."""
     try:
-        document: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+        document: dict[str, Any] = json.loads(text)
         personal = document["personal"]
         keyring = Keyring(
             path=path,
@@ -170,13 +188,12 @@ def load_keyring() -> Keyring:
             keys={k: b64d(v) for k, v in personal["keys"].items()},
             server_secret=b64d(document["server_secret"]),
         )
-    except (KeyError, ValueError, TypeError) as error:
+    except (KeyError, ValueError, TypeError, AttributeError, DecryptionError) as error:
         raise ImproperlyConfigured(f"The keyring {path} is not readable: {error}") from error
     if keyring.current not in keyring.keys or any(
         len(k) != KEY_BYTES for k in keyring.keys.values()
     ):
         raise ImproperlyConfigured(f"The keyring {path} is inconsistent: check its current key.")
-    _cache[path] = (mtime, keyring)
     return keyring
 
 

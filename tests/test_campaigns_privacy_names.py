@@ -209,7 +209,7 @@ def test_the_admin_shows_them_only_to_roles_reading_personal_data(
         assert response.status_code == 200
         assert "8b3" not in response.content.decode()
     # A name typed into the search box finds nothing: names are not searchable at all.
-    found = client.get(reverse("admin:campaigns_supporter_changelist"), {"q": NAME})
+    found = client.get(reverse("admin:campaigns_supporter_changelist"), {"q": NAME}, follow=True)
     assert "0 supporters" in found.content.decode()
 
 

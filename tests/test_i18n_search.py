@@ -193,7 +193,7 @@ def test_duplicate_warning_of_the_back_office_is_in_the_users_language(
         assert words in warning, (language, words, warning)
     assert "same birth year" not in warning and "another script" not in warning
 
-    search = coordinator.get("/admin/find/", {"q": "Айнур Соколова"})
+    search = coordinator.get("/admin/find/", {"q": "Айнур Соколова"}, follow=True)
     reasons = {row["hit"].reason for row in search.context["rows"]}
     english = {"same name", "same name in another script"}
     assert reasons and not reasons & english

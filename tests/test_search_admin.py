@@ -60,7 +60,7 @@ def other_section() -> Section:
 
 
 def changelist_names(client: Client, query: str) -> list[str]:
-    response = client.get(CHANGELIST, {"q": query})
+    response = client.get(CHANGELIST, {"q": query}, follow=True)
     assert response.status_code == 200
     return [str(p) for p in response.context["cl"].result_list]
 
@@ -86,7 +86,7 @@ def test_the_site_wide_search_page_lists_every_kind(
     Organisation.objects.create(
         section=section, slug="mukhamedzyanov-fund", name_en="Mukhamedzyanov Fund", kind="other"
     )
-    response = researcher.get("/admin/find/", {"q": "Muhamedzjanov"})
+    response = researcher.get("/admin/find/", {"q": "Muhamedzjanov"}, follow=True)
     assert response.status_code == 200
     rows = response.context["rows"]
     assert sorted((r["label"], str(r["object"])) for r in rows) == [
@@ -95,7 +95,7 @@ def test_the_site_wide_search_page_lists_every_kind(
     ]
     person = Person.objects.get(slug="taxir")
     assert reverse("admin:documentation_person_change", args=[person.pk]) in page(response)
-    empty = page(researcher.get("/admin/find/", {"q": "Qwertyuiop"}))
+    empty = page(researcher.get("/admin/find/", {"q": "Qwertyuiop"}, follow=True))
     assert "No record of your sections matches" in empty
 
 

@@ -17,6 +17,21 @@ from django.urls import reverse
 
 
 class SolidarityAdminSite(admin.AdminSite):
+    def register(
+        self,
+        model_or_iterable: Any,
+        admin_class: type[admin.ModelAdmin[Any]] | None = None,
+        **options: Any,
+    ) -> None:
+        # Every list of the back office searches by POST and a session token, never with the
+        # name in the URL (proxy logs, a seized laptop's history: search/private_search.py).
+        # Done here so that no ModelAdmin, ours or Django's, can be registered without it.
+        from solidarity.search.private_search import with_private_search
+
+        super().register(
+            model_or_iterable, with_private_search(admin_class or admin.ModelAdmin), **options
+        )
+
     def has_permission(self, request: HttpRequest) -> bool:
         verified = getattr(request.user, "is_verified", None)
         return (

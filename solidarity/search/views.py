@@ -17,17 +17,18 @@ from django.shortcuts import get_object_or_404, render
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST, require_safe
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
 from django.views.decorators.vary import vary_on_headers
 
 from solidarity.campaigns import throttle
 from solidarity.documentation.models import Person
 from solidarity.safety.access import can, get_for_user, scoped, sections_for
 
-from . import public_data, services
+from . import private_search, public_data, services
 from .merge import MergeError, merge_people, unmerge
 from .models import MergeRecord, Target
 from .names import likely_same_person
+from .private_search import HttpResponseSeeOther
 
 # -- Public site --------------------------------------------------------------------------------
 
@@ -97,10 +98,25 @@ def _admin_url(target: str, pk: int) -> str:
     return reverse(f"admin:{model._meta.app_label}_{model._meta.model_name}_change", args=[pk])
 
 
-@require_safe
+@require_http_methods(["GET", "HEAD", "POST"])
 def admin_search(request: HttpRequest) -> HttpResponse:
-    """People, organisations, places and events of the user's sections, from one box."""
-    query = _query(request)
+    """People, organisations, places and events of the user's sections, from one box.
+
+    The box posts and the page answers with a session token (`_s`), as the change lists do
+    (private_search.py): the name never sits in the URL, the proxy's log or the history."""
+    if request.method == "POST":
+        return HttpResponseSeeOther(private_search.searched_url(request, request.POST.get("q", "")))
+    if "q" in request.GET:
+        # An old bookmark: the name is in this one log line, not in the page's URL from now on.
+        return HttpResponseSeeOther(private_search.searched_url(request, request.GET["q"]))
+    query = ""
+    token = request.GET.get(private_search.TOKEN_VAR)
+    if token is not None:
+        kept = private_search.recall(request.session, token)
+        if kept is None:
+            messages.warning(request, private_search.expired_message())
+            return HttpResponseSeeOther(private_search.expired_url(request))
+        query = " ".join(kept.split())[: services.MAX_QUERY_LENGTH]
     rows: list[dict[str, Any]] = []
     if query:
         hits = services.search(query, public_only=False, limit=200)

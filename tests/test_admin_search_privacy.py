@@ -13,9 +13,10 @@ from django.contrib.contenttypes.models import ContentType
 from django.test import Client
 from django.urls import reverse
 
+from solidarity.accounts.models import HashedSession
 from solidarity.core.models import Section
 from solidarity.documentation.models import Citation, Person, Source
-from solidarity.search.private_search import MAX_KEPT, SESSION_KEY, PrivateSearch
+from solidarity.search.private_search import MAX_KEPT, SESSION_KEY, PrivateSearch, recall
 from tests.test_admin import page, read_form
 from tests.test_search_admin import coordinator  # noqa: F401 (a fixture)
 from tests.test_search_index import make_person
@@ -75,6 +76,22 @@ def test_the_search_box_posts_with_the_csrf_token(
     assert form is not None
     assert 'method="post"' in form.group(0)
     assert 'name="csrfmiddlewaretoken"' in form.group(0)
+    # Nor in the browser's form history, which keeps what text fields sent, whatever the method.
+    assert re.search(r'<input[^>]*id="searchbar"[^>]*autocomplete="off"', form.group(0))
+
+
+def test_the_kept_search_is_encrypted_in_the_session_table(
+    coordinator: Client,  # noqa: F811
+    people: dict[str, Person],
+) -> None:
+    """The session row is only signed, and goes into the database file and every backup: the
+    kept text is there only as ciphertext, and still finds the person."""
+    location = _search(coordinator, NAME)
+    assert _names(coordinator, location) == sorted(str(people[k]) for k in ("askhat", "erlan"))
+    store = coordinator.session.__class__
+    for row in HashedSession.objects.all():
+        payload = str(store().decode(row.session_data))
+        assert NAME not in payload and SESSION_KEY in payload
 
 
 def test_a_posted_search_answers_with_a_token_and_finds_the_person(
@@ -170,7 +187,8 @@ def test_the_session_keeps_only_the_latest_searches(
         _search(coordinator, f"Name {n}")
     kept = coordinator.session[SESSION_KEY]
     assert len(kept) == MAX_KEPT
-    assert sorted(kept.values()) == sorted(f"Name {n}" for n in range(5, MAX_KEPT + 5))
+    texts = [recall(coordinator.session, token) for token in kept]
+    assert sorted(texts) == sorted(f"Name {n}" for n in range(5, MAX_KEPT + 5))  # type: ignore[type-var]
     expired = coordinator.get(first)
     assert expired.status_code == 303 and "_s=" not in expired["Location"]
     # The same text again is the same token, not one more entry.

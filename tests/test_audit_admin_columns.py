@@ -19,6 +19,7 @@ from django.urls import URLPattern, URLResolver, path, reverse
 
 import solidarity.urls
 from solidarity.audit.columns import reads
+from solidarity.audit.personal import personal_among
 from solidarity.campaigns.admin import SupporterAdmin
 from solidarity.campaigns.models import Signature, Supporter
 from solidarity.core.classification import CLASSIFICATION, FieldClass
@@ -232,3 +233,20 @@ def test_a_declared_method_column_showing_addresses_is_audited_by_field(
         )
     ]
     assert_no_value_of(logged[0], PLANTED_EMAIL, PLANTED_NAME, PLANTED_COUNTRY)
+
+
+def test_an_undeclared_column_counts_as_reading_every_personal_field(db: None) -> None:
+    """Fail closed: a column that says nothing (added at run time, where the system check
+    cannot see it) is logged as if it showed every personal and sealed field of the model."""
+
+    def shown(obj: Supporter) -> str:
+        return str(obj.email)
+
+    personal = [
+        name
+        for name, cls in CLASSIFICATION["campaigns.Supporter"].items()
+        if cls in (FieldClass.PERSONAL, FieldClass.SEALED)
+    ]
+    assert "email" in personal
+    assert sorted(personal_among(Supporter, ["language", shown])) == sorted(personal)
+    assert personal_among(Supporter, ["language", "created_at"]) == []

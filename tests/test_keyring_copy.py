@@ -267,3 +267,17 @@ def test_export_refuses_an_existing_target(
         export(target, keys)
     assert target.read_bytes() == b"an older copy"
     assert not AuditEntry.objects.filter(action="keyring_exported").exists()
+
+
+def test_export_refuses_a_place_copied_with_the_data(
+    db: None, keyring_file: Path, keys: Path, settings: SettingsWrapper
+) -> None:
+    """A copy in the media directory would ride along in every backup (and might be served)."""
+    run("keyring", "init")
+    media = Path(settings.MEDIA_ROOT)
+    media.mkdir(parents=True, exist_ok=True)
+    target = media / "keyring.copy"
+    with pytest.raises(CommandError, match="inside"):
+        export(target, keys)
+    assert not target.exists()
+    assert not AuditEntry.objects.filter(action="keyring_exported").exists()

@@ -54,14 +54,18 @@ def personal_among(
 
     A field names itself; an admin method (looked up on `model_admin`), a model property or a
     callable names the fields it declares with `@reads`, never the method's own name. One that
-    declares nothing names nothing here: the system check (audit/checks.py) keeps such columns
-    out of every registered admin. "__str__" names nothing (models' `__str__` is kept free of
-    personal data for that reason: campaigns.models.Supporter). An unclassed model has nothing
-    classed personal.
+    declares nothing (which the system check, audit/checks.py, keeps out of every admin it can
+    read) counts as reading every personal and sealed field of `model`: fail closed, so that a
+    column added at run time is logged rather than trusted. "__str__" names nothing (models'
+    `__str__` is kept free of personal data for that reason: campaigns.models.Supporter). An
+    unclassed model has nothing classed personal.
     """
     found: dict[str, None] = {}
     for name in names:
-        for path in column_reads(model, name, model_admin) or ():
+        paths = column_reads(model, name, model_admin)
+        if paths is None:
+            paths = tuple(CLASSIFICATION.get(model_label(model), {}))
+        for path in paths:
             if _class_of(model, path) in LOGGED_CLASSES:
                 found[path] = None
     return list(found)

@@ -134,6 +134,13 @@ def export_keyring(target: Path, recipient: PublicKey) -> Exported:
         raise KeyringCopyError(str(error)) from error
     if target.exists():
         raise KeyringCopyError(f"{target} exists already; choose a new name for each copy.")
+    inside = place_copied_with_the_data(target.parent.resolve())
+    if inside is not None:
+        # There every backup would carry the keyring's copy beside the values it opens (and
+        # MEDIA_ROOT or STATIC_ROOT may be served): the holder of the backup key reads all.
+        raise KeyringCopyError(
+            f"{target} is inside {inside}; keep the keyring's copy away from the data."
+        )
     data_key = random(KEY_BYTES)
     key_ids, recipient_print = sorted(keyring.keys), fingerprint(bytes(recipient))
     header = {

@@ -4,9 +4,10 @@ Threat (threat model M19, ASVS 14.2.1): Django's change list searches by GET, so
 `/admin/documentation/person/?q=Kurmanov` puts the name of a persecuted person in the reverse
 proxy's access log, in the browser history of a laptop a state may seize, and in every link the
 result page builds (sorting, pages, filters, "back to the list" after a save). Here the search
-box posts (with the CSRF token); the text is kept in the user's own session under a random token
-and the list is answered with `_s=<token>` instead. The token names nothing once the session is
-gone: logging out, or the session's time limit, empties it.
+box posts (with the CSRF token, and `autocomplete="off"` so that the browser's form history
+does not keep it either); the text is kept in the user's own session, encrypted under the
+keyring, under a random token, and the list is answered with `_s=<token>` instead. The token
+names nothing once the session is gone: logging out, or the session's time limit, empties it.
 
 `PrivateSearch` is mixed into every ModelAdmin the back-office site registers
 (`SolidarityAdminSite.register`), so no admin has to opt in; the site-wide search page
@@ -31,6 +32,13 @@ from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, QueryDict
 from django.utils.translation import gettext as _
 
+from solidarity.safety.crypto import (
+    DecryptionError,
+    associated_data,
+    decrypt_personal,
+    encrypt_personal,
+)
+
 TOKEN_VAR = "_s"  # noqa: S105 (a parameter name, not a secret)
 SESSION_KEY = "kept_searches"
 # Bounded so that the session row does not grow into a record of every name ever searched:
@@ -44,17 +52,34 @@ class HttpResponseSeeOther(HttpResponseRedirect):
     status_code = 303
 
 
+def _sealed(token: str, text: str) -> str:
+    # Under the keyring, bound to its token: the session row is only signed, and sits in the
+    # database file, its WAL and every backup while the session lives; a searched supporter's
+    # address or a name must be no more readable there than in the tables (M19).
+    return encrypt_personal(text, associated_data("search", "kept", token))
+
+
+def _opened(token: str, stored: object) -> str | None:
+    if not isinstance(stored, str):
+        return None
+    try:
+        return decrypt_personal(stored, associated_data("search", "kept", token))
+    except DecryptionError:
+        return None  # another keyring, or altered: as if it had expired
+
+
 def keep(session: SessionBase, text: str) -> str:
-    """Keep `text` in `session`; the token that names it (the same one for a text kept
-    already). The oldest kept text goes beyond MAX_KEPT."""
+    """Keep `text` in `session` (encrypted); the token that names it (the same one for a text
+    kept already). The oldest kept text goes beyond MAX_KEPT."""
     text = text[:MAX_LENGTH]
-    kept: dict[str, str] = dict(session.get(SESSION_KEY) or {})
-    token = next((t for t, kept_text in kept.items() if kept_text == text), None)
+    stored = session.get(SESSION_KEY)
+    kept: dict[str, str] = dict(stored) if isinstance(stored, dict) else {}
+    token = next((t for t, sealed in kept.items() if _opened(t, sealed) == text), None)
     if token is None:
         token = secrets.token_urlsafe(9)
     else:
         del kept[token]  # moved to the end: the newest
-    kept[token] = text
+    kept[token] = _sealed(token, text)
     while len(kept) > MAX_KEPT:
         del kept[next(iter(kept))]
     session[SESSION_KEY] = kept
@@ -62,11 +87,10 @@ def keep(session: SessionBase, text: str) -> str:
 
 
 def recall(session: SessionBase, token: str) -> str | None:
-    """The text kept under `token`, or None if there is none (another session's token, or one
-    dropped as too old)."""
+    """The text kept under `token`, or None if there is none (another session's token, one
+    dropped as too old, or one that no longer opens)."""
     kept = session.get(SESSION_KEY) or {}
-    text = kept.get(token) if isinstance(kept, dict) else None
-    return text if isinstance(text, str) else None
+    return _opened(token, kept.get(token)) if isinstance(kept, dict) else None
 
 
 def searched_url(request: HttpRequest, text: str) -> str:
@@ -136,22 +160,37 @@ class PrivateSearch:
     def changelist_view(
         self, request: HttpRequest, extra_context: dict[str, Any] | None = None
     ) -> HttpResponse:
-        if _is_search_post(request):
-            if not self.has_view_or_change_permission(request):  # type: ignore[attr-defined]
-                raise PermissionDenied
-            return HttpResponseSeeOther(searched_url(request, request.POST[SEARCH_VAR]))
-        if SEARCH_VAR in request.GET:
-            # An old bookmark, a link from elsewhere, a hand-typed URL: the name is in the one
-            # log line this request made, but not in the next, nor in any link of the list.
-            return HttpResponseSeeOther(searched_url(request, request.GET[SEARCH_VAR]))
-        token = request.GET.get(TOKEN_VAR)
-        if token is not None and recall(request.session, token) is None:
-            messages.warning(request, expired_message())
-            return HttpResponseSeeOther(expired_url(request))
+        searching = _is_search_post(request)
+        if searching and not self.has_view_or_change_permission(request):  # type: ignore[attr-defined]
+            raise PermissionDenied
+        answered = answer(request, searching)
+        if isinstance(answered, HttpResponse):
+            return answered
+        # The list reads its search from the token itself (PrivateSearchChangeList).
         response: HttpResponse = super().changelist_view(  # type: ignore[misc]
             request, extra_context
         )
         return response
+
+
+def answer(request: HttpRequest, searching: bool) -> HttpResponse | str:
+    """What a page searching privately answers first: a 303 to its own URL with a token for a
+    posted search (`searching`) or a `q` in the URL, a 303 without the token (and a message)
+    for a token that names nothing; else the kept text ("" for no search)."""
+    if searching:
+        return HttpResponseSeeOther(searched_url(request, request.POST.get(SEARCH_VAR, "")))
+    if SEARCH_VAR in request.GET:
+        # An old bookmark, a link from elsewhere, a hand-typed URL: the name is in the one
+        # log line this request made, but not in the next, nor in any link of the list.
+        return HttpResponseSeeOther(searched_url(request, request.GET[SEARCH_VAR]))
+    token = request.GET.get(TOKEN_VAR)
+    if token is None:
+        return ""
+    kept = recall(request.session, token)
+    if kept is None:
+        messages.warning(request, expired_message())
+        return HttpResponseSeeOther(expired_url(request))
+    return kept
 
 
 def _is_search_post(request: HttpRequest) -> bool:

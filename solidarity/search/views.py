@@ -28,7 +28,6 @@ from . import private_search, public_data, services
 from .merge import MergeError, merge_people, unmerge
 from .models import MergeRecord, Target
 from .names import likely_same_person
-from .private_search import HttpResponseSeeOther
 
 # -- Public site --------------------------------------------------------------------------------
 
@@ -104,19 +103,10 @@ def admin_search(request: HttpRequest) -> HttpResponse:
 
     The box posts and the page answers with a session token (`_s`), as the change lists do
     (private_search.py): the name never sits in the URL, the proxy's log or the history."""
-    if request.method == "POST":
-        return HttpResponseSeeOther(private_search.searched_url(request, request.POST.get("q", "")))
-    if "q" in request.GET:
-        # An old bookmark: the name is in this one log line, not in the page's URL from now on.
-        return HttpResponseSeeOther(private_search.searched_url(request, request.GET["q"]))
-    query = ""
-    token = request.GET.get(private_search.TOKEN_VAR)
-    if token is not None:
-        kept = private_search.recall(request.session, token)
-        if kept is None:
-            messages.warning(request, private_search.expired_message())
-            return HttpResponseSeeOther(private_search.expired_url(request))
-        query = " ".join(kept.split())[: services.MAX_QUERY_LENGTH]
+    answered = private_search.answer(request, request.method == "POST")
+    if isinstance(answered, HttpResponse):
+        return answered
+    query = " ".join(answered.split())[: services.MAX_QUERY_LENGTH]
     rows: list[dict[str, Any]] = []
     if query:
         hits = services.search(query, public_only=False, limit=200)

@@ -700,8 +700,8 @@ def test_a_membership_added_on_a_person_page_names_its_source(
 
 
 def test_the_source_field_of_an_inline_row_searches_sources(browser: Client, world: World) -> None:
-    """The source picker on membership rows looks sources up by title."""
-    response = browser.get(
+    """The source picker on membership rows looks sources up by title (posted: M19)."""
+    response = browser.post(
         reverse("admin:autocomplete"),
         {
             "app_label": "documentation",

@@ -266,7 +266,7 @@ def test_a_record_cannot_be_posted_into_another_section(client: Client, world: W
 def test_autocomplete_offers_only_the_users_sections(client: Client, world: World) -> None:
     """The person picker of a membership finds people of the user's sections only."""
     verified_login(client, user_with("coordinator", world.own))
-    response = client.get(
+    response = client.post(
         reverse("admin:autocomplete"),
         {
             "app_label": "documentation",

@@ -13,6 +13,8 @@ import dj_database_url
 from csp.constants import NONCE
 from django.core.exceptions import ImproperlyConfigured
 
+from solidarity.core.credentials import SECRET_KEY_CREDENTIAL, credential
+
 BASE_DIR = Path(__file__).resolve().parent
 
 
@@ -38,11 +40,14 @@ DEBUG = env_bool("SOLIDARITY_DEBUG", False)
 
 def _secret_key_file() -> Path | None:
     """The file SECRET_KEY is read from: None for SOLIDARITY_SECRET_KEY, else the file its _FILE
-    variant names, else DATA_DIR/secret_key (generated at the first start)."""
+    variant names, else the systemd credential `solidarity-secret-key` when the service was
+    given one (core/credentials.py), else DATA_DIR/secret_key (generated at the first start)."""
     if os.environ.get("SOLIDARITY_SECRET_KEY"):
         return None
     if path := os.environ.get("SOLIDARITY_SECRET_KEY_FILE"):
         return Path(path)
+    if (sealed := credential(SECRET_KEY_CREDENTIAL)) is not None:
+        return sealed
     return DATA_DIR / "secret_key"
 
 
@@ -101,6 +106,12 @@ SECRET_KEY = _secret_key(SOLIDARITY_SECRET_KEY_FILE)
 # be kept here (`rotate_secret_key --compromised`): it would still let its holder forge links.
 SOLIDARITY_SECRET_KEY_FALLBACKS_FILE = _secret_key_fallbacks_file(SOLIDARITY_SECRET_KEY_FILE)
 SECRET_KEY_FALLBACKS = secret_key_fallbacks(SOLIDARITY_SECRET_KEY_FALLBACKS_FILE, SECRET_KEY)
+# Cryptoperiods, in days (ASVS 11.1.1, docs/inventories.md §3): `check --deploy` warns about the
+# secret key file, the keyring's current personal key and every active API token older than
+# these (accounts/checks.py, W007-W009). A key in use for years has had years to be copied.
+SOLIDARITY_SECRET_KEY_MAX_DAYS = int(os.environ.get("SOLIDARITY_SECRET_KEY_MAX_DAYS", "365"))
+SOLIDARITY_KEYRING_KEY_MAX_DAYS = int(os.environ.get("SOLIDARITY_KEYRING_KEY_MAX_DAYS", "365"))
+SOLIDARITY_API_TOKEN_MAX_DAYS = int(os.environ.get("SOLIDARITY_API_TOKEN_MAX_DAYS", "365"))
 ALLOWED_HOSTS = env_list("SOLIDARITY_ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]"])
 # Host names (each also in ALLOWED_HOSTS) on which alone the back office answers: /admin/,
 # /accounts/, /api/; the public site then answers on the other hosts only (accounts/hosts.py).

@@ -13,6 +13,7 @@ import os
 import re
 import stat
 from collections.abc import Iterable, Sequence
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -22,9 +23,11 @@ from django.core.checks import CheckMessage, Error, Tags, Warning, register
 from django.core.mail.backends import console, dummy, filebased, locmem, smtp
 from django.core.mail.backends.base import BaseEmailBackend
 from django.db import DatabaseError, connections
+from django.utils import timezone
 from django.utils.module_loading import import_string
 
 from solidarity.campaigns.human_timing import minimum_seconds
+from solidarity.core.credentials import in_credentials_directory, readable_by_us_alone
 
 CSP_MIDDLEWARE = "csp.middleware.CSPMiddleware"
 OTP_MIDDLEWARE = "django_otp.middleware.OTPMiddleware"
@@ -287,8 +290,9 @@ def check_keyring(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
     path = keyring_path().resolve()
     hint = (
         "Keep the keyring on a tmpfs filled after boot (e.g. /run/solidarity/keyring.json), "
-        "owned by the server's user with mode 0600, and point SOLIDARITY_KEYRING_FILE at it; "
-        "back it up separately, encrypted (docs/threat-model.md, D3)."
+        "owned by the server's user with mode 0600, and point SOLIDARITY_KEYRING_FILE at it, or "
+        "seal it as the systemd credential solidarity-keyring (README); back it up "
+        "separately, encrypted (docs/threat-model.md, D3)."
     )
     errors = _key_file_exposed(
         path,
@@ -336,7 +340,8 @@ def check_secret_key(app_configs: Any = None, **kwargs: Any) -> list[CheckMessag
     hint = (
         "Put the key on a tmpfs filled after boot (e.g. /run/solidarity/secret_key), owned by "
         "the server's user with mode 0600, and point SOLIDARITY_SECRET_KEY_FILE at it, or pass "
-        "it in SOLIDARITY_SECRET_KEY. Move its .fallbacks file (the old keys) along with it: "
+        "it in SOLIDARITY_SECRET_KEY, or seal it as the systemd credential "
+        "solidarity-secret-key (README). Move its .fallbacks file (the old keys) along with it: "
         "the key need not change, and a new one is made with `solidarity rotate_secret_key`."
     )
     errors: list[CheckMessage] = []
@@ -389,7 +394,7 @@ def _key_file_exposed(
         if path.is_relative_to(directory)
     ]
     mode = stat.S_IMODE(path.stat().st_mode) if path.exists() else 0
-    if mode & 0o077:
+    if mode & 0o077 and not _systemd_credential_kept_private(path, mode):
         errors.append(
             Error(
                 readable.format(path=path, mode=f"{mode:04o}", subject=subject, harm=harm),
@@ -398,6 +403,125 @@ def _key_file_exposed(
             )
         )
     return errors
+
+
+def _systemd_credential_kept_private(path: Path, mode: int) -> bool:
+    """A systemd credential (core/credentials.py) is 0400 in a directory only the service can
+    enter; where systemd runs as root and the service as another user, it grants that user read
+    access by an ACL, and the mode then shows the ACL's mask (0440). Private all the same when
+    the ACL lets no group and no other user read it."""
+    return not mode & 0o037 and in_credentials_directory(path) and readable_by_us_alone(path)
+
+
+# -- Cryptoperiods (ASVS 11.1.1, docs/inventories.md §3) ---------------------------------------
+#
+# Threat addressed: a key in use for years has had years to be copied along the way (an old
+# backup, a departed administrator, an integration's retired server, a seized disk), and nothing
+# ends what such a copy gives until the key changes. Each key has a period, a year by default,
+# after which `check --deploy` says to rotate it. Nothing stops working by itself: a secret key
+# or keyring key that expired unattended would lock out the people the site serves.
+
+
+def _days_since(moment: datetime) -> int:
+    return (timezone.now() - moment).days
+
+
+def _written(path: Path) -> datetime:
+    return datetime.fromtimestamp(path.stat().st_mtime, UTC)
+
+
+@register(Tags.security, deploy=True)
+def check_secret_key_age(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
+    key_file = getattr(settings, "SOLIDARITY_SECRET_KEY_FILE", None)
+    # From the environment, its age is not known here. A systemd credential is written afresh
+    # at each start of the service: its date is the start's, not the key's.
+    if key_file is None or in_credentials_directory(Path(key_file)) or not Path(key_file).exists():
+        return []
+    limit = int(getattr(settings, "SOLIDARITY_SECRET_KEY_MAX_DAYS", 365))
+    written = _written(Path(key_file))
+    age = _days_since(written)
+    if age <= limit:
+        return []
+    return [
+        Warning(
+            f"The secret key {key_file} was written {age} days ago ({written:%Y-%m-%d}), beyond "
+            f"its cryptoperiod of {limit} days (SOLIDARITY_SECRET_KEY_MAX_DAYS): whoever copied "
+            "it along the way can still forge signed links, such as a new member's invitation.",
+            hint="Run `solidarity rotate_secret_key` (sessions and links already handed out "
+            "keep working) and restart the servers and the worker.",
+            id="accounts.W007",
+        )
+    ]
+
+
+@register(Tags.security, deploy=True)
+def check_keyring_key_age(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
+    from django.core.exceptions import ImproperlyConfigured
+
+    from solidarity.safety.crypto import keyring_path, parse_keyring
+
+    # Read here, not with load_keyring, which makes a keyring where none is (outside production).
+    path = keyring_path()
+    try:
+        keyring = parse_keyring(path, path.read_text(encoding="utf-8"))
+    except (OSError, ImproperlyConfigured):  # missing or unreadable: E011 and the server say so
+        return []
+    limit = int(getattr(settings, "SOLIDARITY_KEYRING_KEY_MAX_DAYS", 365))
+    made = keyring.created.get(keyring.current)
+    if made is not None:
+        age = _days_since(made)
+        when = f"was made {age} days ago ({made:%Y-%m-%d})"
+    elif in_credentials_directory(path):
+        return []  # written by systemd at the start: no bound on the key's age
+    else:
+        # A keyring from before the dates were recorded: the key is no younger than the file.
+        written = _written(path)
+        age = _days_since(written)
+        when = (
+            f"is at least {age} days old (the keyring does not record when it was made, so "
+            f"this counts from the file's last write, {written:%Y-%m-%d})"
+        )
+    if age <= limit:
+        return []
+    return [
+        Warning(
+            f"The keyring's current personal key {keyring.current} {when}, beyond its "
+            f"cryptoperiod of {limit} days (SOLIDARITY_KEYRING_KEY_MAX_DAYS): whoever copied it "
+            "along the way reads every personal value written since.",
+            hint="Run `solidarity rotate-keys` (every value re-encrypted under a new key; safe to "
+            "interrupt and --resume), then `solidarity keyring export` a new copy.",
+            id="accounts.W008",
+        )
+    ]
+
+
+@register(Tags.security, deploy=True)
+def check_api_token_age(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
+    from solidarity.api.models import ApiToken
+
+    limit = int(getattr(settings, "SOLIDARITY_API_TOKEN_MAX_DAYS", 365))
+    cutoff = timezone.now() - timedelta(days=limit)
+    try:
+        old = list(
+            ApiToken.objects.filter(revoked__isnull=True, created__lt=cutoff)
+            .order_by("pk")
+            .values_list("pk", flat=True)
+        )
+    except DatabaseError:  # not migrated yet: no token exists
+        return []
+    if not old:
+        return []
+    return [
+        Warning(
+            f"{len(old)} active API token(s) made more than {limit} days ago, beyond their "
+            f"cryptoperiod (SOLIDARITY_API_TOKEN_MAX_DAYS): {', '.join(map(str, old))}. A "
+            "token copied along the way (a leaked configuration, an integration's old server) "
+            "still works.",
+            hint="Replace each with `solidarity apitoken rotate ID` (same user and scopes, the "
+            "new secret shown once), or `solidarity apitoken revoke ID` one no longer used.",
+            id="accounts.W009",
+        )
+    ]
 
 
 @register(Tags.security)

@@ -41,6 +41,8 @@ from django.conf import settings
 from django.utils import timezone
 from django.utils.crypto import constant_time_compare
 
+from solidarity.core.credentials import SECRET_KEY_BY_HAND, refuse_credential
+
 # How long an old key stays a fallback. Everything made under a key is short-lived (sessions 8 h,
 # invitations 72 h, form stamps 24 h) except the unsubscribe link in a mail, which lives as long
 # as the mail is kept; every later mail to the supporter carries a link under the new key. 90
@@ -87,8 +89,11 @@ def rotate(
 
     With `compromised`, no old key is kept, the earlier ones neither: they lay beside the one
     that leaked. The fallbacks file is written first, so an interruption between the two writes
-    leaves the old key current (and also listed, which is harmless), never lost.
+    leaves the old key current (and also listed, which is harmless), never lost. Refused
+    (ReadOnlyCredential) for a key or fallbacks file that systemd provides, before any write.
     """
+    refuse_credential(key_file, "The secret key", SECRET_KEY_BY_HAND)
+    refuse_credential(fallbacks_file, "The secret key's fallbacks file", SECRET_KEY_BY_HAND)
     if not key_file.is_file():
         raise RotationError(f"The key file {key_file} does not exist.")
     old = key_file.read_text().strip()

@@ -7,8 +7,18 @@ has no practical collision risk, where AES-GCM's 96-bit random nonce limits a ke
 messages. Every ciphertext carries associated data naming its model, field and row, so a value
 copied to another row or column fails to decrypt instead of being shown in the wrong place.
 
-The keyring lives in a file outside the database (SOLIDARITY_KEYRING_FILE; in production on a
-tmpfs filled after boot, threat model D3). Without it the database holds only ciphertext.
+The keyring lives in a file outside the database (SOLIDARITY_KEYRING_FILE, or the systemd
+credential `solidarity-keyring`; in production on a tmpfs filled after boot, threat model D3).
+Without it the database holds only ciphertext.
+
+The file (JSON, "version": 1):
+
+    {"version": 1,
+     "personal": {"current": "k…", "keys": {"k…": "<base64>"}, "created": {"k…": "<ISO, UTC>"}},
+     "server_secret": "<base64>"}
+
+"created" says when each personal key was made, for its cryptoperiod (accounts.W008). Keyrings
+written before it have none, and a key made before it has no entry: readers must do without.
 """
 
 from __future__ import annotations
@@ -18,7 +28,9 @@ import binascii
 import json
 import os
 import secrets
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +44,13 @@ from nacl.public import PrivateKey, PublicKey, SealedBox
 from nacl.pwhash import argon2id
 from nacl.secret import SecretBox
 from nacl.utils import random
+
+from solidarity.core.credentials import (
+    KEYRING_BY_HAND,
+    KEYRING_CREDENTIAL,
+    credential,
+    refuse_credential,
+)
 
 KEY_BYTES = bindings.crypto_aead_xchacha20poly1305_ietf_KEYBYTES
 NONCE_BYTES = bindings.crypto_aead_xchacha20poly1305_ietf_NPUBBYTES
@@ -82,6 +101,8 @@ class Keyring:
     current: str
     keys: dict[str, bytes]
     server_secret: bytes
+    # When each key was made (UTC), for the keys whose date is known (see the module's doc).
+    created: dict[str, datetime] = field(default_factory=dict)
 
     def key(self, key_id: str) -> bytes:
         try:
@@ -97,19 +118,46 @@ _cache: dict[Path, tuple[float, Keyring]] = {}
 
 
 def keyring_path() -> Path:
-    configured = os.environ.get("SOLIDARITY_KEYRING_FILE")
-    return Path(configured) if configured else Path(settings.DATA_DIR) / "keyring.json"
+    """SOLIDARITY_KEYRING_FILE, else the systemd credential `solidarity-keyring` when the service
+    was given one (core/credentials.py), else DATA_DIR/keyring.json."""
+    if configured := os.environ.get("SOLIDARITY_KEYRING_FILE"):
+        return Path(configured)
+    if (sealed := credential(KEYRING_CREDENTIAL)) is not None:
+        return sealed
+    return Path(settings.DATA_DIR) / "keyring.json"
+
+
+def refuse_read_only(path: Path) -> None:
+    """ReadOnlyCredential, with the way by hand, for a keyring that systemd provides."""
+    refuse_credential(path, "The keyring", KEYRING_BY_HAND)
+
+
+def _now() -> datetime:
+    return datetime.now(UTC).replace(microsecond=0)
 
 
 def _new_key_id() -> str:
     return "k" + secrets.token_hex(4)
 
 
-def write_keyring(path: Path, current: str, keys: dict[str, bytes], server_secret: bytes) -> None:
-    """Replace the keyring file atomically, mode 0600 from its first byte."""
+def write_keyring(
+    path: Path,
+    current: str,
+    keys: dict[str, bytes],
+    server_secret: bytes,
+    created: Mapping[str, datetime] | None = None,
+) -> None:
+    """Replace the keyring file atomically, mode 0600 from its first byte. `created` gives the
+    dates known of its keys (those of keys not in `keys` are dropped); a key without one stays
+    without, rather than be given the date of this write."""
+    dates = {k: d.astimezone(UTC).isoformat() for k, d in (created or {}).items() if k in keys}
     document = {
         "version": 1,
-        "personal": {"current": current, "keys": {k: b64e(v) for k, v in keys.items()}},
+        "personal": {
+            "current": current,
+            "keys": {k: b64e(v) for k, v in keys.items()},
+            "created": dates,
+        },
         "server_secret": b64e(server_secret),
     }
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -126,7 +174,11 @@ def write_keyring(path: Path, current: str, keys: dict[str, bytes], server_secre
 
 
 def link_new_keyring(
-    path: Path, current: str, keys: dict[str, bytes], server_secret: bytes
+    path: Path,
+    current: str,
+    keys: dict[str, bytes],
+    server_secret: bytes,
+    created: Mapping[str, datetime] | None = None,
 ) -> bool:
     """Write a keyring at `path` unless a file is there already (then False, nothing changed).
 
@@ -134,7 +186,7 @@ def link_new_keyring(
     must end up with one keyring (the link fails for the loser, which then reads the winner's),
     and a keyring is never replaced by one that lacks its keys."""
     draft = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(8)}.new")
-    write_keyring(draft, current, keys, server_secret)
+    write_keyring(draft, current, keys, server_secret, created)
     try:
         os.link(draft, path)
     except FileExistsError:
@@ -147,7 +199,7 @@ def link_new_keyring(
 def _create_keyring(path: Path) -> bool:
     """A new keyring with one key and a server secret; False if one was there already."""
     key_id = _new_key_id()
-    return link_new_keyring(path, key_id, {key_id: random(KEY_BYTES)}, random(32))
+    return link_new_keyring(path, key_id, {key_id: random(KEY_BYTES)}, random(32), {key_id: _now()})
 
 
 def load_keyring() -> Keyring:
@@ -182,11 +234,15 @@ def parse_keyring(path: Path, text: str) -> Keyring:
     try:
         document: dict[str, Any] = json.loads(text)
         personal = document["personal"]
+        keys = {k: b64d(v) for k, v in personal["keys"].items()}
         keyring = Keyring(
             path=path,
             current=personal["current"],
-            keys={k: b64d(v) for k, v in personal["keys"].items()},
+            keys=keys,
             server_secret=b64d(document["server_secret"]),
+            created={
+                k: _parse_date(v) for k, v in personal.get("created", {}).items() if k in keys
+            },
         )
     except (KeyError, ValueError, TypeError, AttributeError, DecryptionError) as error:
         raise ImproperlyConfigured(f"The keyring {path} is not readable: {error}") from error
@@ -197,22 +253,34 @@ def parse_keyring(path: Path, text: str) -> Keyring:
     return keyring
 
 
+def _parse_date(text: str) -> datetime:
+    """An ISO date or date and time; without a zone it is UTC."""
+    moment = datetime.fromisoformat(text)
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
 def add_current_key() -> str:
     """Add a new key to the keyring and make it current; old keys stay for reading."""
     keyring = load_keyring()
+    refuse_read_only(keyring.path)
     key_id = _new_key_id()
     write_keyring(
-        keyring.path, key_id, {**keyring.keys, key_id: random(KEY_BYTES)}, keyring.server_secret
+        keyring.path,
+        key_id,
+        {**keyring.keys, key_id: random(KEY_BYTES)},
+        keyring.server_secret,
+        {**keyring.created, key_id: _now()},
     )
     return key_id
 
 
 def remove_keys(key_ids: set[str]) -> None:
     keyring = load_keyring()
+    refuse_read_only(keyring.path)
     if keyring.current in key_ids:
         raise ValueError("the current key cannot be removed")
     keys = {k: v for k, v in keyring.keys.items() if k not in key_ids}
-    write_keyring(keyring.path, keyring.current, keys, keyring.server_secret)
+    write_keyring(keyring.path, keyring.current, keys, keyring.server_secret, keyring.created)
 
 
 # -- Personal values ---------------------------------------------------------------------------

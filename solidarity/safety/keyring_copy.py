@@ -44,6 +44,7 @@ from solidarity.audit.backup import (
 )
 from solidarity.audit.keys import fingerprint
 from solidarity.audit.services import append
+from solidarity.core.credentials import ReadOnlyCredential
 
 from .crypto import (
     KEY_BYTES,
@@ -58,6 +59,7 @@ from .crypto import (
     link_new_keyring,
     load_keyring,
     parse_keyring,
+    refuse_read_only,
     write_keyring,
 )
 from .fields import ROW_NONCE
@@ -81,8 +83,17 @@ class KeyringCopyError(Exception):
 # -- Where the keyring may be -------------------------------------------------------------------
 
 
+def _refuse_credential(path: Path) -> None:
+    """Never over a systemd credential: read-only, and sealed by hand (core/credentials.py)."""
+    try:
+        refuse_read_only(path)
+    except ReadOnlyCredential as error:
+        raise KeyringCopyError(str(error)) from error
+
+
 def _refuse_copied_place(path: Path) -> None:
     """The deploy check's rule (accounts.E009): never beside what is copied with the data."""
+    _refuse_credential(path)
     resolved = path.resolve()
     name = place_copied_with_the_data(resolved)
     if name is not None:
@@ -97,6 +108,7 @@ def _refuse_copied_place(path: Path) -> None:
 def init_keyring() -> Keyring:
     """Create the keyring at the configured path; never over an existing one."""
     path = keyring_path()
+    _refuse_credential(path)
     if path.exists():
         raise KeyringCopyError(f"A keyring exists already at {path}; it was not changed.")
     _refuse_copied_place(path)
@@ -307,6 +319,7 @@ def import_keyring(source: Path, key: PrivateKey, *, replace: bool = False) -> I
             f"A keyring exists already at {path}; nothing was written. Pass --replace to "
             "replace it (refused if the copy lacks any of its keys)."
         )
+    created = keyring.created
     if path.exists():
         try:
             existing = parse_keyring(path, path.read_text(encoding="utf-8"))
@@ -328,6 +341,8 @@ def import_keyring(source: Path, key: PrivateKey, *, replace: bool = False) -> I
                 "blind indexes or users' keys made under the present one would become "
                 "unreadable. Nothing was written."
             )
+        # The same keys: a date the keyring knows and an older copy does not is kept.
+        created = {**existing.created, **keyring.created}
     check = check_against_data(keyring)
     if check.tried and not check.opened:
         raise KeyringCopyError(
@@ -336,8 +351,8 @@ def import_keyring(source: Path, key: PrivateKey, *, replace: bool = False) -> I
             "it. Nothing was written."
         )
     if path.exists():
-        write_keyring(path, keyring.current, keyring.keys, keyring.server_secret)
-    elif not link_new_keyring(path, keyring.current, keyring.keys, keyring.server_secret):
+        write_keyring(path, keyring.current, keyring.keys, keyring.server_secret, created)
+    elif not link_new_keyring(path, keyring.current, keyring.keys, keyring.server_secret, created):
         raise KeyringCopyError(f"A keyring appeared at {path} meanwhile; nothing was written.")
     # Audited on a live database only: a restore writes the keyring first and then needs an
     # empty database (`restore` refuses one holding anything, an audit entry included).

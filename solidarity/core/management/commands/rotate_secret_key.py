@@ -11,6 +11,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import DatabaseError
 
 from solidarity.audit.services import append
+from solidarity.core.credentials import ReadOnlyCredential
 from solidarity.core.secret_key import CRYPTOPERIOD_DAYS, FALLBACK_DAYS, RotationError, rotate
 
 
@@ -49,7 +50,7 @@ class Command(BaseCommand):
         compromised: bool = options["compromised"]
         try:
             done = rotate(Path(key_file), Path(fallbacks_file), compromised=compromised)
-        except (RotationError, OSError) as error:
+        except (RotationError, ReadOnlyCredential, OSError) as error:
             raise CommandError(str(error)) from None
         try:
             # In the chain like the keyring's rotation: when the key changed, and whether the

@@ -7,6 +7,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
 
+from solidarity.core.credentials import ReadOnlyCredential
 from solidarity.safety.crypto import DecryptionError, keyring_path
 from solidarity.safety.rotation import keys_in_use, remove_retired, rotate
 
@@ -51,6 +52,8 @@ class Command(BaseCommand):
                 batch_size=options["batch_size"],
                 progress=self.stdout.write if verbosity >= 2 else None,
             )
+        except ReadOnlyCredential as error:  # nothing was changed
+            raise CommandError(str(error)) from error
         except DecryptionError as error:
             raise CommandError(
                 f"Stopped: {error} Every value is still readable; fix this one and run "

@@ -1,4 +1,5 @@
-"""Key files: the audit checkpoint signing key (Ed25519) and the offline backup key (X25519).
+"""Key files: the audit checkpoint signing key (Ed25519), the offline backup key (X25519) and the
+sections' offline recovery keys for sealed data (X25519).
 
 A key file is a comment line saying what the key is, then the key in base64. Private keys are
 created 0600 from their first byte and never overwritten: a silently replaced backup key would
@@ -102,3 +103,28 @@ def read_backup_private(path: Path) -> PrivateKey:
 
 def read_backup_public(path: Path) -> PublicKey:
     return PublicKey(_read(path, "backup public key", BACKUP_PUBLIC))
+
+
+# -- Section recovery keys for sealed data (X25519) -----------------------------------------------
+
+RECOVERY_PRIVATE = (
+    "Solidarity section recovery key (X25519, private) - keep offline, never on the server"
+)
+RECOVERY_PUBLIC = "Solidarity section recovery key (X25519, public)"
+
+
+def write_recovery_pair(private_path: Path, public_path: Path) -> str:
+    if public_path.exists():
+        raise KeyFileError(f"{public_path} exists already; refusing to overwrite a key.")
+    key = PrivateKey.generate()
+    _write(private_path, RECOVERY_PRIVATE, bytes(key), private=True)
+    _write(public_path, RECOVERY_PUBLIC, bytes(key.public_key), private=False)
+    return fingerprint(bytes(key.public_key))
+
+
+def read_recovery_private(path: Path) -> PrivateKey:
+    return PrivateKey(_read(path, "recovery private key", RECOVERY_PRIVATE))
+
+
+def read_recovery_public(path: Path) -> PublicKey:
+    return PublicKey(_read(path, "recovery public key", RECOVERY_PUBLIC))

@@ -507,6 +507,24 @@ CLASSIFICATION: dict[str, dict[str, FieldClass]] = {
         "wrapped_key": SEAL,
         "created_at": INT,
     },
+    # A section's offline recovery key: only its public half is here (safety/recovery.py).
+    "safety.SectionRecoveryKey": {
+        "id": INT,
+        "section": INT,
+        "public_key": INT,
+        "fingerprint": INT,
+        "created_at": INT,
+        "created_by": INT,
+    },
+    "safety.RecoveryWrappedKey": {
+        "id": INT,
+        "content_type": INT,
+        "object_id": INT,
+        "field_name": INT,
+        "recovery_key": INT,
+        "wrapped_key": SEAL,
+        "created_at": INT,
+    },
     # -- api: tokens are internal; only a hash of each secret is stored ------------------------
     "api.ApiToken": {
         "id": INT,

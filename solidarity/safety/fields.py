@@ -2,8 +2,8 @@
 
 `EncryptedTextField` (personal data) encrypts with a keyring key on save and decrypts on first
 access. `SealedTextField` (sealed data) encrypts to the public keys of the section's coordinators
-on save, and cannot be read from the model at all: reading takes an unlocked private key
-(`solidarity.safety.keys.read_sealed`).
+(and of its offline recovery key, if it has one) on save, and cannot be read from the model at
+all: reading takes an unlocked private key (`solidarity.safety.keys.read_sealed`).
 
 Binding to the row: the associated data of every ciphertext is the model label, the field name
 and the row's `row_nonce`, a random UUID set when the object is created. A random per-row value
@@ -197,16 +197,17 @@ class SealedTextField(_NoLookups, _TextField):
         return super().get_prep_value(value)
 
     def pre_save(self, model_instance: models.Model, add: bool) -> str:
-        from .keys import recipients_for
+        from .keys import recipients_for, recovery_recipient
 
         value = model_instance.__dict__.get(self.attname) or ""
         if isinstance(value, Sealed):
             return value.ciphertext
-        changes: dict[str, list[tuple[int, bytes]]] = model_instance.__dict__.setdefault(
-            "_sealed_changes", {}
+        # Per field: the users' wrapped keys, and the section recovery key's if it has one.
+        changes: dict[str, tuple[list[tuple[int, bytes]], tuple[int, bytes] | None]] = (
+            model_instance.__dict__.setdefault("_sealed_changes", {})
         )
         if not value:
-            changes[self.name] = []
+            changes[self.name] = ([], None)
             return ""
         recipients = recipients_for(model_instance)
         if not recipients:
@@ -217,13 +218,18 @@ class SealedTextField(_NoLookups, _TextField):
                     "“solidarity keys setup USERNAME” or use “Set up my key” in the back office."
                 )
             )
-        stored, wrapped = seal(
-            str(value), row_aad(model_instance, self.name), [key for _user, key in recipients]
+        # The recovery key is an extra recipient, never the only one: a value is stored only
+        # if a coordinator can read it now (the check above).
+        recovery = recovery_recipient(model_instance)
+        public_keys = [key for _user, key in recipients]
+        if recovery is not None:
+            public_keys.append(recovery[1])
+        stored, wrapped = seal(str(value), row_aad(model_instance, self.name), public_keys)
+        for_users = zip(recipients, wrapped[: len(recipients)], strict=True)
+        changes[self.name] = (
+            [(user_id, wrapped_key) for (user_id, _key), wrapped_key in for_users],
+            None if recovery is None else (recovery[0], wrapped[-1]),
         )
-        changes[self.name] = [
-            (user_id, wrapped_key)
-            for (user_id, _key), wrapped_key in zip(recipients, wrapped, strict=True)
-        ]
         model_instance.__dict__[self.attname] = Sealed(stored)
         return stored
 
@@ -232,7 +238,8 @@ class SealedTextField(_NoLookups, _TextField):
 
         changes = instance.__dict__.get("_sealed_changes", {}).pop(self.name, None)
         if changes is not None:
-            replace_wrapped_keys(instance, self.name, changes)
+            users, recovery = changes
+            replace_wrapped_keys(instance, self.name, users, recovery)
 
 
 def _delete_wrapped_keys(sender: Any, instance: models.Model, **kwargs: Any) -> None:

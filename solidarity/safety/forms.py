@@ -36,6 +36,19 @@ class UnlockForm(PasswordForm):
             del self.fields["previous_password"]
 
 
+class RotateKeyForm(UnlockForm):
+    reseal = forms.BooleanField(
+        label=_("Also reseal every value I can read"),
+        required=False,
+        help_text=_(
+            "Rewrites each sealed value you can read under a new data key, for every coordinator "
+            "who can read it, so that the data keys in a copy of the database taken before open "
+            "none of the values stored now. Takes longer; every value is recorded as read and "
+            "changed."
+        ),
+    )
+
+
 class SealedValueForm(forms.Form):
     value = forms.CharField(
         label=_("New value"),

@@ -41,7 +41,7 @@ from .crypto import (
     wrap_data_key,
 )
 from .fields import Sealed, SealedTextField, row_aad
-from .models import Role, SealedKey, UserKey
+from .models import RecoveryWrappedKey, Role, SealedKey, SectionRecoveryKey, UserKey
 
 UNLOCK_SECONDS = 300  # the sealed window of the threat model (D8)
 SESSION_KEY = "safety_unlocked"
@@ -72,13 +72,42 @@ def recipients_for(instance: models.Model) -> list[tuple[int, PublicKey]]:
     return [(key.user_id, PublicKey(b64d(key.public_key))) for key in keys]
 
 
+def recovery_recipient(instance: models.Model) -> tuple[int, PublicKey] | None:
+    """(id, public key) of the recovery key of the record's section, if it has one.
+
+    Only the public key is on the server: wrapping to it lets the holder of the offline private
+    key grant the value later (`recovery.py`), and lets nobody on the server read it.
+    """
+    section = section_of(instance)
+    if section is None:
+        return None
+    key = SectionRecoveryKey.objects.filter(section_id=section).first()
+    return None if key is None else (key.pk, PublicKey(b64d(key.public_key)))
+
+
 def replace_wrapped_keys(
-    instance: models.Model, field: str, wrapped: list[tuple[int, bytes]]
+    instance: models.Model,
+    field: str,
+    wrapped: list[tuple[int, bytes]],
+    recovery: tuple[int, bytes] | None = None,
 ) -> None:
+    """The value was rewritten (or emptied): its old wrapped keys go, the new ones come."""
     content_type = ContentType.objects.get_for_model(instance)
     SealedKey.objects.filter(
         content_type=content_type, object_id=instance.pk, field_name=field
     ).delete()
+    RecoveryWrappedKey.objects.filter(
+        content_type=content_type, object_id=instance.pk, field_name=field
+    ).delete()
+    if recovery is not None:
+        recovery_key_id, key = recovery
+        RecoveryWrappedKey.objects.create(
+            content_type=content_type,
+            object_id=instance.pk,
+            field_name=field,
+            recovery_key_id=recovery_key_id,
+            wrapped_key=b64e(key),
+        )
     SealedKey.objects.bulk_create(
         SealedKey(
             content_type=content_type,
@@ -97,7 +126,10 @@ def delete_wrapped_keys(instance: models.Model) -> int:
     deleted, _per_model = SealedKey.objects.filter(
         content_type=content_type, object_id=instance.pk
     ).delete()
-    return deleted
+    recovered, _per_model = RecoveryWrappedKey.objects.filter(
+        content_type=content_type, object_id=instance.pk
+    ).delete()
+    return deleted + recovered
 
 
 def sealed_fields() -> list[tuple[type[models.Model], str]]:
@@ -307,14 +339,7 @@ def grant_sealed(granter: Any, private_key: PrivateKey, grantee: Any, section_id
     Only a current recipient can add one (threat model: an insider cannot add themselves).
     Returns how many values were granted.
     """
-    if section_id not in sections_reading(grantee, FieldClass.SEALED):
-        raise KeyRefused(
-            _("%(user)s has no role in this section that includes sealed data.") % {"user": grantee}
-        )
-    grantee_key = UserKey.objects.filter(user=grantee).first()
-    if grantee_key is None:
-        raise KeyRefused(_("%(user)s has no key yet (solidarity keys setup).") % {"user": grantee})
-    public_key = PublicKey(b64d(grantee_key.public_key))
+    public_key = grantee_public_key(grantee, section_id)
     granted = 0
     with transaction.atomic():
         for model, field in sealed_fields():
@@ -341,6 +366,19 @@ def grant_sealed(granter: Any, private_key: PrivateKey, grantee: Any, section_id
                 )
                 granted += 1
     return granted
+
+
+def grantee_public_key(grantee: Any, section_id: int) -> PublicKey:
+    """The public key to grant a section's sealed values to; refused unless the grantee's role
+    there reads sealed data and they have a key."""
+    if section_id not in sections_reading(grantee, FieldClass.SEALED):
+        raise KeyRefused(
+            _("%(user)s has no role in this section that includes sealed data.") % {"user": grantee}
+        )
+    grantee_key = UserKey.objects.filter(user=grantee).first()
+    if grantee_key is None:
+        raise KeyRefused(_("%(user)s has no key yet (solidarity keys setup).") % {"user": grantee})
+    return PublicKey(b64d(grantee_key.public_key))
 
 
 def _ids_in_section(model: type[models.Model], section_id: int) -> list[Any]:

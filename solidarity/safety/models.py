@@ -1,4 +1,5 @@
-"""Roles per section, coordinators' key pairs and the wrapped data keys of sealed values."""
+"""Roles per section, coordinators' key pairs, sections' recovery keys and the wrapped data keys
+of sealed values."""
 
 from __future__ import annotations
 
@@ -106,3 +107,74 @@ class SealedKey(models.Model):
 
     def __str__(self) -> str:
         return f"{self.content_type.model} {self.object_id}.{self.field_name} for {self.user}"
+
+
+class SectionRecoveryKey(models.Model):
+    """A section's offline recovery key: only its X25519 public key is on the server.
+
+    Every sealed value of the section is also wrapped to it (`RecoveryWrappedKey`), so that if
+    every coordinator of the section is arrested, dies or forgets their password, whoever holds
+    the private key (kept abroad, offline) can grant the values to a new coordinator
+    (`solidarity keys recover`). One per section: replacing it deletes the old one and its
+    wrapped keys (`solidarity keys recovery-set`).
+    """
+
+    section = models.OneToOneField(
+        Section, on_delete=models.CASCADE, related_name="+", verbose_name=_("section")
+    )
+    public_key = models.CharField(_("public key"), max_length=64)
+    # SHA-256 of the public key, as printed by `solidarity keys recovery-keygen`: what the
+    # custodians compare to know which printed key this is.
+    fingerprint = models.CharField(_("fingerprint"), max_length=64)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        related_name="+",
+        verbose_name=_("created by"),
+    )
+
+    class Meta:
+        verbose_name = _("section recovery key")
+        verbose_name_plural = _("section recovery keys")
+
+    def __str__(self) -> str:
+        return f"recovery key {self.fingerprint} of section {self.section_id}"
+
+
+class RecoveryWrappedKey(models.Model):
+    """The data key of one sealed value, wrapped for its section's recovery key.
+
+    A model of its own rather than a `SealedKey` with no user: every query on `SealedKey` asks
+    for one user's copies (reading, granting, dropping them when a role ends), and none of
+    them can be handed a recovery key's copy by mistake.
+    """
+
+    content_type = models.ForeignKey(
+        ContentType, on_delete=models.CASCADE, verbose_name=_("content type")
+    )
+    object_id = models.PositiveBigIntegerField(_("object ID"))
+    field_name = models.CharField(_("field name"), max_length=100)
+    recovery_key = models.ForeignKey(
+        SectionRecoveryKey,
+        on_delete=models.CASCADE,
+        related_name="wrapped_keys",
+        verbose_name=_("section recovery key"),
+    )
+    wrapped_key = models.TextField(_("wrapped key"))
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["content_type", "object_id", "field_name", "recovery_key"],
+                name="safety_recovery_wrapped_key_once_per_value",
+            )
+        ]
+        indexes = [models.Index(fields=["content_type", "object_id", "field_name"])]
+        verbose_name = _("recovery-wrapped key")
+        verbose_name_plural = _("recovery-wrapped keys")
+
+    def __str__(self) -> str:
+        return f"{self.content_type.model} {self.object_id}.{self.field_name} for recovery"

@@ -8,6 +8,7 @@ app_name = "safety"
 
 urlpatterns = [
     path("key/", views.key_page, name="key"),
+    path("key/rotate/", views.rotate_key, name="rotate_key"),
     path("unlock/", views.unlock, name="unlock"),
     path("lock/", views.lock, name="lock"),
     path(

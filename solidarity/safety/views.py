@@ -17,12 +17,14 @@ from django.shortcuts import render
 from django.urls import NoReverseMatch, reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_http_methods, require_POST
 
 from .access import can, get_for_user
 from .crypto import DecryptionError
 from .fields import SealingError
-from .forms import PasswordForm, SealedValueForm, UnlockForm
+from .forms import PasswordForm, RotateKeyForm, SealedValueForm, UnlockForm
+from .key_rotation import reseal_for, rotate_user_key
 from .keys import (
     UNLOCK_SECONDS,
     KeyRefused,
@@ -143,6 +145,58 @@ def _with_recent_auth(view: Any) -> Any:
 def unlock(request: HttpRequest) -> HttpResponse:
     """Open one's private key with one's password, for UNLOCK_SECONDS in this browser."""
     return _with_recent_auth(_unlock_view)(request)  # type: ignore[no-any-return]
+
+
+def _rotate_view(request: HttpRequest) -> HttpResponse:
+    key = user_key(request.user)
+    if key is None:
+        messages.info(request, _("You have no key yet: set it up first."))
+        return HttpResponseRedirect(reverse("safety:key"))
+    form = RotateKeyForm(request.POST or None, needs_previous=key.needs_rewrap)
+    if request.method == "POST" and form.is_valid():
+        try:
+            _result, private_key = rotate_user_key(
+                request.user,
+                form.cleaned_data["password"],
+                form.cleaned_data.get("previous_password", ""),
+            )
+        except KeyRefused as error:
+            form.add_error(None, str(error))
+        else:
+            resealed = reseal_for(request.user, private_key) if form.cleaned_data["reseal"] else 0
+            messages.success(
+                request,
+                _(
+                    "Your key pair was replaced: nothing in the database opens with the old key "
+                    "any more. Sealed data is locked in all your sessions."
+                ),
+            )
+            if resealed:
+                messages.success(
+                    request,
+                    ngettext(
+                        "%(count)d sealed value was resealed under a new data key.",
+                        "%(count)d sealed values were resealed under new data keys.",
+                        resealed,
+                    )
+                    % {"count": resealed},
+                )
+            response = HttpResponseRedirect(reverse("safety:key"))
+            # This session's unlocked copy holds the old private key (threat: the same leak).
+            forget_unlocked(request, response)
+            return response
+    return render(
+        request, "safety/rotate_key.html", _context(request, _("Replace my key pair"), form=form)
+    )
+
+
+@staff_member_required
+@require_http_methods(["GET", "POST"])
+def rotate_key(request: HttpRequest) -> HttpResponse:
+    """Replace one's key pair after a leak of the private key and password. Password and second
+    factor again first, as for an unlock (M10): a phished password typed into a session left
+    open must not be enough to rewrite every wrapped key and reseal every value."""
+    return _with_recent_auth(_rotate_view)(request)  # type: ignore[no-any-return]
 
 
 @staff_member_required

@@ -1,0 +1,246 @@
+"""Section recovery keys: sealed data that outlives the loss of every coordinator of a section.
+
+Threat addressed: every coordinator of a section is arrested, dies or forgets their password,
+and the section's whereabouts and testimony, sealed to them alone, are lost for ever. Each
+sealed value of a section that has a recovery key is also wrapped to that key's X25519 public
+key (`keys.recovery_recipient`, at every write; `set_recovery_key` for the values stored
+before). The private key is made offline (`solidarity keys recovery-keygen`) and kept abroad
+(the International, printed or on a hardware token); the server never holds it, so it reads
+nothing by itself. With it, `recover` wraps the section's values for a new coordinator.
+
+Threat NOT addressed: whoever holds the private key and a copy of the database reads every
+sealed value of the section. Registering a key takes a coordinator's password, and the
+coordinator could read and grant those values anyway; every registration and recovery is in
+the audit log (names and counts, never a value).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from django.contrib.contenttypes.models import ContentType
+from django.db import models, transaction
+from nacl.public import PrivateKey, PublicKey
+
+from solidarity.audit import bulk
+from solidarity.audit.context import actor_for_user
+from solidarity.audit.keys import fingerprint
+from solidarity.audit.services import append, model_label
+from solidarity.core.classification import FieldClass
+from solidarity.core.models import Section
+
+from .access import section_path, sections_reading
+from .crypto import DecryptionError, b64d, b64e, unwrap_data_key, wrap_data_key
+from .keys import KeyRefused, grantee_public_key, sealed_fields
+from .models import RecoveryWrappedKey, SealedKey, SectionRecoveryKey
+
+
+@dataclass(frozen=True)
+class RecoverySet:
+    """What `set_recovery_key` did: values newly wrapped, already wrapped, and not wrapped
+    because the coordinator is not a recipient of them."""
+
+    key: SectionRecoveryKey
+    replaced: bool
+    wrapped: int
+    already: int
+    unopened: int
+
+
+@dataclass(frozen=True)
+class Recovered:
+    """What `recover` did: values granted, already the grantee's, and not covered by the
+    recovery key (stored before it was set, by a coordinator who could not open them)."""
+
+    granted: int
+    already: int
+    uncovered: int
+
+
+def _sealed_ids(model: type[models.Model], field: str, section_id: int) -> list[int]:
+    """Primary keys of the section's rows whose `field` holds a sealed value (not empty)."""
+    path = section_path(model)
+    if path is None:
+        return []
+    # The base manager: a record a default manager hid would still hold a value to recover.
+    # Locked (where the database can) so that no write gives a value a new data key between
+    # reading its wrapped keys and wrapping it again; SQLite's transactions lock it all anyway.
+    rows = (
+        model._base_manager.select_for_update()
+        .filter(**{path: section_id})
+        .values_list("pk", field)
+    )
+    # The field refuses lookups on its ciphertext, so emptiness is tested here, not in SQL.
+    return [pk for pk, stored in rows if stored]
+
+
+def set_recovery_key(
+    section: Section,
+    public_key: PublicKey,
+    by: Any,
+    private_key: PrivateKey,
+    *,
+    drop_unopened: bool = False,
+) -> RecoverySet:
+    """Register `public_key` as the section's recovery key and wrap to it every sealed value of
+    the section that `by` (a coordinator there, with their unlocked key) can open.
+
+    Run again with the same key, it wraps what is still missing (another coordinator may open
+    values the first could not). With another key, the old one and its wrapped keys go; that is
+    refused while a value wrapped to the old key cannot be re-wrapped by `by` (it would then be
+    recoverable no more) unless `drop_unopened`.
+    """
+    if section.pk not in sections_reading(by, FieldClass.SEALED):
+        raise KeyRefused(f"{by} has no role in section {section.slug} that includes sealed data.")
+    encoded = b64e(bytes(public_key))
+    with transaction.atomic():
+        current = SectionRecoveryKey.objects.select_for_update().filter(section=section).first()
+        replaced = current is not None and current.public_key != encoded
+        plan: list[tuple[ContentType, str, dict[int, str], set[int], list[int]]] = []
+        lost = 0
+        for model, field in sealed_fields():
+            content_type = ContentType.objects.get_for_model(model)
+            ids = _sealed_ids(model, field, section.pk)
+            mine = dict(
+                SealedKey.objects.filter(
+                    content_type=content_type, field_name=field, user=by, object_id__in=ids
+                ).values_list("object_id", "wrapped_key")
+            )
+            covered: set[int] = set()
+            if current is not None:
+                covered = set(
+                    current.wrapped_keys.filter(
+                        content_type=content_type, field_name=field, object_id__in=ids
+                    ).values_list("object_id", flat=True)
+                )
+            if replaced:
+                lost += len(covered - set(mine))
+            plan.append((content_type, field, mine, set() if replaced else covered, ids))
+        if lost and not drop_unopened:
+            raise KeyRefused(
+                f"{lost} sealed value(s) of section {section.slug} are wrapped to the current "
+                f"recovery key but {by} cannot open them, so replacing the key would make them "
+                "unrecoverable. Run recovery-set with the password of a coordinator who can, or "
+                "grant them first (keys recover with the current key), or pass --drop-unopened."
+            )
+        if replaced and current is not None:
+            current.delete()  # its wrapped keys go with it (CASCADE), each logged
+        key = current if current is not None and not replaced else None
+        if key is None:
+            key = SectionRecoveryKey.objects.create(
+                section=section,
+                public_key=encoded,
+                fingerprint=fingerprint(bytes(public_key)),
+                created_by=by,
+            )
+        wrapped = already = unopened = 0
+        rows: list[RecoveryWrappedKey] = []
+        for content_type, field, mine, covered, ids in plan:
+            for object_id in ids:
+                if object_id in covered:
+                    already += 1
+                elif object_id in mine:
+                    try:
+                        data_key = unwrap_data_key(b64d(mine[object_id]), private_key)
+                    except DecryptionError:
+                        raise KeyRefused(
+                            f"A key wrapped for {by} does not open with their private key."
+                        ) from None
+                    rows.append(
+                        RecoveryWrappedKey(
+                            content_type=content_type,
+                            object_id=object_id,
+                            field_name=field,
+                            recovery_key=key,
+                            wrapped_key=b64e(wrap_data_key(data_key, public_key)),
+                        )
+                    )
+                    wrapped += 1
+                else:
+                    unopened += 1
+        with bulk.named("recovery_wrap"):
+            RecoveryWrappedKey.objects.bulk_create(rows)
+        append(
+            "recovery_key_set",
+            model_label(SectionRecoveryKey),
+            key.pk,
+            values={
+                "section": section.slug,
+                "fingerprint": key.fingerprint,
+                "by": actor_for_user(by),
+                "replaced": replaced,
+                "wrapped": wrapped,
+                "unopened": unopened,
+            },
+        )
+    return RecoverySet(key, replaced, wrapped, already, unopened)
+
+
+def recover(section: Section, private_key: PrivateKey, grantee: Any) -> Recovered:
+    """With the section's offline recovery private key, wrap every value wrapped to it for
+    `grantee`, who must be allowed to read the section's sealed data and have a key (the rules
+    of `keys.grant_sealed`)."""
+    key = SectionRecoveryKey.objects.filter(section=section).first()
+    if key is None:
+        raise KeyRefused(f"Section {section.slug} has no recovery key (keys recovery-set).")
+    # Compared before any unwrapping, so a wrong key is named as such, not as a crypto failure.
+    if b64e(bytes(private_key.public_key)) != key.public_key:
+        raise KeyRefused(
+            f"This private key does not match the recovery key of section {section.slug} "
+            f"(fingerprint {key.fingerprint})."
+        )
+    public_key = grantee_public_key(grantee, section.pk)
+    granted = already = uncovered = 0
+    with transaction.atomic():
+        rows: list[SealedKey] = []
+        for model, field in sealed_fields():
+            content_type = ContentType.objects.get_for_model(model)
+            ids = _sealed_ids(model, field, section.pk)
+            recoverable = dict(
+                key.wrapped_keys.filter(
+                    content_type=content_type, field_name=field, object_id__in=ids
+                ).values_list("object_id", "wrapped_key")
+            )
+            theirs = set(
+                SealedKey.objects.filter(
+                    content_type=content_type, field_name=field, user=grantee, object_id__in=ids
+                ).values_list("object_id", flat=True)
+            )
+            for object_id in ids:
+                if object_id in theirs:
+                    already += 1
+                elif object_id in recoverable:
+                    try:
+                        data_key = unwrap_data_key(b64d(recoverable[object_id]), private_key)
+                    except DecryptionError:
+                        raise KeyRefused(
+                            "A key wrapped to the recovery key does not open with it."
+                        ) from None
+                    rows.append(
+                        SealedKey(
+                            content_type=content_type,
+                            object_id=object_id,
+                            field_name=field,
+                            user=grantee,
+                            wrapped_key=b64e(wrap_data_key(data_key, public_key)),
+                        )
+                    )
+                    granted += 1
+                else:
+                    uncovered += 1
+        with bulk.named("recovery_grant"):
+            SealedKey.objects.bulk_create(rows)
+        append(
+            "recovery_grant",
+            model_label(SectionRecoveryKey),
+            key.pk,
+            values={
+                "section": section.slug,
+                "fingerprint": key.fingerprint,
+                "to": actor_for_user(grantee),
+                "granted": granted,
+                "uncovered": uncovered,
+            },
+        )
+    return Recovered(granted, already, uncovered)

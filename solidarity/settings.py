@@ -13,7 +13,13 @@ import dj_database_url
 from csp.constants import NONCE
 from django.core.exceptions import ImproperlyConfigured
 
-from solidarity.core.credentials import SECRET_KEY_CREDENTIAL, credential
+from solidarity.core.credentials import (
+    DATABASE_URL_CREDENTIAL,
+    EMAIL_PASSWORD_CREDENTIAL,
+    SECRET_KEY_CREDENTIAL,
+    credential,
+    secret_setting,
+)
 
 BASE_DIR = Path(__file__).resolve().parent
 
@@ -196,7 +202,10 @@ TEMPLATES = [
 
 
 def _databases() -> dict[str, Any]:
-    url = os.environ.get("DATABASE_URL") or f"sqlite:///{DATA_DIR / 'solidarity.sqlite3'}"
+    # DATABASE_URL holds the PostgreSQL password: from the environment, DATABASE_URL_FILE or
+    # the systemd credential `solidarity-database-url`, in that order (core/credentials.py).
+    url = secret_setting("DATABASE_URL", DATABASE_URL_CREDENTIAL)
+    url = url or f"sqlite:///{DATA_DIR / 'solidarity.sqlite3'}"
     config: dict[str, Any] = dict(dj_database_url.parse(url, conn_max_age=60))
     if config["ENGINE"] == "django.db.backends.sqlite3":
         DATA_DIR.mkdir(parents=True, exist_ok=True)
@@ -468,7 +477,9 @@ TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["d
 EMAIL_HOST = os.environ.get("SOLIDARITY_EMAIL_HOST", "localhost")
 EMAIL_PORT = int(os.environ.get("SOLIDARITY_EMAIL_PORT", "25"))
 EMAIL_HOST_USER = os.environ.get("SOLIDARITY_EMAIL_USER", "")
-EMAIL_HOST_PASSWORD = os.environ.get("SOLIDARITY_EMAIL_PASSWORD", "")
+# From the environment, SOLIDARITY_EMAIL_PASSWORD_FILE or the systemd credential
+# `solidarity-email-password`, in that order (core/credentials.py).
+EMAIL_HOST_PASSWORD = secret_setting("SOLIDARITY_EMAIL_PASSWORD", EMAIL_PASSWORD_CREDENTIAL)
 EMAIL_USE_TLS = env_bool("SOLIDARITY_EMAIL_TLS", False)
 # Or TLS from the first byte (port 465). Off without either to a host other than this one is
 # refused by `check --deploy` (accounts.E015).

@@ -57,16 +57,41 @@ def admin_client() -> Client:
 
 
 def link_in(response: Response) -> str:
-    """The invitation link a back-office page shows, as a path with its query."""
+    """The invitation link a back-office page shows, as a path with its fragment."""
     found = LINK.findall(text(response))
     assert len(found) == 1, text(response)
     parts = urlsplit(html.unescape(found[0]))
     assert parts.scheme == "http" and parts.netloc == "testserver"
-    return f"{parts.path}?{parts.query}"
+    assert parts.query == ""  # the token is never where a request would carry it
+    return f"{parts.path}#{parts.fragment}"
+
+
+def parameters(link: str) -> dict[str, str]:
+    """The u and t after the link's "#", as the page's script reads them."""
+    return {key: values[0] for key, values in parse_qs(urlsplit(link).fragment).items()}
 
 
 def token_of(link: str) -> str:
-    return parse_qs(urlsplit(link).query)["t"][0]
+    return parameters(link)["t"]
+
+
+CSRF = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
+
+
+def open_link(link: str, client: Client | None = None) -> Response:
+    """What a browser does with the link: GET the page (the fragment is never sent), whose
+    script then posts the fragment's u and t. CSRF checks on, as in a browser."""
+    client = client or Client(enforce_csrf_checks=True)
+    page = client.get(urlsplit(link).path)
+    assert page.status_code == 200, text(page)
+    posted = {**parameters(link), "csrfmiddlewaretoken": CSRF.findall(text(page))[0]}
+    return client.post(urlsplit(link).path, posted)
+
+
+def hidden(response: Response) -> dict[str, str]:
+    """The link's parameters in the page's form (hidden fields u and t)."""
+    found = re.findall(r'<input type="hidden" name="([ut])" value="([^"]*)"', text(response))
+    return {name: html.unescape(value) for name, value in found}
 
 
 def add_member(admin_client: Client, username: str = "vera") -> tuple[User, str, Response]:
@@ -76,9 +101,19 @@ def add_member(admin_client: Client, username: str = "vera") -> tuple[User, str,
 
 
 def choose(link: str, password: str = CHOSEN, again: str | None = None) -> Response:
-    return Client().post(
-        link, {"new_password1": password, "new_password2": password if again is None else again}
-    )
+    """Open the link, then submit its password form as the member would (the form's hidden
+    fields carry u and t); a refused link's answer is returned as it comes."""
+    client = Client(enforce_csrf_checks=True)
+    form = open_link(link, client)
+    if form.status_code != 200:
+        return form
+    posted = {
+        **hidden(form),
+        "csrfmiddlewaretoken": CSRF.findall(text(form))[0],
+        "new_password1": password,
+        "new_password2": password if again is None else again,
+    }
+    return client.post(urlsplit(link).path, posted)
 
 
 def without_echo(response: Response) -> str:
@@ -116,7 +151,7 @@ def test_adding_a_user_takes_no_password_and_shows_the_link_once(admin_client: C
     assert "Never by e-mail" in page
     assert response["Referrer-Policy"] == "no-referrer"
     assert "no-store" in response["Cache-Control"]
-    assert link.startswith("/accounts/welcome/?u=")
+    assert link.startswith("/accounts/welcome/#u=") and "&t=" in link
     boss = User.objects.get(username="boss")
     assert ("invitation_created", str(member.pk), f"user:{boss.pk}:boss") in actions_since(before)
     token = token_of(link)
@@ -138,7 +173,7 @@ def test_the_link_sets_the_password_once_and_leads_to_the_login(admin_client: Cl
     member, link, _ = add_member(admin_client)
     before = head()
 
-    page = Client().get(link)
+    page = open_link(link)
     assert page.status_code == 200
     body = text(page)
     assert body.count('type="password"') == 2
@@ -158,10 +193,97 @@ def test_the_link_sets_the_password_once_and_leads_to_the_login(admin_client: Cl
     assert first_login["Location"].startswith("/accounts/enrol/")
 
     # Used: the same link is now a dead one, and posting to it changes nothing.
-    assert Client().get(link).status_code == INVITATION_STATUS
+    assert open_link(link).status_code == INVITATION_STATUS
     assert choose(link, "yet another passphrase here").status_code == INVITATION_STATUS
     member.refresh_from_db()
     assert member.check_password(CHOSEN)
+
+
+def test_the_token_travels_after_the_hash_and_the_page_opens_without_it(
+    admin_client: Client,
+) -> None:
+    """No request carries the token: the link has it after "#", and the page the browser asks
+    for is the bare path, with the script that posts the fragment and a field to paste the
+    link into (without JavaScript), and no password fields yet."""
+    member, link, _ = add_member(admin_client)
+    path, _, fragment = link.partition("#")
+    assert path == "/accounts/welcome/" and "?" not in link
+    assert parameters(link) == {"u": parameters(link)["u"], "t": token_of(link)}
+    assert fragment == f"u={parameters(link)['u']}&t={token_of(link)}"
+
+    page = Client().get(path)
+
+    assert page.status_code == 200
+    body = text(page)
+    assert re.search(r'<script src="[^"]*/accounts/invitation\.js" defer></script>', body)
+    assert '<form method="post" action="/accounts/welcome/" id="invitation-open">' in body
+    assert hidden(page) == {"u": "", "t": ""}
+    assert re.search(r'<input type="text" name="link" [^>]*autocomplete="off"', body)
+    assert 'type="password"' not in body and "vera" not in body
+    assert page["Referrer-Policy"] == "no-referrer" and "no-store" in page["Cache-Control"]
+    assert "<script>" not in body  # no inline script: the CSP forbids it
+    member.refresh_from_db()
+    assert not member.has_usable_password()
+
+
+def test_posting_u_and_t_with_a_good_password_sets_it(admin_client: Client) -> None:
+    """What the password form posts, in one request: the link's u and t with the passwords."""
+    member, link, _ = add_member(admin_client)
+    done = Client().post(
+        "/accounts/welcome/", {**parameters(link), "new_password1": CHOSEN, "new_password2": CHOSEN}
+    )
+    assert done.status_code == 302 and done["Location"] == LOGIN
+    member.refresh_from_db()
+    assert member.check_password(CHOSEN)
+
+
+def test_a_pasted_link_opens_the_form(admin_client: Client) -> None:
+    """Without JavaScript the member pastes the link: whole, broken over lines by a messenger,
+    only its part after "#", or in the older form with "?"; the form then carries u and t."""
+    member, link, _ = add_member(admin_client)
+    u, t = parameters(link)["u"], parameters(link)["t"]
+    whole = f"http://testserver{link}"
+    pastes = [
+        whole,
+        f"  {whole[:30]}\n{whole[30:]}\n",
+        link.partition("#")[2],
+        f"https://solidarity.example.org/accounts/welcome/?u={u}&t={t}",
+    ]
+    for pasted in pastes:
+        form = Client().post("/accounts/welcome/", {"link": pasted})
+        assert form.status_code == 200, pasted
+        assert text(form).count('autocomplete="new-password"') == 2
+        assert hidden(form) == {"u": u, "t": t}
+    refused = Client().post("/accounts/welcome/", {"link": whole.replace(t, t[:-1])})
+    assert refused.status_code == INVITATION_STATUS
+    assert Client().post("/accounts/welcome/", {"link": whole + " " * 600}).status_code == 200
+    too_long = Client().post("/accounts/welcome/", {"link": whole + "&x=" + "y" * 600})
+    assert too_long.status_code == INVITATION_STATUS
+    member.refresh_from_db()
+    assert not member.has_usable_password()
+
+
+def test_an_old_query_link_is_sent_to_the_fragment_form(admin_client: Client) -> None:
+    """Links handed out before the token moved behind "#" keep working for their 72 hours:
+    303 to the same link with the token after "#" (out of the address bar), nothing checked
+    or consumed by the GET; the rest as for a new link."""
+    member, link, _ = add_member(admin_client)
+    u, t = parameters(link)["u"], parameters(link)["t"]
+    before = head()
+
+    moved = Client().get(f"/accounts/welcome/?u={u}&t={t}")
+
+    assert moved.status_code == 303 and moved["Location"] == link
+    assert "no-store" in moved["Cache-Control"]
+    assert actions_since(before) == []
+    assert choose(moved["Location"]).status_code == 302
+    member.refresh_from_db()
+    assert member.check_password(CHOSEN)
+    # A bad one is moved as well (cut one past the longest real token) and refused on the POST.
+    long = Client().get(f"/accounts/welcome/?u={u}&t={t * 3}")
+    assert long.status_code == 303
+    assert len(token_of(long["Location"])) == invitations.MAX_TOKEN + 1
+    assert open_link(long["Location"]).status_code == INVITATION_STATUS
 
 
 def test_every_bad_link_gets_the_same_page_and_status(
@@ -180,12 +302,12 @@ def test_every_bad_link_gets_the_same_page_and_status(
     _, good, _ = add_member(admin_client, "good")
     token = token_of(good)
     flipped = token[:-1] + ("a" if token[-1] != "a" else "b")
-    uid = parse_qs(urlsplit(good).query)["u"][0]
+    uid = parameters(good)["u"]
     bad_links = {
         "used": used,
         "replaced": replaced,
         "tampered": good.replace(token, flipped),
-        "other account": good.replace(uid, parse_qs(urlsplit(used).query)["u"][0]),
+        "other account": good.replace(uid, parameters(used)["u"]),
         "unknown account": good.replace(uid, "OTk5OTk"),
         "garbage account": good.replace(uid, "%%%"),
         "no token": good.split("&t=")[0],
@@ -194,7 +316,7 @@ def test_every_bad_link_gets_the_same_page_and_status(
     }
     answers = {}
     for name, link in bad_links.items():
-        response = Client().get(link)
+        response = open_link(link)
         answers[name] = (response.status_code, without_echo(response))
     assert len(set(answers.values())) == 1, answers.keys()
     status, page = next(iter(answers.values()))
@@ -208,11 +330,11 @@ def test_every_bad_link_gets_the_same_page_and_status(
     monkeypatch.setattr(
         InvitationTokenGenerator, "_now", lambda self: made + dt.timedelta(hours=71)
     )
-    assert Client().get(good).status_code == 200
+    assert open_link(good).status_code == 200
     monkeypatch.setattr(
         InvitationTokenGenerator, "_now", lambda self: made + dt.timedelta(hours=73)
     )
-    expired = Client().get(good)
+    expired = open_link(good)
     assert (expired.status_code, without_echo(expired)) == (status, page)
     assert choose(good).status_code == status
     assert not User.objects.get(username="good").has_usable_password()
@@ -228,7 +350,7 @@ def test_the_lifetime_is_a_setting(admin_client: Client, settings: Any, monkeypa
     assert "It works once, for 2 hours." in text(response)
     made = invitations.tokens._now()
     monkeypatch.setattr(InvitationTokenGenerator, "_now", lambda self: made + dt.timedelta(hours=3))
-    assert Client().get(link).status_code == 404
+    assert open_link(link).status_code == 404
 
 
 def test_a_newer_link_kills_the_older_and_needs_recent_authentication(
@@ -244,12 +366,12 @@ def test_a_newer_link_kills_the_older_and_needs_recent_authentication(
 
     stale = admin_client.post(url)
     assert stale.status_code == 302 and stale["Location"].startswith("/accounts/reauth/")
-    assert Client().get(old).status_code == 200  # nothing was made
+    assert open_link(old).status_code == 200  # nothing was made
 
     recently_authenticated(admin_client)
     new = link_in(admin_client.post(url))
     assert new != old
-    assert Client().get(old).status_code == 404
+    assert open_link(old).status_code == 404
     assert choose(new).status_code == 302
     member.refresh_from_db()
     assert member.check_password(CHOSEN)
@@ -299,16 +421,16 @@ def test_bad_links_are_throttled_like_the_login(admin_client: Client) -> None:
     before = head()
     for n in range(5):
         wrong = link.replace(token, token[:-2] + f"z{n}")
-        assert Client().get(wrong).status_code == 404
+        assert open_link(wrong).status_code == 404
 
-    waiting = Client().get(link)
+    waiting = open_link(link)
 
     assert waiting.status_code == 429
     assert "Too many failed attempts" in text(waiting)
     assert choose(link).status_code == 429
     member.refresh_from_db()
     assert not member.has_usable_password()
-    assert Client().get(other).status_code == 200
+    assert open_link(other).status_code == 200
     logged = [action for action, pk, _ in actions_since(before) if pk == str(member.pk)]
     assert logged == ["login_failed"] * 5 + ["login_throttled"]
 
@@ -452,8 +574,8 @@ def test_the_token_reaches_no_table_no_audit_entry_and_no_log_line(
     token = token_of(link)
     assert choose(link, "short").status_code == 200
     for n in range(5):
-        Client().get(link.replace(token, token[:-2] + f"z{n}"))
-    assert Client().get(link).status_code == 429  # logged by Django as a refused request
+        open_link(link.replace(token, token[:-2] + f"z{n}"))
+    assert open_link(link).status_code == 429  # logged by Django as a refused request
     dump_while_live = _every_value_in_the_database()
     assert token not in dump_while_live and token[-20:] not in dump_while_live
 
@@ -461,7 +583,7 @@ def test_the_token_reaches_no_table_no_audit_entry_and_no_log_line(
 
     LoginFailure.objects.all().delete()
     assert choose(link).status_code == 302
-    assert Client().get(link).status_code == 404
+    assert open_link(link).status_code == 404
 
     dump = _every_value_in_the_database()
     assert token not in dump and token[-20:] not in dump

@@ -27,7 +27,7 @@ from solidarity.accounts.models import AppDevice, SignedInSession
 from solidarity.accounts.views import BAD_CREDENTIALS, INVITATION_STATUS
 from solidarity.audit.models import AuditEntry
 from solidarity.core.management.commands.demo import ADMIN_USERNAME, LOGIN_FILENAME, ensure_admin
-from tests.test_accounts_invitations import CHOSEN, choose, head, token_of
+from tests.test_accounts_invitations import CHOSEN, choose, head, open_link, token_of
 from tests.test_accounts_login import (
     LOGIN,
     PASSWORD,
@@ -52,7 +52,7 @@ def reset(username: str = "anna", *args: str) -> str:
 
 def link_in(output: str) -> str:
     """The one link line the command prints, as it is printed."""
-    found = [line.strip() for line in output.splitlines() if "/accounts/welcome/?" in line]
+    found = [line.strip() for line in output.splitlines() if "/accounts/welcome/#" in line]
     assert len(found) == 1, output
     return found[0]
 
@@ -79,15 +79,16 @@ def test_a_reset_takes_the_password_and_prints_a_link_that_leads_to_enrolment() 
     assert refused.status_code == 200 and errors(refused) == [str(BAD_CREDENTIALS)]
 
     link = link_in(output)
-    assert link.startswith("/accounts/welcome/?u=")  # no --base-url: the path only
+    # No --base-url: the path only; the token after "#", where no request carries it.
+    assert link.startswith("/accounts/welcome/#u=") and "?" not in link
     assert "Put the site's address before it" in output
-    assert Client().get(link).status_code == 200
+    assert open_link(link).status_code == 200
     done = choose(link)
     assert done.status_code == 302 and done["Location"] == LOGIN
     login = password_step(Client(), "anna", CHOSEN)
     assert login.status_code == 302 and login["Location"].startswith("/accounts/enrol/")
     # Once only: the used link is dead and cannot set another password.
-    assert Client().get(link).status_code == INVITATION_STATUS
+    assert open_link(link).status_code == INVITATION_STATUS
     assert choose(link, "someone else's passphrase").status_code == INVITATION_STATUS
     user.refresh_from_db()
     assert user.check_password(CHOSEN)
@@ -108,8 +109,8 @@ def test_a_reset_ends_every_session_and_a_second_reset_kills_the_first_link() ->
     assert sent_to_login(phone, "/admin/")
     second = link_in(reset())
     assert first != second
-    assert Client().get(first).status_code == INVITATION_STATUS
-    assert Client().get(second).status_code == 200
+    assert open_link(first).status_code == INVITATION_STATUS
+    assert open_link(second).status_code == 200
 
 
 def test_a_reset_is_in_the_audit_chain_without_the_token() -> None:
@@ -152,7 +153,8 @@ def test_a_base_url_makes_a_full_link(settings: Settings) -> None:
         "/accounts/welcome/",
     )
     assert "Put the site's address before it" not in output
-    assert Client().get(f"{parts.path}?{parts.query}").status_code == 200
+    assert parts.query == "" and parts.fragment.startswith("u=")
+    assert open_link(f"{parts.path}#{parts.fragment}").status_code == 200
 
 
 @pytest.mark.parametrize(

@@ -36,6 +36,7 @@ from solidarity.campaigns.services import SupporterDetails
 from solidarity.core.models import Section
 from solidarity.settings import secret_key_fallbacks
 from tests.conftest import verified_login
+from tests.test_accounts_invitations import open_link
 from tests.test_campaigns_support import (  # mailbox_fixture: imported to register it
     Mailbox,
     World,
@@ -304,11 +305,11 @@ def test_an_invitation_link_and_a_form_stamp_survive_the_rotation(key_files: Key
 
     rotate()
     key_files.restart()
-    assert Client().get(link).status_code == 200
+    assert open_link(link).status_code == 200
     human_timing.check(stamp, "sign:release-sokolova")
 
     key_files.forget_old_keys()
-    assert Client().get(link).status_code == 404
+    assert open_link(link).status_code == 404
     with pytest.raises(ValidationError):
         human_timing.check(stamp, "sign:release-sokolova")
 

@@ -1,10 +1,11 @@
 """systemd credentials as the secrets store (ASVS 13.3.1; solidarity/core/credentials.py).
 
 A service given `LoadCredentialEncrypted=solidarity-secret-key:…` and `…solidarity-keyring:…`
-finds them, decrypted, in $CREDENTIALS_DIRECTORY: files of mode 0400 in a directory only it
-may enter. Here that directory is a temporary one laid out the same way; the rest is real: the
-settings' own readers, `solidarity check --deploy` in a process of its own, and the commands
-that would have to write the files, which must refuse and say how to do it by hand.
+(and `…solidarity-database-url:…`, `…solidarity-email-password:…`) finds them, decrypted, in
+$CREDENTIALS_DIRECTORY: files of mode 0400 in a directory only it may enter. Here that
+directory is a temporary one laid out the same way; the rest is real: the settings' own
+readers, `solidarity check --deploy` in a process of its own, and the commands that would have
+to write the files, which must refuse and say how to do it by hand.
 """
 
 from __future__ import annotations
@@ -12,11 +13,12 @@ from __future__ import annotations
 import io
 import os
 import secrets
+import socket
 import struct
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
@@ -28,7 +30,13 @@ from django.core.management.base import CommandError
 from django.utils import timezone
 from pytest_django import Settings
 
-from solidarity.core.credentials import KEYRING_CREDENTIAL, SECRET_KEY_CREDENTIAL
+from solidarity.core.credentials import (
+    DATABASE_URL_CREDENTIAL,
+    EMAIL_PASSWORD_CREDENTIAL,
+    KEYRING_CREDENTIAL,
+    SECRET_KEY_CREDENTIAL,
+    secret_setting,
+)
 from solidarity.safety.crypto import keyring_path, load_keyring, write_keyring
 from solidarity.settings import DATA_DIR, _secret_key_file
 from tests.test_deploy_checks import check, production_env
@@ -46,9 +54,15 @@ class Credentials:
     keyring: Path
 
 
-def lay_out(directory: Path, *, keyring_made_days_ago: int = 1) -> Credentials:
-    """What systemd leaves for the service: the two credentials, 0400, in a 0500 directory."""
+def lay_out(
+    directory: Path, *, keyring_made_days_ago: int = 1, others: Mapping[str, str] | None = None
+) -> Credentials:
+    """What systemd leaves for the service: the two credentials (and `others`, by name), 0400,
+    in a 0500 directory."""
     directory.mkdir(parents=True)
+    for name, value in (others or {}).items():
+        (directory / name).write_text(value)
+        (directory / name).chmod(0o400)
     secret_key = directory / SECRET_KEY_CREDENTIAL
     secret_key.write_text(secrets.token_urlsafe(50) + "\n")
     keyring = directory / KEYRING_CREDENTIAL
@@ -135,6 +149,187 @@ def test_a_server_started_with_the_credentials_reads_them_and_passes_check_deplo
             laid.secret_key.read_text().strip(),
             "x kc",
         ]
+    finally:
+        laid.directory.chmod(0o700)
+
+
+# -- DATABASE_URL and the SMTP password ---------------------------------------------------------
+
+SECRETS = (
+    ("DATABASE_URL", DATABASE_URL_CREDENTIAL),
+    ("SOLIDARITY_EMAIL_PASSWORD", EMAIL_PASSWORD_CREDENTIAL),
+)
+
+
+@pytest.fixture
+def secret_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Neither secret named in the environment, nor a file for it (the suite's own
+    DATABASE_URL, on PostgreSQL, was read by the settings already)."""
+    for variable, _ in SECRETS:
+        monkeypatch.delenv(variable, raising=False)
+        monkeypatch.delenv(f"{variable}_FILE", raising=False)
+
+
+def seal(credentials: Credentials, name: str, value: str) -> Path:
+    credentials.directory.chmod(0o700)
+    path = credentials.directory / name
+    path.write_text(value)
+    path.chmod(0o400)
+    credentials.directory.chmod(0o500)
+    return path
+
+
+@pytest.mark.parametrize(("variable", "name"), SECRETS)
+@pytest.mark.usefixtures("secret_env")
+def test_each_secret_comes_from_the_environment_then_its_file_then_the_credential(
+    credentials: Credentials,
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+    variable: str,
+    name: str,
+) -> None:
+    """The environment variable wins (nothing set today changes meaning), then the file that
+    `<VAR>_FILE` names, then the systemd credential; with none of them, empty."""
+    assert secret_setting(variable, name) == ""
+    seal(credentials, name, "from the credential\n")
+    assert secret_setting(variable, name) == "from the credential"
+    mounted = tmp_path / "run-secrets" / variable
+    mounted.parent.mkdir()
+    mounted.write_text("from the file\n")
+    monkeypatch.setenv(f"{variable}_FILE", str(mounted))
+    assert secret_setting(variable, name) == "from the file"
+    monkeypatch.setenv(variable, "from the environment")
+    assert secret_setting(variable, name) == "from the environment"
+    # An empty variable names nothing (as `VAR=` in a unit or a shell).
+    monkeypatch.setenv(variable, "")
+    assert secret_setting(variable, name) == "from the file"
+    monkeypatch.delenv(f"{variable}_FILE")
+    assert secret_setting(variable, name) == "from the credential"
+    monkeypatch.delenv("CREDENTIALS_DIRECTORY")
+    assert secret_setting(variable, name) == ""
+
+
+@pytest.mark.usefixtures("secret_env")
+def test_one_trailing_newline_is_dropped_and_nothing_else(credentials: Credentials) -> None:
+    """`echo pw | systemd-creds encrypt` leaves a newline; a password's own spaces stay."""
+    name = EMAIL_PASSWORD_CREDENTIAL
+    for sealed, read in [
+        (" spaced pass \n", " spaced pass "),
+        ("two newlines\n\n", "two newlines\n"),
+        ("dos\r\n", "dos"),
+        ("none", "none"),
+    ]:
+        credentials.directory.chmod(0o700)
+        (credentials.directory / name).unlink(missing_ok=True)
+        seal(credentials, name, sealed)
+        assert secret_setting("SOLIDARITY_EMAIL_PASSWORD", name) == read
+
+
+@pytest.mark.usefixtures("secret_env")
+def test_a_file_that_cannot_be_read_stops_the_start_without_showing_a_value(
+    credentials: Credentials, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """A named file that is missing is an error, not a silent fall back to the credential or
+    to SQLite: the operator meant that file."""
+    seal(credentials, DATABASE_URL_CREDENTIAL, "postgres://u:credential-pw@db/solidarity")
+    monkeypatch.setenv("DATABASE_URL_FILE", str(tmp_path / "missing"))
+    with pytest.raises(RuntimeError) as refused:
+        secret_setting("DATABASE_URL", DATABASE_URL_CREDENTIAL)
+    assert str(refused.value) == (
+        f"DATABASE_URL_FILE: cannot read {tmp_path / 'missing'}: No such file or directory"
+    )
+
+
+@dataclass
+class Relay:
+    """An SMTP relay on loopback that takes AUTH in the clear (loopback only) and keeps what
+    each client logged in with."""
+
+    port: int
+    logins: list[tuple[str, str]]
+    received: list[bytes]
+
+
+@pytest.fixture
+def relay() -> Iterator[Relay]:
+    from aiosmtpd.controller import Controller
+    from aiosmtpd.smtp import SMTP, AuthResult, Envelope, LoginPassword, Session
+
+    logins: list[tuple[str, str]] = []
+    received: list[bytes] = []
+
+    class Handler:
+        async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
+            received.append(envelope.original_content or b"")
+            return "250 Message accepted for delivery"
+
+    def authenticator(
+        server: SMTP, session: Session, envelope: Envelope, mechanism: str, data: object
+    ) -> AuthResult:
+        assert isinstance(data, LoginPassword)
+        logins.append((data.login.decode(), data.password.decode()))
+        return AuthResult(success=data.password == b"the relay's password")
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    controller = Controller(
+        Handler(),
+        hostname="127.0.0.1",
+        port=port,
+        authenticator=authenticator,
+        auth_require_tls=False,
+    )
+    controller.start()
+    try:
+        yield Relay(port, logins, received)
+    finally:
+        controller.stop()
+
+
+def test_a_server_started_with_sealed_database_url_and_mail_password_uses_them(
+    tmp_path: Path, relay: Relay
+) -> None:
+    """In a process of its own, as systemd starts it: the database is the one the sealed
+    DATABASE_URL names (not the data directory's), and the mail relay is logged in to with the
+    sealed password."""
+    database = tmp_path / "elsewhere" / "sealed.sqlite3"
+    database.parent.mkdir()
+    laid = lay_out(
+        tmp_path.with_name(f"{tmp_path.name}-credentials"),
+        others={
+            DATABASE_URL_CREDENTIAL: f"sqlite:///{database}\n",
+            EMAIL_PASSWORD_CREDENTIAL: "the relay's password\n",
+        },
+    )
+    try:
+        env = {
+            key: value
+            for key, value in os.environ.items()
+            if not key.startswith(("SOLIDARITY_", "DATABASE_URL", "DJANGO_SETTINGS_MODULE"))
+        }
+        env |= {
+            "CREDENTIALS_DIRECTORY": str(laid.directory),
+            "SOLIDARITY_DATA_DIR": str(tmp_path / "data"),
+            "SOLIDARITY_EMAIL_HOST": "127.0.0.1",
+            "SOLIDARITY_EMAIL_PORT": str(relay.port),
+            "SOLIDARITY_EMAIL_USER": "solidarity",
+        }
+        probe = (
+            "from django.core.mail import send_mail\n"
+            "from django.db import connection\n"
+            "with connection.cursor() as c:\n"
+            "    c.execute('CREATE TABLE probe (x)')\n"
+            "print(connection.settings_dict['NAME'])\n"
+            "print(send_mail('Probe', 'body', 'a@example.org', ['b@example.org']))"
+        )
+        shell = [sys.executable, "-m", "solidarity", "shell", "--no-imports", "-c", probe]
+        ran = subprocess.run(shell, env=env, capture_output=True, text=True, timeout=120)
+        assert ran.returncode == 0, ran.stderr
+        assert ran.stdout.splitlines() == [str(database), "1"]
+        assert database.exists() and not (tmp_path / "data" / "solidarity.sqlite3").exists()
+        assert relay.logins == [("solidarity", "the relay's password")]
+        assert len(relay.received) == 1
     finally:
         laid.directory.chmod(0o700)
 

@@ -12,7 +12,9 @@ otherwise know a member's password for as long as the account lives (insider A4,
 seized coordinator A9); and a link or password sent by e-mail is read by a state that obtains
 the mailbox from its provider (D7). So the administrator is told to hand the link over in
 person or by an end-to-end encrypted messenger, never by e-mail, and the link is never stored:
-not in the database, the session, the audit log nor any log line. It is rebuilt from nothing
+not in the database, the session, the audit log nor any log line, the reverse proxy's access
+log included (the token is in the link's fragment, which browsers never send: `link_path`).
+It is rebuilt from nothing
 but an HMAC (Django's password-reset tokens, under our own salt and the server's secret key)
 over the account's state, whose password hash is a fresh random unusable one from the moment
 the link is made. It therefore dies when it is used (the password changes), when a newer link
@@ -29,7 +31,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import parse_qs, urlencode
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -51,6 +53,9 @@ DEFAULT_HOURS = 72
 # The longest parameters a real link carries, with room: longer input is refused unread.
 MAX_UID = 24
 MAX_TOKEN = 48
+# A pasted link longer than this is refused unread (a real one is under 100 characters with
+# the site's address).
+MAX_LINK = 512
 
 
 def lifetime_hours() -> int:
@@ -101,22 +106,45 @@ def may_invite(user: AbstractBaseUser) -> bool:
 
 
 def new_link(user: User, *, by: Any) -> str:
-    """Make a link (a path with its query) for `user` and kill every older one.
+    """Make a link (a path with its fragment) for `user` and kill every older one.
 
     The account's password becomes a new random unusable one: that changes what every earlier
-    token was computed over, and a password an administrator set stops working. The token
-    travels in the query string, not the path, because Django's own log lines for refused
-    requests (404, 403 CSRF) name the path only.
+    token was computed over, and a password an administrator set stops working.
     """
     with transaction.atomic():
         user.set_unusable_password()
         user.save(update_fields=["password"])
         PasswordToReplace.objects.filter(user_id=user.pk).delete()
         _record("invitation_created", user, by, {"hours": lifetime_hours()})
-    query = urlencode(
-        {"u": urlsafe_base64_encode(force_bytes(user.pk)), "t": tokens.make_token(user)}
-    )
-    return f"{reverse('accounts:invitation')}?{query}"
+    return link_path(urlsafe_base64_encode(force_bytes(user.pk)), tokens.make_token(user))
+
+
+def link_path(uid: str, token: str) -> str:
+    """The link's path, `/accounts/welcome/#u=…&t=…`.
+
+    The token travels after "#", which a browser never sends: a query string would be written
+    to the reverse proxy's access log (and the browser's history), and whoever read that log
+    before the member used the link could choose the member's password. The page's script
+    (static/accounts/invitation.js) moves the fragment into its POST form and out of the
+    address bar; without JavaScript the member pastes the link (`link_parameters`).
+    """
+    return f"{reverse('accounts:invitation')}#{urlencode({'u': uid, 't': token})}"
+
+
+def link_parameters(pasted: str) -> tuple[str, str]:
+    """The `u` and `t` of a link the member pasted: the whole link, or only what follows its
+    "#" (or the "?" of a link made before the token moved to the fragment). Empty strings for
+    what is not there; nothing is checked here."""
+    # Messengers and mail clients break a long link over lines: no part of it is white space.
+    text = "".join(pasted.split())
+    if len(text) > MAX_LINK:
+        return "", ""
+    for separator in ("#", "?"):
+        if separator in text:
+            text = text.rsplit(separator, 1)[1]
+            break
+    parameters = parse_qs(text)
+    return parameters.get("u", [""])[0], parameters.get("t", [""])[0]
 
 
 def invited_user(uid: str) -> Any | None:

@@ -674,19 +674,25 @@ def _invitation_invalid(request: HttpRequest) -> HttpResponse:
     return _page(request, "accounts/invitation_invalid.html", context, INVITATION_STATUS)
 
 
-@sensitive_post_parameters("new_password1", "new_password2")
+# The token and a pasted link stay out of error reports, like the passwords.
+@sensitive_post_parameters("new_password1", "new_password2", "t", "link")
 @csrf_protect
 @never_cache
 @require_http_methods(["GET", "POST"])
 def invitation(request: HttpRequest) -> HttpResponse:
     """A new member chooses their password with the one-time link an administrator handed them.
 
-    Anonymous. The link's token is in the query string (never in the path, which Django's log
-    lines name) and the site sends no Referer, so it leaves the page for nobody. Throttled like
-    the login: a guessed or replayed link counts as a failed attempt against the account it
-    names and the client."""
-    uid = request.GET.get("u", "")
-    token = request.GET.get("t", "")
+    Anonymous. The link's token is in its fragment, which no request carries (so no access log
+    has it): the GET shows a page whose script posts the fragment's `u` and `t` (or a form
+    where the member pastes the link), and every check is made on those POSTs. The site sends
+    no Referer. Throttled like the login: a guessed or replayed link counts as a failed attempt
+    against the account it names and the client."""
+    if request.method == "GET":
+        return _invitation_open(request)
+    uid = request.POST.get("u", "")
+    token = request.POST.get("t", "")
+    if not (uid or token):
+        uid, token = invitations.link_parameters(request.POST.get("link", ""))
     # A separate counter from the account's login: a stranger's bad links do not lock the
     # member out of their login, and the other way round.
     key = f"invitation:{uid[: invitations.MAX_UID]}"
@@ -700,7 +706,9 @@ def invitation(request: HttpRequest) -> HttpResponse:
         throttle.record_failure(request, key)
         auth_audit.login_failed("invitation", username=key, user=user)
         return _invitation_invalid(request)
-    form = SetPasswordForm(user, request.POST if request.method == "POST" else None)
+    # The first POST (from the script or the pasted link) opens the form; the form's own POST
+    # carries the passwords and, in hidden fields, the same u and t.
+    form = SetPasswordForm(user, request.POST if "new_password1" in request.POST else None)
     if form.is_valid():
         if not invitations.accept(user, token, form.cleaned_data["new_password1"]):
             return _invitation_invalid(request)
@@ -714,8 +722,23 @@ def invitation(request: HttpRequest) -> HttpResponse:
         "title": gettext("Choose your password"),
         "username": user.get_username(),
         "hours": invitations.lifetime_hours(),
+        "uid": uid,
+        "token": token,
     }
     return _page(request, "accounts/invitation.html", context)
+
+
+def _invitation_open(request: HttpRequest) -> HttpResponse:
+    if "u" in request.GET or "t" in request.GET:
+        # A link made before the token moved to the fragment, still alive for its 72 hours. Its
+        # request line is in the access log already; the 303 at least takes the token out of
+        # the address bar (the script then clears the fragment). Cut one past the longest real
+        # value: a longer one stays too long, and is refused on the POST like any other.
+        uid = request.GET.get("u", "")[: invitations.MAX_UID + 1]
+        token = request.GET.get("t", "")[: invitations.MAX_TOKEN + 1]
+        return HttpResponseRedirect(invitations.link_path(uid, token), status=303)
+    context = {"title": gettext("Choose your password"), "max_link": invitations.MAX_LINK}
+    return _page(request, "accounts/invitation_open.html", context)
 
 
 @sensitive_post_parameters("new_password1", "new_password2")

@@ -1,4 +1,5 @@
-"""systemd credentials as the store of the secret key and the keyring (ASVS 13.3.1).
+"""systemd credentials as the store of the secret key, the keyring, DATABASE_URL and the SMTP
+password (ASVS 13.3.1).
 
 A service whose unit says `LoadCredentialEncrypted=solidarity-keyring:/etc/credstore.encrypted/
 solidarity-keyring` gets that file decrypted, at each start, into a directory of its own that
@@ -26,6 +27,9 @@ from pathlib import Path
 
 SECRET_KEY_CREDENTIAL = "solidarity-secret-key"  # noqa: S105 (a file name, not a key)
 KEYRING_CREDENTIAL = "solidarity-keyring"
+# DATABASE_URL carries the PostgreSQL password; the SMTP relay's password is a secret alone.
+DATABASE_URL_CREDENTIAL = "solidarity-database-url"
+EMAIL_PASSWORD_CREDENTIAL = "solidarity-email-password"  # noqa: S105 (a file name)
 STORE = Path("/etc/credstore.encrypted")
 
 
@@ -46,6 +50,37 @@ def credential(name: str) -> Path | None:
         return None
     path = directory / name
     return path if path.is_file() else None
+
+
+def secret_setting(variable: str, credential_name: str) -> str:
+    """A secret the settings need in their own text (DATABASE_URL, the SMTP password).
+
+    In order: the environment variable `variable` (it wins, as before: nothing set today
+    changes meaning), else the file that `<variable>_FILE` names (the containers' convention:
+    a Docker or Kubernetes secret mounted as a file), else the systemd credential
+    `credential_name`, else "". Threat: a value in the environment is readable by anyone who
+    can read /proc/PID/environ of the process (root, the same user, a core dump) and is
+    inherited by every child process; a credential is a file in the service's private ramfs
+    only, sealed on the disk (see above).
+    """
+    if value := os.environ.get(variable):
+        return value
+    if named := os.environ.get(f"{variable}_FILE"):
+        return _read_secret(Path(named), f"{variable}_FILE")
+    if (sealed := credential(credential_name)) is not None:
+        return _read_secret(sealed, f"the systemd credential {credential_name}")
+    return ""
+
+
+def _read_secret(path: Path, source: str) -> str:
+    try:
+        text = path.read_text()
+    except OSError as error:
+        # Loud at start, naming the file but never a value.
+        raise RuntimeError(f"{source}: cannot read {path}: {error.strerror}") from None
+    # One trailing newline, as `echo … | systemd-creds encrypt` and editors leave: a password
+    # may itself end in other white space, so nothing more is stripped.
+    return text.removesuffix("\n").removesuffix("\r")
 
 
 def in_credentials_directory(path: Path) -> bool:

@@ -372,6 +372,14 @@ CSRF_COOKIE_NAME = "__Host-csrftoken" if HTTPS else "csrftoken"
 LANGUAGE_COOKIE_NAME = "__Host-language" if HTTPS else "django_language"
 # The unlock window of sealed data (solidarity/safety/keys.py, SameSite=Strict).
 SOLIDARITY_UNLOCK_COOKIE_NAME = "__Host-unlock" if HTTPS else "solidarity_unlock"
+# The two-recipient rule for sealed data (threat model D4, solidarity/safety/resilience.py): a
+# value only one coordinator can open is lost with them. Below the minimum (or, if required,
+# without the section's recovery key) a back-office save is warned about, or refused with
+# ENFORCE; `check --deploy` lists the sections that fall short (accounts.W010). Not enforced by
+# default, so that a section with a single coordinator, and the demo, can still write.
+SOLIDARITY_SEALED_MIN_RECIPIENTS = int(os.environ.get("SOLIDARITY_SEALED_MIN_RECIPIENTS", "2"))
+SOLIDARITY_SEALED_REQUIRE_RECOVERY = env_bool("SOLIDARITY_SEALED_REQUIRE_RECOVERY", False)
+SOLIDARITY_SEALED_ENFORCE = env_bool("SOLIDARITY_SEALED_ENFORCE", False)
 # The back office's one-off notices ("Sealed data is locked again."): a cookie first, the
 # session when they do not fit (solidarity/core/message_storage.py); flags as the session's.
 MESSAGE_STORAGE = "solidarity.core.message_storage.FallbackStorage"

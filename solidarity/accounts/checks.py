@@ -524,6 +524,38 @@ def check_api_token_age(app_configs: Any = None, **kwargs: Any) -> list[CheckMes
     ]
 
 
+@register(Tags.security, deploy=True)
+def check_sealed_resilience(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
+    """Threat model D4: sealed values that one arrest or one forgotten password would lose."""
+    from solidarity.safety.resilience import minimum_recipients, short_sections
+
+    try:
+        short = short_sections()
+    except DatabaseError:  # not migrated yet: nothing is sealed
+        return []
+    if not short:
+        return []
+    listed = "; ".join(
+        f"{section.slug} ({found.coordinator_recipients} coordinator(s) with a key, "
+        f"{'a' if found.has_recovery else 'no'} recovery key)"
+        for section, found in short
+    )
+    return [
+        Warning(
+            f"{len(short)} section(s) hold sealed values that fewer than "
+            f"{minimum_recipients()} coordinators can open, or that no recovery key covers "
+            f"where one is required (SOLIDARITY_SEALED_MIN_RECIPIENTS, "
+            f"SOLIDARITY_SEALED_REQUIRE_RECOVERY): {listed}. If those coordinators are "
+            "arrested or forget their passwords, the values are lost for ever.",
+            hint="Give another person the coordinator role in each section, have them set up "
+            "their key (`solidarity keys setup USER`) and grant them the values (`solidarity "
+            "keys grant`); register each section's offline recovery key (`solidarity keys "
+            "recovery-set`). SOLIDARITY_SEALED_ENFORCE=true refuses new values that fall short.",
+            id="accounts.W010",
+        )
+    ]
+
+
 @register(Tags.security)
 def check_webauthn_roles(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
     from solidarity.safety.policy import RoleName

@@ -58,17 +58,23 @@ class NotARecipient(KeyRefused):
 # -- Recipients and wrapped keys ---------------------------------------------------------------
 
 
+def section_recipient_keys(section_id: int) -> models.QuerySet[UserKey]:
+    """The keys a sealed value of the section is wrapped to at write: those of its active users
+    whose role reads sealed data (also counted by `resilience.sealed_resilience`)."""
+    return UserKey.objects.filter(
+        user__is_active=True,
+        user__safety_roles__section_id=section_id,
+        user__safety_roles__role__in=policy.roles_reading(FieldClass.SEALED),
+    )
+
+
 def recipients_for(instance: models.Model) -> list[tuple[int, PublicKey]]:
     """(user id, public key) of every active user who may read sealed data of the record's
     section and has a key."""
     section = section_of(instance)
     if section is None:
         return []
-    keys = UserKey.objects.filter(
-        user__is_active=True,
-        user__safety_roles__section_id=section,
-        user__safety_roles__role__in=policy.roles_reading(FieldClass.SEALED),
-    ).order_by("user_id")
+    keys = section_recipient_keys(section).order_by("user_id")
     return [(key.user_id, PublicKey(b64d(key.public_key))) for key in keys]
 
 

@@ -42,6 +42,7 @@ from .keys import (
     user_key,
     write_sealed,
 )
+from .resilience import enforced, shortfall, shortfall_message
 
 
 def _context(request: HttpRequest, title: str, **extra: Any) -> dict[str, Any]:
@@ -245,13 +246,21 @@ def sealed_value(
         if not may_change:
             raise Http404
         if form.is_valid():
-            try:
-                write_sealed(obj, field, form.cleaned_data["value"])
-            except SealingError as error:
-                form.add_error("value", str(error))
+            new_value = form.cleaned_data["value"]
+            # D4: a value fewer than two coordinators can open is one arrest from being lost.
+            short = shortfall(obj, new_value)
+            if short is not None and enforced():
+                form.add_error("value", shortfall_message(short, refused=True))
             else:
-                messages.success(request, _("The sealed value was saved."))
-                return HttpResponseRedirect(_change_url(obj))
+                try:
+                    write_sealed(obj, field, new_value)
+                except SealingError as error:
+                    form.add_error("value", str(error))
+                else:
+                    messages.success(request, _("The sealed value was saved."))
+                    if short is not None:
+                        messages.warning(request, shortfall_message(short))
+                    return HttpResponseRedirect(_change_url(obj))
     value: str | None = None
     problem = ""
     if not is_recipient(request.user, obj, field) and getattr(obj, field):

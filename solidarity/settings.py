@@ -463,6 +463,12 @@ SOLIDARITY_RETENTION: dict[str, timedelta] = {
     "mail_files": timedelta(days=2),
 }
 SOLIDARITY_PURGE_INTERVAL = timedelta(hours=1)
+# Witnesses of the audit log (audit/tasks.py, threat model D9): comma-separated e-mail
+# addresses of people off the server who are mailed the chain's head (seq and hash, nothing
+# personal) every SOLIDARITY_AUDIT_WITNESS_INTERVAL by the background worker; a log rewritten
+# or cut short below a mailed head fails `solidarity audit verify --head SEQ:HASH`. Empty: off.
+SOLIDARITY_AUDIT_WITNESSES = env_list("SOLIDARITY_AUDIT_WITNESSES", [])
+SOLIDARITY_AUDIT_WITNESS_INTERVAL = timedelta(hours=24)
 
 # A strict policy with per-request nonces: no inline script or style without the nonce, nothing
 # from another origin (no CDN learns who reads the site), no framing.

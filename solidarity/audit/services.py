@@ -355,16 +355,54 @@ def check_checkpoint(checkpoint: dict[str, Any], verify_key: VerifyKey) -> str:
         raise CheckpointError(f"The checkpoint file is malformed ({error}).") from error
     if seq == 0:
         return "the checkpoint was taken of an empty log"
-    entry = AuditEntry.objects.filter(seq=seq).first()
-    if entry is None:
-        last = AuditEntry.objects.order_by("-seq").values_list("seq", flat=True).first() or 0
+    stored = _stored_hash(seq)
+    if stored is None:
         raise CheckpointError(
             f"The log was truncated: the checkpoint of {body['time']} covers entry {seq}, "
-            f"but the log now ends at entry {last}."
+            f"but the log now ends at entry {_last_seq()}."
         )
-    if entry.hash != head_hash:
+    if stored != head_hash:
         raise CheckpointError(
             f"The log was rewritten: entry {seq} differs from the one signed in the checkpoint "
             f"of {body['time']}."
         )
     return f"entry {seq} matches the checkpoint of {body['time']}"
+
+
+def _stored_hash(seq: int) -> str | None:
+    stored: str | None = AuditEntry.objects.filter(seq=seq).values_list("hash", flat=True).first()
+    return stored
+
+
+def _last_seq() -> int:
+    last: int | None = AuditEntry.objects.order_by("-seq").values_list("seq", flat=True).first()
+    return last or 0
+
+
+def check_head(seq: int, head_hash: str, result: VerifyResult) -> str:
+    """Check a head (seq and hash) that left the server earlier, a witness's mail or a copy by
+    hand (audit/tasks.py), against the log and its verification `result`.
+
+    Unsigned, so it proves nothing by itself: its worth is that it was kept off the server
+    before a rewrite. The log must still hold entry `seq` with exactly that hash, and the chain
+    must verify up to it; a chain recomputed after a change below `seq` gives the entry another
+    hash, and a cut gives none. Returns a one-line description; raises CheckpointError.
+    """
+    if seq == 0:
+        return "the head of an empty log"
+    if result.first_bad_seq is not None and result.first_bad_seq <= seq:
+        raise CheckpointError(
+            f"The history below the witnessed head {seq} was changed: {result.problem}."
+        )
+    stored = _stored_hash(seq)
+    if stored is None:
+        raise CheckpointError(
+            f"The log was truncated: the witnessed head is entry {seq}, but the log now ends "
+            f"at entry {_last_seq()}."
+        )
+    if stored != head_hash:
+        raise CheckpointError(
+            f"The log was rewritten: entry {seq} no longer has the witnessed hash "
+            f"{head_hash[:12]}…; its history was changed and recomputed."
+        )
+    return f"entry {seq} has the witnessed hash"

@@ -132,6 +132,7 @@ class Command(BaseCommand):
             )
         else:
             schedule_purge(self.stderr)
+            schedule_witnesses(self.stderr)
             worker.start()
             self.stdout.write(
                 f"Background worker started (solidarity db_worker, pid {worker.pid}): it sends "
@@ -168,6 +169,19 @@ def schedule_purge(stderr: TextIO | Any) -> None:
         ensure_scheduled()
     except DatabaseError as error:  # not migrated yet: the next start will queue it
         stderr.write(f"The retention purge is not scheduled: {error}")
+
+
+def schedule_witnesses(stderr: TextIO | Any) -> None:
+    """Queue the daily mail of the audit chain's head to SOLIDARITY_AUDIT_WITNESSES, if any
+    (solidarity/audit/tasks.py)."""
+    from django.db import DatabaseError
+
+    from solidarity.audit.tasks import ensure_scheduled
+
+    try:
+        ensure_scheduled()
+    except DatabaseError as error:  # not migrated yet: the next start will queue it
+        stderr.write(f"The audit witnesses' mail is not scheduled: {error}")
 
 
 def _interrupt(signum: int, frame: FrameType | None) -> None:

@@ -471,3 +471,21 @@ def test_keyring_init_and_import_refuse_a_credential_keyring(
     with pytest.raises(CommandError, match="systemd-creds encrypt"):
         restore(copy, keys / "backup.key", "--replace")
     assert contents(credentials.keyring) == before
+
+
+def test_a_credential_under_a_name_nothing_reads_is_named_by_check_deploy(
+    credentials: Credentials,
+) -> None:
+    """A mistyped name in the unit would leave the secret unread and the server on a default
+    (an empty SQLite database for the database URL), quietly: check --deploy says so
+    (accounts.W011); the names it reads pass."""
+    from solidarity.accounts.checks import check_credential_names
+
+    assert check_credential_names() == []
+    seal(credentials, DATABASE_URL_CREDENTIAL, "postgres://db.example/solidarity")
+    assert check_credential_names() == []
+    seal(credentials, "solidarity-database_url", "postgres://db.example/solidarity")
+    found = check_credential_names()
+    assert [m.id for m in found] == ["accounts.W011"]
+    assert "solidarity-database_url" in found[0].msg
+    assert "postgres://" not in found[0].msg + str(found[0].hint)

@@ -27,7 +27,12 @@ from django.utils import timezone
 from django.utils.module_loading import import_string
 
 from solidarity.campaigns.human_timing import minimum_seconds
-from solidarity.core.credentials import in_credentials_directory, readable_by_us_alone
+from solidarity.core.credentials import (
+    KNOWN_CREDENTIALS,
+    credentials_directory,
+    in_credentials_directory,
+    readable_by_us_alone,
+)
 
 CSP_MIDDLEWARE = "csp.middleware.CSPMiddleware"
 OTP_MIDDLEWARE = "django_otp.middleware.OTPMiddleware"
@@ -790,6 +795,31 @@ def check_database_tls(app_configs: Any = None, **kwargs: Any) -> list[CheckMess
                 )
             )
     return errors
+
+
+@register(Tags.security, deploy=True)
+def check_credential_names(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
+    """A credential whose name we do not read is most likely a name mistyped in the unit: the
+    secret it holds is then missing, and the server runs on a default instead (an empty SQLite
+    database in the data directory for `solidarity-database-url`), without saying so."""
+    directory = credentials_directory()
+    if directory is None:
+        return []
+    try:
+        names = sorted(p.name for p in directory.iterdir() if p.name.startswith("solidarity"))
+    except OSError:
+        return []
+    unknown = [name for name in names if name not in KNOWN_CREDENTIALS]
+    if not unknown:
+        return []
+    return [
+        Warning(
+            f"The systemd credentials {', '.join(unknown)} ({directory}) are read by nothing: "
+            "the secret meant for the server is missing and a default is used in its place.",
+            hint="Name each credential exactly: " + ", ".join(sorted(KNOWN_CREDENTIALS)) + ".",
+            id="accounts.W011",
+        )
+    ]
 
 
 # -- The back office's own host names (ASVS 3.5.4, threat model D11) ----------------------------

@@ -30,6 +30,16 @@ KEYRING_CREDENTIAL = "solidarity-keyring"
 # DATABASE_URL carries the PostgreSQL password; the SMTP relay's password is a secret alone.
 DATABASE_URL_CREDENTIAL = "solidarity-database-url"
 EMAIL_PASSWORD_CREDENTIAL = "solidarity-email-password"  # noqa: S105 (a file name)
+# Every name the server reads (the fallbacks of a rotated secret key: see SECRET_KEY_BY_HAND).
+KNOWN_CREDENTIALS = frozenset(
+    {
+        SECRET_KEY_CREDENTIAL,
+        f"{SECRET_KEY_CREDENTIAL}.fallbacks",
+        KEYRING_CREDENTIAL,
+        DATABASE_URL_CREDENTIAL,
+        EMAIL_PASSWORD_CREDENTIAL,
+    }
+)
 STORE = Path("/etc/credstore.encrypted")
 
 

@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 from django.contrib.auth.models import User
-from django.contrib.contenttypes.models import ContentType
 from django.core.management import call_command
 from django.core.management.base import CommandError
+from django.db.models.signals import post_delete
 from django.test import Client
 from django.urls import reverse
 from nacl.public import PrivateKey
@@ -24,21 +24,21 @@ from solidarity.core.models import Section
 from solidarity.documentation.models import Person
 from solidarity.documentation.models import Testimony as SealedTestimony
 from solidarity.safety.crypto import DecryptionError, b64d, b64e, unseal, unwrap_data_key
-from solidarity.safety.crypto import wrap_data_key as wrap
 from solidarity.safety.fields import Sealed, row_aad
 from solidarity.safety.key_rotation import (
     ACTION,
     RESEAL_ACTION,
     reseal_for,
-    rewrap_stragglers,
     rotate_user_key,
 )
 from solidarity.safety.keys import (
     KeyRefused,
+    RecipientsChanged,
     read_sealed,
     setup_user_key,
     unlock_cookie_name,
     unlock_private_key,
+    write_sealed,
 )
 from solidarity.safety.models import Role, SealedKey, UserKey
 from tests.conftest import recently_authenticated, verified_login
@@ -179,29 +179,54 @@ def test_after_a_password_reset_the_previous_password_is_asked_once(section: Sec
     assert read_sealed(alia, person, "whereabouts", key) == WHEREABOUTS
 
 
-def test_a_key_wrapped_for_the_old_key_during_the_rotation_is_rewrapped(
-    section: Section,
-) -> None:
-    """A save that read the old public key just before the commit stores its wrapped key just
-    after; the check after the commit wraps it for the new key."""
-    alia = coordinator("alia", section)
+def test_a_sealed_save_that_a_rotation_overtakes_is_refused_whole(section: Section) -> None:
+    """The race: a sealed save reads its recipients' public keys (the field's pre_save), a
+    rotation of one of them commits, then the save stores data keys wrapped for the old key,
+    open to the leaked private key with nothing left to re-wrap them.
+
+    On a real database no other connection's rotation can commit there any more: the keys are
+    read locked inside the save's transaction (on SQLite, under the write lock held from its
+    start). So the rotation runs from a signal of the save itself (the deletion of the value's
+    old wrapped keys, between the read and the insert), inside its transaction, the one place
+    it still can: the check before the insert sees the key changed and the save is refused and
+    rolled back whole. Saved again once the rotation is done, the value is sealed for the new
+    key only."""
+    alia, bolat = coordinator("alia", section), coordinator("bolat", section)
     person, _testimony = sealed_records(section)
     old = opened(alia)
-    old_public = old.public_key
+    stored_before = person.whereabouts
+    overtaking: list[PrivateKey] = []
+
+    def rotate_meanwhile(sender: type[SealedKey], instance: SealedKey, **kwargs: object) -> None:
+        if not overtaking:
+            overtaking.append(rotate_user_key(alia, password_of(alia))[1])
+
+    post_delete.connect(rotate_meanwhile, sender=SealedKey, dispatch_uid="test.rotate_meanwhile")
+    try:
+        with pytest.raises(RecipientsChanged, match="key changed while saving; save again"):
+            write_sealed(person, "whereabouts", "A safe flat in Bishkek")
+    finally:
+        post_delete.disconnect(sender=SealedKey, dispatch_uid="test.rotate_meanwhile")
+
+    assert overtaking, "the rotation ran between reading the keys and storing them"
+    assert person.whereabouts == stored_before  # the object keeps what it had, too
+    fresh = Person.objects.get(pk=person.pk)
+    assert fresh.whereabouts == stored_before
+    # Every wrapped key of every user opens with that user's current key, and none with the
+    # key pair the rolled-back rotation made.
+    for user in (alia, bolat):
+        for row in SealedKey.objects.filter(user=user):
+            unwrap_data_key(b64d(row.wrapped_key), opened(user))
+            with pytest.raises(DecryptionError):
+                unwrap_data_key(b64d(row.wrapped_key), overtaking[0])
+    assert read_sealed(alia, fresh, "whereabouts", old) == WHEREABOUTS
+
     _result, new = rotate_user_key(alia, password_of(alia))
-    row = SealedKey.objects.get(user=alia, field_name="whereabouts")
-    data_key = unwrap_data_key(b64d(row.wrapped_key), new)
-    SealedKey.objects.filter(pk=row.pk).update(wrapped_key=b64e(wrap(data_key, old_public)))
-    late = SealedKey.objects.create(
-        content_type=ContentType.objects.get_for_model(Person),
-        object_id=person.pk + 1000,
-        field_name="whereabouts",
-        user=alia,
-        wrapped_key=b64e(wrap(data_key, old_public)),
-    )
-    assert rewrap_stragglers(alia, old, new) == 2
+    write_sealed(fresh, "whereabouts", "A safe flat in Bishkek")
     assert_only_new_key_opens(alia, old, new)
-    late.delete()
+    fresh = Person.objects.get(pk=person.pk)
+    assert read_sealed(alia, fresh, "whereabouts", new) == "A safe flat in Bishkek"
+    assert read_sealed(bolat, fresh, "whereabouts", opened(bolat)) == "A safe flat in Bishkek"
 
 
 def test_the_audit_log_records_the_rotation_without_key_material(section: Section) -> None:

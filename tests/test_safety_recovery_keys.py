@@ -18,6 +18,10 @@ from django.contrib.contenttypes.models import ContentType
 from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import connection, transaction
+from django.db.models.signals import post_delete
+from django.test import Client
+from django.urls import reverse
+from nacl.public import PrivateKey
 from pytest_django.fixtures import Settings
 
 from solidarity.audit.keys import read_recovery_private
@@ -25,8 +29,9 @@ from solidarity.audit.models import AuditEntry
 from solidarity.core.models import Section
 from solidarity.documentation.models import Person
 from solidarity.documentation.models import Testimony as SealedTestimony
-from solidarity.safety.fields import SealingError
-from solidarity.safety.keys import NotARecipient, read_sealed
+from solidarity.safety.crypto import b64d, unseal, unwrap_data_key
+from solidarity.safety.fields import SealingError, row_aad
+from solidarity.safety.keys import NotARecipient, RecipientsChanged, read_sealed, write_sealed
 from solidarity.safety.models import (
     RecoveryWrappedKey,
     Role,
@@ -34,6 +39,8 @@ from solidarity.safety.models import (
     SectionRecoveryKey,
     UserKey,
 )
+from solidarity.safety.recovery import set_recovery_key
+from tests.conftest import verified_login
 from tests.test_safety_sealed import WHEREABOUTS, coordinator, hidden_person, opened
 
 WITNESS = "Gulnara S., cell-mate in SIZO-1"
@@ -305,12 +312,13 @@ def test_replacing_the_recovery_key_rewraps_and_drops_the_old_one(
     new = tmp_path / "new"
     keygen(new)
 
+    old_proof = ("--old-key", str(offline / "recovery.key"))
     bolat = coordinator("bolat", section)  # not a recipient of the person's whereabouts
     with pytest.raises(CommandError, match="would make them unrecoverable"):
-        recovery_set(section, new / "recovery.pub", bolat, tmp_path)
+        recovery_set(section, new / "recovery.pub", bolat, tmp_path, *old_proof)
     assert SectionRecoveryKey.objects.get() == old_key
 
-    said = recovery_set(section, new / "recovery.pub", alia, tmp_path)
+    said = recovery_set(section, new / "recovery.pub", alia, tmp_path, *old_proof)
     assert "replaced" in said and "1 sealed value(s) wrapped to it" in said
     assert not SectionRecoveryKey.objects.filter(pk=old_key.pk).exists()
     assert list(RecoveryWrappedKey.objects.values_list("recovery_key", flat=True)) == [
@@ -328,9 +336,12 @@ def test_replacing_the_recovery_key_rewraps_and_drops_the_old_one(
     third = tmp_path / "third"
     keygen(third)
     Role.objects.create(user=alia, section=section, role="coordinator")
+    new_proof = ("--old-key", str(new / "recovery.key"))
     with pytest.raises(CommandError, match="1 sealed value"):
-        recovery_set(section, third / "recovery.pub", alia, tmp_path)
-    said = recovery_set(section, third / "recovery.pub", alia, tmp_path, "--drop-unopened")
+        recovery_set(section, third / "recovery.pub", alia, tmp_path, *new_proof)
+    said = recovery_set(
+        section, third / "recovery.pub", alia, tmp_path, "--drop-unopened", *new_proof
+    )
     assert "replaced" in said and "0 sealed value(s) wrapped to it" in said
     assert "1 sealed value(s) of the section were not sealed for alia" in said
     assert not RecoveryWrappedKey.objects.exists()
@@ -418,3 +429,162 @@ def test_deleting_a_record_deletes_its_recovery_wrapped_keys(
     person.delete()
     SealedTestimony.objects.filter(pk=account.pk).delete()
     assert set(RecoveryWrappedKey.objects.values_list("object_id", flat=True)) == {kept.pk}
+
+
+# -- Replacing a recovery key needs the current one -------------------------------------------
+
+
+def _registered() -> tuple[str, str, int]:
+    key = SectionRecoveryKey.objects.get()
+    return key.public_key, key.fingerprint, key.pk
+
+
+def test_replacing_the_recovery_key_without_the_old_one_is_refused(
+    section: Section, offline: Path, tmp_path: Path
+) -> None:
+    """One coordinator's password and shell are not enough to swap in a key of their own: with
+    no --old-key, even with --drop-unopened, the replacement is refused, says what it needs,
+    and nothing changes (the key, its wrapped keys, the audit log)."""
+    alia = coordinator("alia", section)
+    person = hidden_person(section)
+    recovery_set(section, offline / "recovery.pub", alia, tmp_path)
+    before = _registered()
+    wrapped = list(RecoveryWrappedKey.objects.values_list("pk", "wrapped_key"))
+    entries = AuditEntry.objects.count()
+    mine = tmp_path / "mine"
+    keygen(mine)
+    for extra in ((), ("--drop-unopened",)):
+        with pytest.raises(CommandError, match="needs the current recovery private key") as error:
+            recovery_set(section, mine / "recovery.pub", alia, tmp_path, *extra)
+        assert before[1] in str(error.value) and "--old-key" in str(error.value)
+        assert _registered() == before
+        assert list(RecoveryWrappedKey.objects.values_list("pk", "wrapped_key")) == wrapped
+    assert AuditEntry.objects.count() == entries
+    # Re-running with the same key needs no proof: it only wraps what is missing.
+    assert "0 sealed value(s) wrapped to it, 1 already were" in recovery_set(
+        section, offline / "recovery.pub", alia, tmp_path
+    )
+    # The registered key still recovers, the other one does not.
+    coordinator("bolat", section)
+    with pytest.raises(CommandError, match="does not match"):
+        recover(section, mine / "recovery.key", "bolat")
+    recover(section, offline / "recovery.key", "bolat")
+    bolat = User.objects.get(username="bolat")
+    assert read_sealed(bolat, Person.objects.get(pk=person.pk), "whereabouts", opened(bolat)) == (
+        WHEREABOUTS
+    )
+
+
+def test_replacing_the_recovery_key_with_a_wrong_old_key_is_refused(
+    section: Section, offline: Path, tmp_path: Path
+) -> None:
+    """A private key that is not the registered one (its own new key, another section's, a key
+    of another kind) is refused before anything changes."""
+    alia = coordinator("alia", section)
+    hidden_person(section)
+    recovery_set(section, offline / "recovery.pub", alia, tmp_path)
+    before = _registered()
+    mine = tmp_path / "mine"
+    keygen(mine)
+    with pytest.raises(CommandError, match="not the current recovery key") as error:
+        recovery_set(
+            section, mine / "recovery.pub", alia, tmp_path, "--old-key", str(mine / "recovery.key")
+        )
+    assert before[1] in str(error.value)
+    with pytest.raises(CommandError, match="another kind of key"):
+        recovery_set(
+            section,
+            mine / "recovery.pub",
+            alia,
+            tmp_path,
+            "--old-key",
+            str(offline / "recovery.pub"),
+        )
+    assert _registered() == before
+    assert RecoveryWrappedKey.objects.filter(recovery_key_id=before[2]).count() == 1
+
+
+def test_replacing_the_recovery_key_with_the_old_one_works(
+    section: Section, offline: Path, tmp_path: Path
+) -> None:
+    """With the current private key as proof, the new key is registered and the values are
+    wrapped to it; the audit entry says it was a replacement."""
+    alia = coordinator("alia", section)
+    hidden_person(section)
+    sealed_testimony(section)
+    recovery_set(section, offline / "recovery.pub", alia, tmp_path)
+    old_fingerprint = _registered()[1]
+    new = tmp_path / "new"
+    keygen(new)
+    said = recovery_set(
+        section, new / "recovery.pub", alia, tmp_path, "--old-key", str(offline / "recovery.key")
+    )
+    assert "replaced" in said and "3 sealed value(s) wrapped to it" in said
+    key = SectionRecoveryKey.objects.get()
+    assert key.fingerprint != old_fingerprint and key.fingerprint in said
+    assert set(RecoveryWrappedKey.objects.values_list("recovery_key", flat=True)) == {key.pk}
+    entry = AuditEntry.objects.filter(action="recovery_key_set").latest("seq")
+    assert entry.values["replaced"] is True and entry.values["fingerprint"] == key.fingerprint
+
+
+def test_my_key_page_shows_the_recovery_key_of_each_section_coordinated(
+    client: Client, section: Section, offline: Path, tmp_path: Path
+) -> None:
+    """A coordinator sees, for each of their sections, the recovery key's fingerprint and date
+    to compare with the printed copy, or that there is none; sections where they are not a
+    coordinator are not listed."""
+    alia = coordinator("alia", section)
+    abroad = Section.objects.create(slug="abroad", name_en="Section abroad", kind="national")
+    Role.objects.create(user=alia, section=abroad, role="coordinator")
+    elsewhere = Section.objects.create(slug="elsewhere", name_en="Elsewhere", kind="national")
+    Role.objects.create(user=alia, section=elsewhere, role="researcher")
+    hidden_person(section)
+    recovery_set(section, offline / "recovery.pub", alia, tmp_path)
+    key = SectionRecoveryKey.objects.get()
+    verified_login(client, alia)
+    page = client.get(reverse("safety:key")).content.decode()
+    assert "Recovery keys of your sections" in page
+    rows = page.split('id="recovery-keys"')[1].split("</table>")[0].split("<tr>")
+    (home,) = [row for row in rows if "Home organisation" in row]
+    assert key.fingerprint in home and str(key.created_at.year) in home
+    (other,) = [row for row in rows if "Section abroad" in row]
+    assert "none" in other and key.fingerprint not in other
+    assert "Elsewhere" not in page
+
+
+def test_a_sealed_save_that_a_first_recovery_key_overtakes_is_refused_whole(
+    section: Section,
+) -> None:
+    """The race: a sealed save reads that its section has no recovery key, the first one is
+    registered and commits, then the value is stored without a recovery copy (recovery-set
+    wraps only what was there before it). Run from a signal of the save itself, between
+    reading the keys and storing the wrapped ones (another connection cannot commit there: the
+    keys are read locked inside the save's transaction): the save is refused and rolled back
+    whole; saved again, the value is wrapped to the recovery key."""
+    alia = coordinator("alia", section)
+    person = hidden_person(section)
+    private = opened(alia)
+    recovery_private = PrivateKey.generate()
+    registered: list[object] = []
+
+    def register_meanwhile(sender: type[SealedKey], instance: SealedKey, **kwargs: object) -> None:
+        if not registered:
+            registered.append(set_recovery_key(section, recovery_private.public_key, alia, private))
+
+    post_delete.connect(register_meanwhile, sender=SealedKey, dispatch_uid="test.register")
+    try:
+        with pytest.raises(RecipientsChanged, match="key changed while saving; save again"):
+            write_sealed(person, "whereabouts", "moved to a safe flat")
+    finally:
+        post_delete.disconnect(sender=SealedKey, dispatch_uid="test.register")
+    assert registered and not SectionRecoveryKey.objects.exists()
+    fresh = Person.objects.get(pk=person.pk)
+    assert read_sealed(alia, fresh, "whereabouts", private) == WHEREABOUTS
+
+    set_recovery_key(section, recovery_private.public_key, alia, private)
+    write_sealed(fresh, "whereabouts", "moved to a safe flat")
+    row = RecoveryWrappedKey.objects.get(object_id=person.pk, field_name="whereabouts")
+    data_key = unwrap_data_key(b64d(row.wrapped_key), recovery_private)
+    stored = Person.objects.get(pk=person.pk).__dict__["whereabouts"]
+    aad = row_aad(fresh, "whereabouts")
+    assert unseal(stored.ciphertext, aad, data_key) == "moved to a safe flat"

@@ -12,6 +12,7 @@ from django.contrib.auth.models import User
 from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import connection, transaction
+from django.db.models.signals import post_delete
 from django.test import Client
 from django.urls import reverse
 from nacl.public import PrivateKey
@@ -22,6 +23,7 @@ from solidarity.core.models import Section
 from solidarity.documentation.models import Person
 from solidarity.safety.crypto import DecryptionError
 from solidarity.safety.fields import Sealed, SealingError
+from solidarity.safety.key_rotation import rotate_user_key
 from solidarity.safety.keys import (
     KeyRefused,
     NotARecipient,
@@ -330,3 +332,51 @@ def test_setting_up_a_key_in_the_back_office(client: Client, section: Section) -
     response = client.post(reverse("safety:key"), {"password": "dana long passphrase"})
     assert response.status_code == 302
     assert UserKey.objects.filter(user=user).exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_sealed_value_is_never_saved_outside_a_transaction() -> None:
+    """Django's save alone is not atomic: the row would be committed before its wrapped keys,
+    and the keys read for them could change in between (a rotation). So the field refuses a
+    sealed value saved outside `transaction.atomic()`, before anything is written."""
+    section = Section.objects.create(slug="home", name_en="Home organisation", kind="home")
+    alia = coordinator("alia", section)
+    with pytest.raises(SealingError, match=r"only inside transaction\.atomic\(\)"):
+        hidden_person(section)
+    assert not Person.objects.exists() and not SealedKey.objects.exists()
+    with transaction.atomic():
+        person = hidden_person(section)
+    assert read_sealed(alia, person, "whereabouts", opened(alia)) == WHEREABOUTS
+
+
+def test_the_sealed_page_asks_to_save_again_when_a_key_changed_meanwhile(
+    client: Client, section: Section
+) -> None:
+    """A coordinator's key pair replaced while a value is being saved (here from a signal of the
+    save itself, between reading the keys and storing the wrapped ones): the page says so, the
+    value stays as it was, and saving again works."""
+    alia, bolat = coordinator("alia", section), coordinator("bolat", section)
+    person = hidden_person(section)
+    verified_login(client, alia)
+    _recently_authenticated(client)
+    client.post(reverse("safety:unlock"), {"password": "alia long passphrase"})
+    rotated: list[object] = []
+
+    def rotate_meanwhile(sender: type[SealedKey], instance: SealedKey, **kwargs: object) -> None:
+        if not rotated:
+            rotated.append(rotate_user_key(bolat, "bolat long passphrase"))
+
+    post_delete.connect(rotate_meanwhile, sender=SealedKey, dispatch_uid="test.rotate_meanwhile")
+    try:
+        response = client.post(sealed_url(person), {"value": "A safe flat in Bishkek"})
+    finally:
+        post_delete.disconnect(sender=SealedKey, dispatch_uid="test.rotate_meanwhile")
+    assert rotated and response.status_code == 200
+    assert "key changed while saving; save again" in response.content.decode()
+    fresh = Person.objects.get(pk=person.pk)
+    assert read_sealed(bolat, fresh, "whereabouts", opened(bolat)) == WHEREABOUTS
+
+    response = client.post(sealed_url(person), {"value": "A safe flat in Bishkek"})
+    assert response.status_code == 302
+    fresh = Person.objects.get(pk=person.pk)
+    assert read_sealed(bolat, fresh, "whereabouts", opened(bolat)) == "A safe flat in Bishkek"

@@ -36,6 +36,7 @@ from solidarity.core.partialdate import PartialDate
 from solidarity.documentation.models import Citation, Event, Person, PersonName, Place, Source
 from solidarity.documentation.vocabularies import EventType, NameKind, NameScript
 from solidarity.safety.access import scoped, writable_sections
+from solidarity.safety.section_move import holds_sealed
 from solidarity.safety.slugs import AmbiguousSlug, match_or_new
 
 KINDS = ("people", "events", "signatures")
@@ -235,6 +236,19 @@ def check_person(row: Row, user: Any = None) -> PersonPlan:
         if column in row:
             setattr(person, column, row[column].strip())
     if section is not None:
+        # Sealed values stay wrapped for the old section's coordinators and recovery key until
+        # someone who can open them reseals them, which takes an unlocked key: not here.
+        if person.pk is not None and person.section_id != section.pk and holds_sealed(person):
+            problems.append(
+                (
+                    "section",
+                    _(
+                        "this person's record holds sealed data, so it cannot be moved to "
+                        "another section by import: move it in the back office, with your key "
+                        "unlocked"
+                    ),
+                )
+            )
         person.section = section
     if "is_public" in row:
         person.is_public = _bool(row, "is_public", problems)

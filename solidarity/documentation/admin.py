@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from urllib.parse import urlencode
 
 from django import forms
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.contrib.admin.options import IncorrectLookupParameters
 from django.contrib.admin.utils import unquote
 from django.contrib.admin.widgets import AdminTextInputWidget
@@ -61,6 +61,13 @@ from solidarity.safety.keys import (
     unlocked_key,
 )
 from solidarity.safety.policy import kind_of
+from solidarity.safety.resilience import shortfall_message
+from solidarity.safety.section_move import (
+    SectionMoveRefused,
+    plan_move,
+    reseal_moved,
+    sealed_names,
+)
 from solidarity.safety.slugs import form_for, settle
 from solidarity.search.admin import PersonSearchMixin
 
@@ -305,6 +312,31 @@ def _rendered(response: HttpResponse) -> HttpResponse:
     return response
 
 
+class SectionMoveForm:
+    """Put first among a ModelForm's bases for a model with sealed fields: a record holding
+    sealed values changes section only resealed for the new one (`safety.section_move`), else
+    the form says why. Otherwise the old section's coordinators and recovery key would go on
+    opening the values, and the new section's could not."""
+
+    section_move_request: HttpRequest | None = None
+    cleaned_data: dict[str, Any]
+    instance: models.Model
+
+    def clean(self) -> Any:
+        cleaned = super().clean()  # type: ignore[misc]
+        section = self.cleaned_data.get("section")
+        request = self.section_move_request
+        self.sealed_reseal: dict[str, str] = {}
+        if request is not None and isinstance(section, Section):
+            try:
+                self.sealed_reseal = plan_move(
+                    request.user, unlocked_key(request), self.instance, section.pk
+                )
+            except SectionMoveRefused as error:
+                self.add_error(None, str(error))  # type: ignore[attr-defined]
+        return cleaned
+
+
 class DocumentationAdmin(_ModelAdmin):
     list_per_page = 50
 
@@ -340,12 +372,22 @@ class DocumentationAdmin(_ModelAdmin):
     ) -> Any:
         # A global "slug already exists" would tell a user of one section what another holds
         # (D6): for a user who cannot see every section, no such error, a random ending instead.
-        kwargs["form"] = form_for(request.user, self.model, kwargs.get("form") or self.form)
+        form = form_for(request.user, self.model, kwargs.get("form") or self.form)
+        if sealed_names(self.model):
+            attrs = {"section_move_request": request, "__module__": form.__module__}
+            form = type(form.__name__, (SectionMoveForm, form), attrs)
+        kwargs["form"] = form
         return super().get_form(request, obj, change, **kwargs)
 
     def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
         settle(request.user, obj, adding=not change)
         super().save_model(request, obj, form, change)
+        # Moved with sealed values: sealed again for the new section, in the admin's transaction.
+        reseal = getattr(form, "sealed_reseal", None)
+        if reseal:
+            short = reseal_moved(obj, reseal)
+            if short is not None:
+                messages.warning(request, shortfall_message(short))
 
     def formfield_for_foreignkey(
         self, db_field: Any, request: HttpRequest, **kwargs: Any

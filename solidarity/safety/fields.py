@@ -22,13 +22,14 @@ import uuid
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from django.db import models
+from django.db import models, router, transaction
 from django.db.models.query_utils import DeferredAttribute
 from django.db.models.signals import post_delete, post_save
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
+from nacl.public import PublicKey
 
-from .crypto import associated_data, decrypt_personal, encrypt_personal, seal
+from .crypto import associated_data, b64d, decrypt_personal, encrypt_personal, seal
 
 if TYPE_CHECKING:
     from django.db.models.lookups import Lookup
@@ -197,19 +198,30 @@ class SealedTextField(_NoLookups, _TextField):
         return super().get_prep_value(value)
 
     def pre_save(self, model_instance: models.Model, add: bool) -> str:
-        from .keys import recipients_for, recovery_recipient
+        from .keys import sealing_recipients
 
         value = model_instance.__dict__.get(self.attname) or ""
         if isinstance(value, Sealed):
             return value.ciphertext
-        # Per field: the users' wrapped keys, and the section recovery key's if it has one.
-        changes: dict[str, tuple[list[tuple[int, bytes]], tuple[int, bytes] | None]] = (
+        # Per field: the users' wrapped keys, and the section recovery key's if it has one,
+        # each with the public key it was wrapped for (checked again before the insert).
+        changes: dict[str, tuple[list[tuple[int, str, bytes]], tuple[int, str, bytes] | None]] = (
             model_instance.__dict__.setdefault("_sealed_changes", {})
         )
         if not value:
             changes[self.name] = ([], None)
             return ""
-        recipients = recipients_for(model_instance)
+        # Threat: a key pair rotated (or a first recovery key set) between reading the keys and
+        # storing the wrapped keys leaves the value wrapped for the old, possibly leaked, key.
+        # Django's save is not atomic by itself, so the caller's transaction must hold it all;
+        # on SQLite its IMMEDIATE start also means the keys below are read under the write lock.
+        using = router.db_for_write(type(model_instance), instance=model_instance)
+        if not transaction.get_connection(using).in_atomic_block:
+            raise SealingError(
+                f"{model_instance._meta.label}.{self.name}: a sealed value is saved only inside "
+                "transaction.atomic() (see keys.write_sealed)"
+            )
+        recipients, recovery = sealing_recipients(model_instance)
         if not recipients:
             raise SealingError(
                 gettext(
@@ -220,15 +232,14 @@ class SealedTextField(_NoLookups, _TextField):
             )
         # The recovery key is an extra recipient, never the only one: a value is stored only
         # if a coordinator can read it now (the check above).
-        recovery = recovery_recipient(model_instance)
-        public_keys = [key for _user, key in recipients]
+        public_keys = [PublicKey(b64d(public)) for _user, public in recipients]
         if recovery is not None:
-            public_keys.append(recovery[1])
+            public_keys.append(PublicKey(b64d(recovery[1])))
         stored, wrapped = seal(str(value), row_aad(model_instance, self.name), public_keys)
         for_users = zip(recipients, wrapped[: len(recipients)], strict=True)
         changes[self.name] = (
-            [(user_id, wrapped_key) for (user_id, _key), wrapped_key in for_users],
-            None if recovery is None else (recovery[0], wrapped[-1]),
+            [(user_id, public, wrapped_key) for (user_id, public), wrapped_key in for_users],
+            None if recovery is None else (*recovery, wrapped[-1]),
         )
         model_instance.__dict__[self.attname] = Sealed(stored)
         return stored

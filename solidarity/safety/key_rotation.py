@@ -19,13 +19,20 @@ match the data keys of an old copy; a value the adversary has already read stays
 Order of work: both Argon2id derivations (seconds, 256 MiB) run before the transaction, so the
 database is not held while they run; the transaction then locks the user's key row, checks that
 it is still the one that was opened, re-wraps every data key, replaces the key and records it.
+
+Concurrent writes: every other write of a data key wrapped for a user reads that user's public
+key locked, inside the transaction that stores it (a sealed save, `keys.sealing_recipients`, read
+again just before the insert; a grant or a recovery, `keys.grantee_public_key`). So a write
+either commits before the rotation takes the lock, and is re-wrapped by it, or reads the new key
+after its commit; a sealed save whose keys changed all the same (a recipient added, removed or
+rotated in between) is refused and rolled back whole (`keys.RecipientsChanged`, "save again").
+No data key is left wrapped for the old key, and none is wrapped for it after the commit.
 """
 
 from __future__ import annotations
 
 import importlib
 from dataclasses import dataclass
-from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
@@ -65,17 +72,12 @@ from .models import SealedKey, UserKey
 ACTION = "user_key_rotated"
 RESEAL_ACTION = "sealed_values_resealed"
 BATCH = 500
-# A sealed write that read the old public key just before the rotation committed may store a
-# key wrapped for it just after (a save outside a transaction reads its recipients first). Keys
-# made this recently are checked again after the commit (`rewrap_stragglers`).
-STRAGGLER_WINDOW = timedelta(minutes=1)
 
 
 @dataclass(frozen=True)
 class RotationResult:
     rewrapped: int
     unlocked_sessions_ended: int
-    stragglers: int = 0
 
 
 def _open_old_key(user: Any, key: UserKey, password: str, previous_password: str) -> PrivateKey:
@@ -140,8 +142,7 @@ def rotate_user_key(
         ended = forget_unlocked_everywhere(user)
         # A number, never key material (the row entries above name the fields only).
         append(ACTION, model_label(get_user_model()), user.pk, values={"wrapped_keys": rewrapped})
-    stragglers = rewrap_stragglers(user, old_private, new_private)
-    return RotationResult(rewrapped, ended, stragglers), new_private
+    return RotationResult(rewrapped, ended), new_private
 
 
 def _rewrap(user: Any, old_private: PrivateKey, new_public: PublicKey) -> int:
@@ -156,32 +157,6 @@ def _rewrap(user: Any, old_private: PrivateKey, new_public: PublicKey) -> int:
         wrapped.wrapped_key = b64e(wrap_data_key(data_key, new_public))
         changed.append(wrapped)
     SealedKey.objects.bulk_update(changed, ["wrapped_key"], batch_size=BATCH)
-    return len(changed)
-
-
-def rewrap_stragglers(user: Any, old_private: PrivateKey, new_private: PrivateKey) -> int:
-    """Re-wrap the user's recently stored data keys that are still wrapped for the old key."""
-    since = timezone.now() - STRAGGLER_WINDOW
-    with transaction.atomic():
-        key = UserKey.objects.select_for_update().filter(user=user).first()
-        if key is None or key.public_key != b64e(bytes(new_private.public_key)):
-            return 0  # rotated again, or gone, meanwhile: that rotation re-wrapped them
-        changed: list[SealedKey] = []
-        for wrapped in SealedKey.objects.filter(user=user, created_at__gte=since):
-            blob = b64d(wrapped.wrapped_key)
-            try:
-                unwrap_data_key(blob, new_private)
-                continue
-            except DecryptionError:
-                pass
-            try:
-                data_key = unwrap_data_key(blob, old_private)
-            except DecryptionError:
-                continue
-            wrapped.wrapped_key = b64e(wrap_data_key(data_key, new_private.public_key))
-            changed.append(wrapped)
-        with audit_action(ACTION):
-            SealedKey.objects.bulk_update(changed, ["wrapped_key"], batch_size=BATCH)
     return len(changed)
 
 

@@ -92,8 +92,13 @@ def _refuse_credential(path: Path) -> None:
 
 
 def _refuse_copied_place(path: Path) -> None:
-    """The deploy check's rule (accounts.E009): never beside what is copied with the data."""
+    """Neither over a credential nor beside what is copied with the data."""
     _refuse_credential(path)
+    _refuse_beside_the_data(path)
+
+
+def _refuse_beside_the_data(path: Path) -> None:
+    """The deploy check's rule (accounts.E009): never beside what is copied with the data."""
     resolved = path.resolve()
     name = place_copied_with_the_data(resolved)
     if name is not None:
@@ -108,10 +113,11 @@ def _refuse_copied_place(path: Path) -> None:
 def init_keyring() -> Keyring:
     """Create the keyring at the configured path; never over an existing one."""
     path = keyring_path()
+    # The credential first: it exists, and "a keyring exists already" would hide why.
     _refuse_credential(path)
     if path.exists():
         raise KeyringCopyError(f"A keyring exists already at {path}; it was not changed.")
-    _refuse_copied_place(path)
+    _refuse_beside_the_data(path)
     if not _create_keyring(path):
         raise KeyringCopyError(f"A keyring appeared at {path} meanwhile; it was not changed.")
     return load_keyring()

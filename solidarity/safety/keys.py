@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import importlib
 import time
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from django.apps import apps
@@ -24,6 +26,7 @@ from nacl.utils import random
 
 from solidarity.accounts.password_validation import sealed_key_too_short
 from solidarity.core.classification import FieldClass
+from solidarity.core.models import Section
 
 from . import policy
 from .access import section_of, section_path, sections_reading
@@ -40,7 +43,7 @@ from .crypto import (
     unwrap_data_key,
     wrap_data_key,
 )
-from .fields import Sealed, SealedTextField, row_aad
+from .fields import Sealed, SealedTextField, SealingError, row_aad
 from .models import RecoveryWrappedKey, Role, SealedKey, SectionRecoveryKey, UserKey
 
 UNLOCK_SECONDS = 300  # the sealed window of the threat model (D8)
@@ -68,36 +71,85 @@ def section_recipient_keys(section_id: int) -> models.QuerySet[UserKey]:
     )
 
 
-def recipients_for(instance: models.Model) -> list[tuple[int, PublicKey]]:
-    """(user id, public key) of every active user who may read sealed data of the record's
-    section and has a key."""
-    section = section_of(instance)
-    if section is None:
-        return []
-    keys = section_recipient_keys(section).order_by("user_id")
-    return [(key.user_id, PublicKey(b64d(key.public_key))) for key in keys]
+class RecipientsChanged(KeyRefused, SealingError):
+    """The recipients of a sealed value changed between reading their keys and storing the
+    value's wrapped keys; the whole save is rolled back."""
+
+    def __init__(self) -> None:
+        super().__init__(_("A coordinator's key changed while saving; save again."))
 
 
-def recovery_recipient(instance: models.Model) -> tuple[int, PublicKey] | None:
-    """(id, public key) of the recovery key of the record's section, if it has one.
+# (user id, public key as stored) of each recipient; (recovery key id, public key) of the
+# section's recovery key, if it has one.
+Recipients = tuple[list[tuple[int, str]], tuple[int, str] | None]
 
-    Only the public key is on the server: wrapping to it lets the holder of the offline private
-    key grant the value later (`recovery.py`), and lets nobody on the server read it.
+
+def sealing_recipients(instance: models.Model) -> Recipients:
+    """The public keys a new sealed value of the record is wrapped to: every active user who may
+    read sealed data of the record's section and has a key, and the section's recovery key.
+
+    Only the recovery key's public key is on the server: wrapping to it lets the holder of the
+    offline private key grant the value later (`recovery.py`), and lets nobody on the server
+    read it. Read inside the transaction that stores the value, with the rows locked (where the
+    database can; SQLite's IMMEDIATE transactions hold the write lock from their start), so that
+    a key rotation (`key_rotation.py`) or a first recovery key cannot commit in between.
     """
     section = section_of(instance)
     if section is None:
-        return None
-    key = SectionRecoveryKey.objects.filter(section_id=section).first()
-    return None if key is None else (key.pk, PublicKey(b64d(key.public_key)))
+        return [], None
+    # The section's row too: a recovery key not registered yet has no row to lock, so a first
+    # `recovery-set` must take this one to wait for the saves under way (PostgreSQL).
+    list(Section.objects.select_for_update().filter(pk=section).values_list("pk", flat=True))
+    # Only the key rows are locked, not the users and roles joined to find them.
+    users = (
+        section_recipient_keys(section)
+        .select_for_update(of=("self",))
+        .order_by("user_id")
+        .values_list("user_id", "public_key")
+    )
+    recovery = (
+        SectionRecoveryKey.objects.select_for_update()
+        .filter(section_id=section)
+        .values_list("pk", "public_key")
+        .first()
+    )
+    return list(users), recovery
+
+
+def _check_recipients(
+    instance: models.Model,
+    wrapped: list[tuple[int, str, bytes]],
+    recovery: tuple[int, str, bytes] | None,
+) -> None:
+    """Refuse to store wrapped keys made for keys that are no longer the recipients' own.
+
+    Threat: a coordinator rotates a key pair that may have leaked (`key_rotation.py`) while a
+    value is being saved; a data key wrapped for the old public key after the rotation's commit
+    would stay open to the leaked private key, and nothing would wrap it again. The keys are
+    read locked before sealing (`sealing_recipients`) and read locked again here, just before
+    the insert, in the same transaction: any change means the save is rolled back whole.
+    """
+    if not transaction.get_connection().in_atomic_block:
+        raise SealingError("sealed values are stored only inside transaction.atomic()")
+    used = (
+        [(user_id, public) for user_id, public, _key in wrapped],
+        None if recovery is None else (recovery[0], recovery[1]),
+    )
+    if sealing_recipients(instance) != used:
+        raise RecipientsChanged
 
 
 def replace_wrapped_keys(
     instance: models.Model,
     field: str,
-    wrapped: list[tuple[int, bytes]],
-    recovery: tuple[int, bytes] | None = None,
+    wrapped: list[tuple[int, str, bytes]],
+    recovery: tuple[int, str, bytes] | None = None,
 ) -> None:
-    """The value was rewritten (or emptied): its old wrapped keys go, the new ones come."""
+    """The value was rewritten (or emptied): its old wrapped keys go, the new ones come.
+
+    `wrapped` holds (user id, public key wrapped for, wrapped key), `recovery` the same for the
+    section's recovery key (`SealedTextField.pre_save`).
+    """
     content_type = ContentType.objects.get_for_model(instance)
     SealedKey.objects.filter(
         content_type=content_type, object_id=instance.pk, field_name=field
@@ -105,8 +157,10 @@ def replace_wrapped_keys(
     RecoveryWrappedKey.objects.filter(
         content_type=content_type, object_id=instance.pk, field_name=field
     ).delete()
+    if wrapped or recovery is not None:
+        _check_recipients(instance, wrapped, recovery)
     if recovery is not None:
-        recovery_key_id, key = recovery
+        recovery_key_id, _public, key = recovery
         RecoveryWrappedKey.objects.create(
             content_type=content_type,
             object_id=instance.pk,
@@ -122,7 +176,7 @@ def replace_wrapped_keys(
             user_id=user_id,
             wrapped_key=b64e(key),
         )
-        for user_id, key in wrapped
+        for user_id, _public, key in wrapped
     )
 
 
@@ -333,10 +387,102 @@ def _concrete_field(obj: models.Model, name: str) -> models.Field[Any, Any]:
 
 
 def write_sealed(obj: models.Model, field: str, value: str) -> None:
-    """Seal a new value for the current recipients (all coordinators of the section)."""
+    """Seal a new value for the current recipients (all coordinators of the section).
+
+    One transaction from reading the recipients' keys to storing the wrapped keys (Django's
+    `save` alone is not atomic). Raises `RecipientsChanged` if a key changed meanwhile; the
+    object then keeps the value it had.
+    """
+    attname = _concrete_field(obj, field).attname
+    before = obj.__dict__.get(attname)
     setattr(obj, field, value)
-    with transaction.atomic():
-        obj.save(update_fields=[field])
+    try:
+        with transaction.atomic():
+            obj.save(update_fields=[field])
+    except BaseException:
+        obj.__dict__[attname] = before
+        obj.__dict__.get("_sealed_changes", {}).pop(field, None)
+        raise
+
+
+def sealed_ids(
+    model: type[models.Model], field: str, section_id: int, *, lock: bool = True
+) -> list[int]:
+    """Primary keys of the section's rows whose `field` holds a sealed value (not empty).
+
+    The base manager: a record a default manager hides still holds a value to grant, recover
+    or drop. With `lock` (inside a transaction), the rows are locked where the database can, so
+    that no write gives a value a new data key between reading its wrapped keys and wrapping it
+    again; SQLite's transactions lock it all anyway.
+    """
+    path = section_path(model)
+    if path is None:
+        return []
+    rows = model._base_manager.filter(**{path: section_id})
+    if lock:
+        rows = rows.select_for_update()
+    # The field refuses lookups on its ciphertext, so emptiness is tested here, not in SQL.
+    return [pk for pk, stored in rows.values_list("pk", field) if stored]
+
+
+@dataclass(frozen=True)
+class Rewrapped:
+    """What `rewrap_section_keys` found: data keys wrapped again (content type, field, object id,
+    wrapped key), values the target already had, and values with no key to open."""
+
+    rows: list[tuple[ContentType, str, int, str]]
+    already: int
+    missing: int
+
+
+WrappedKeys = Callable[[ContentType, str, list[int]], dict[int, str]]
+
+
+def rewrap_section_keys(
+    section_id: int,
+    source: WrappedKeys,
+    target: WrappedKeys,
+    private_key: PrivateKey,
+    public_key: PublicKey,
+    refused: str,
+) -> Rewrapped:
+    """For each sealed value of the section (rows locked; call inside a transaction): the data
+    key wrapped in `source` (object id -> wrapped key, base64), opened with `private_key` and
+    wrapped for `public_key`, unless `target` already has one. A key that does not open raises
+    KeyRefused(`refused`). The caller stores the rows."""
+    rows: list[tuple[ContentType, str, int, str]] = []
+    already = missing = 0
+    for model, field in sealed_fields():
+        content_type = ContentType.objects.get_for_model(model)
+        ids = sealed_ids(model, field, section_id)
+        opened = source(content_type, field, ids)
+        existing = target(content_type, field, ids)
+        for object_id in ids:
+            if object_id in existing:
+                already += 1
+            elif object_id in opened:
+                try:
+                    data_key = unwrap_data_key(b64d(opened[object_id]), private_key)
+                except DecryptionError:
+                    raise KeyRefused(refused) from None
+                wrapped = b64e(wrap_data_key(data_key, public_key))
+                rows.append((content_type, field, object_id, wrapped))
+            else:
+                missing += 1
+    return Rewrapped(rows, already, missing)
+
+
+def user_wrapped_keys(user: Any) -> WrappedKeys:
+    """`source`/`target` of `rewrap_section_keys`: the data keys wrapped for `user`."""
+
+    def wrapped(content_type: ContentType, field: str, ids: list[int]) -> dict[int, str]:
+        return dict(
+            SealedKey.objects.filter(
+                content_type=content_type, field_name=field, user=user, object_id__in=ids
+            ).values_list("object_id", "wrapped_key")
+        )
+
+    return wrapped
 
 
 def grant_sealed(granter: Any, private_key: PrivateKey, grantee: Any, section_id: int) -> int:
@@ -345,53 +491,43 @@ def grant_sealed(granter: Any, private_key: PrivateKey, grantee: Any, section_id
     Only a current recipient can add one (threat model: an insider cannot add themselves).
     Returns how many values were granted.
     """
-    public_key = grantee_public_key(grantee, section_id)
-    granted = 0
     with transaction.atomic():
-        for model, field in sealed_fields():
-            content_type = ContentType.objects.get_for_model(model)
-            ids = _ids_in_section(model, section_id)
-            mine = SealedKey.objects.filter(
-                content_type=content_type, field_name=field, user=granter, object_id__in=ids
+        public_key = grantee_public_key(grantee, section_id)
+        found = rewrap_section_keys(
+            section_id,
+            user_wrapped_keys(granter),
+            user_wrapped_keys(grantee),
+            private_key,
+            public_key,
+            _("A key wrapped for you does not open with your private key."),
+        )
+        for content_type, field, object_id, wrapped in found.rows:
+            SealedKey.objects.create(
+                content_type=content_type,
+                object_id=object_id,
+                field_name=field,
+                user=grantee,
+                wrapped_key=wrapped,
             )
-            theirs = set(
-                SealedKey.objects.filter(
-                    content_type=content_type, field_name=field, user=grantee, object_id__in=ids
-                ).values_list("object_id", flat=True)
-            )
-            for wrapped in mine:
-                if wrapped.object_id in theirs:
-                    continue
-                data_key = unwrap_data_key(b64d(wrapped.wrapped_key), private_key)
-                SealedKey.objects.create(
-                    content_type=content_type,
-                    object_id=wrapped.object_id,
-                    field_name=field,
-                    user=grantee,
-                    wrapped_key=b64e(wrap_data_key(data_key, public_key)),
-                )
-                granted += 1
-    return granted
+    return len(found.rows)
 
 
 def grantee_public_key(grantee: Any, section_id: int) -> PublicKey:
     """The public key to grant a section's sealed values to; refused unless the grantee's role
-    there reads sealed data and they have a key."""
+    there reads sealed data and they have a key.
+
+    Call inside the transaction that stores the grant: the key row is locked, so that a
+    rotation of the grantee's key pair either waits for the grant (and re-wraps it) or has
+    committed before it (and the new key is read), never leaving a grant for the old key.
+    """
     if section_id not in sections_reading(grantee, FieldClass.SEALED):
         raise KeyRefused(
             _("%(user)s has no role in this section that includes sealed data.") % {"user": grantee}
         )
-    grantee_key = UserKey.objects.filter(user=grantee).first()
+    grantee_key = UserKey.objects.select_for_update().filter(user=grantee).first()
     if grantee_key is None:
         raise KeyRefused(_("%(user)s has no key yet (solidarity keys setup).") % {"user": grantee})
     return PublicKey(b64d(grantee_key.public_key))
-
-
-def _ids_in_section(model: type[models.Model], section_id: int) -> list[Any]:
-    path = section_path(model)
-    if path is None:
-        return []
-    return list(model._default_manager.filter(**{path: section_id}).values_list("pk", flat=True))
 
 
 def drop_wrapped_keys(user_id: int, section_id: int) -> int:
@@ -399,7 +535,7 @@ def drop_wrapped_keys(user_id: int, section_id: int) -> int:
     removed = 0
     for model, field in sealed_fields():
         content_type = ContentType.objects.get_for_model(model)
-        ids = _ids_in_section(model, section_id)
+        ids = sealed_ids(model, field, section_id, lock=False)
         removed += SealedKey.objects.filter(
             content_type=content_type, field_name=field, user_id=user_id, object_id__in=ids
         ).delete()[0]

@@ -3,15 +3,17 @@
 Threat addressed: every coordinator of a section is arrested, dies or forgets their password,
 and the section's whereabouts and testimony, sealed to them alone, are lost for ever. Each
 sealed value of a section that has a recovery key is also wrapped to that key's X25519 public
-key (`keys.recovery_recipient`, at every write; `set_recovery_key` for the values stored
+key (`keys.sealing_recipients`, at every write; `set_recovery_key` for the values stored
 before). The private key is made offline (`solidarity keys recovery-keygen`) and kept abroad
 (the International, printed or on a hardware token); the server never holds it, so it reads
 nothing by itself. With it, `recover` wraps the section's values for a new coordinator.
 
 Threat NOT addressed: whoever holds the private key and a copy of the database reads every
 sealed value of the section. Registering a key takes a coordinator's password, and the
-coordinator could read and grant those values anyway; every registration and recovery is in
-the audit log (names and counts, never a value).
+coordinator could read and grant those values anyway; replacing it also takes the current
+recovery private key (its custodians' consent: otherwise one coordinator could wrap everything
+to a key of their own, which no role change or rotation would end). Every registration and
+recovery is in the audit log (names and counts, never a value).
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.contrib.contenttypes.models import ContentType
-from django.db import models, transaction
+from django.db import transaction
 from nacl.public import PrivateKey, PublicKey
 
 from solidarity.audit import bulk
@@ -30,9 +32,16 @@ from solidarity.audit.services import append, model_label
 from solidarity.core.classification import FieldClass
 from solidarity.core.models import Section
 
-from .access import section_path, sections_reading
+from .access import sections_reading
 from .crypto import DecryptionError, b64d, b64e, unwrap_data_key, wrap_data_key
-from .keys import KeyRefused, grantee_public_key, sealed_fields
+from .keys import (
+    KeyRefused,
+    grantee_public_key,
+    rewrap_section_keys,
+    sealed_fields,
+    sealed_ids,
+    user_wrapped_keys,
+)
 from .models import RecoveryWrappedKey, SealedKey, SectionRecoveryKey
 
 
@@ -58,21 +67,7 @@ class Recovered:
     uncovered: int
 
 
-def _sealed_ids(model: type[models.Model], field: str, section_id: int) -> list[int]:
-    """Primary keys of the section's rows whose `field` holds a sealed value (not empty)."""
-    path = section_path(model)
-    if path is None:
-        return []
-    # The base manager: a record a default manager hid would still hold a value to recover.
-    # Locked (where the database can) so that no write gives a value a new data key between
-    # reading its wrapped keys and wrapping it again; SQLite's transactions lock it all anyway.
-    rows = (
-        model._base_manager.select_for_update()
-        .filter(**{path: section_id})
-        .values_list("pk", field)
-    )
-    # The field refuses lookups on its ciphertext, so emptiness is tested here, not in SQL.
-    return [pk for pk, stored in rows if stored]
+# Primary keys of the section's rows whose field holds a sealed value, locked (`keys.sealed_ids`).
 
 
 def set_recovery_key(
@@ -81,6 +76,7 @@ def set_recovery_key(
     by: Any,
     private_key: PrivateKey,
     *,
+    old_private_key: PrivateKey | None = None,
     drop_unopened: bool = False,
 ) -> RecoverySet:
     """Register `public_key` as the section's recovery key and wrap to it every sealed value of
@@ -88,20 +84,44 @@ def set_recovery_key(
 
     Run again with the same key, it wraps what is still missing (another coordinator may open
     values the first could not). With another key, the old one and its wrapped keys go; that is
-    refused while a value wrapped to the old key cannot be re-wrapped by `by` (it would then be
-    recoverable no more) unless `drop_unopened`.
+    refused without `old_private_key`, the current recovery private key (threat: one
+    coordinator with their password and shell access quietly swapping in a key they control,
+    so that every value is re-wrapped to them and neither losing their role nor rotating their
+    key pair ends it), and refused while a value wrapped to the old key cannot be re-wrapped by
+    `by` (it would then be recoverable no more) unless `drop_unopened`, which does not waive
+    the old key.
     """
     if section.pk not in sections_reading(by, FieldClass.SEALED):
         raise KeyRefused(f"{by} has no role in section {section.slug} that includes sealed data.")
     encoded = b64e(bytes(public_key))
     with transaction.atomic():
+        # The section row first, as a sealed save locks it (keys.sealing_recipients): a record
+        # sealed meanwhile on PostgreSQL is then wrapped to this key or seen by the loop below.
+        Section.objects.select_for_update().filter(pk=section.pk).first()
         current = SectionRecoveryKey.objects.select_for_update().filter(section=section).first()
         replaced = current is not None and current.public_key != encoded
+        if replaced and current is not None:
+            # Checked before anything changes: possession of the current private key, which
+            # only the section's custodians hold offline, not a password on this server.
+            when = current.created_at.date().isoformat()
+            if old_private_key is None:
+                raise KeyRefused(
+                    f"Section {section.slug} already has a recovery key (fingerprint "
+                    f"{current.fingerprint}, registered {when}). Replacing it needs the current "
+                    "recovery private key from its custodians: pass it with --old-key. Nothing "
+                    "was changed."
+                )
+            if b64e(bytes(old_private_key.public_key)) != current.public_key:
+                raise KeyRefused(
+                    "The key given with --old-key is not the current recovery key of section "
+                    f"{section.slug} (fingerprint {current.fingerprint}, registered {when}). "
+                    "Nothing was changed."
+                )
         plan: list[tuple[ContentType, str, dict[int, str], set[int], list[int]]] = []
         lost = 0
         for model, field in sealed_fields():
             content_type = ContentType.objects.get_for_model(model)
-            ids = _sealed_ids(model, field, section.pk)
+            ids = sealed_ids(model, field, section.pk)
             mine = dict(
                 SealedKey.objects.filter(
                     content_type=content_type, field_name=field, user=by, object_id__in=ids
@@ -181,54 +201,48 @@ def recover(section: Section, private_key: PrivateKey, grantee: Any) -> Recovere
     """With the section's offline recovery private key, wrap every value wrapped to it for
     `grantee`, who must be allowed to read the section's sealed data and have a key (the rules
     of `keys.grant_sealed`)."""
-    key = SectionRecoveryKey.objects.filter(section=section).first()
-    if key is None:
-        raise KeyRefused(f"Section {section.slug} has no recovery key (keys recovery-set).")
-    # Compared before any unwrapping, so a wrong key is named as such, not as a crypto failure.
-    if b64e(bytes(private_key.public_key)) != key.public_key:
-        raise KeyRefused(
-            f"This private key does not match the recovery key of section {section.slug} "
-            f"(fingerprint {key.fingerprint})."
-        )
-    public_key = grantee_public_key(grantee, section.pk)
-    granted = already = uncovered = 0
     with transaction.atomic():
-        rows: list[SealedKey] = []
-        for model, field in sealed_fields():
-            content_type = ContentType.objects.get_for_model(model)
-            ids = _sealed_ids(model, field, section.pk)
-            recoverable = dict(
+        # Not locked: a sealed save locks the recipients' keys before the recovery key, and
+        # this the grantee's key after it would invert that order.
+        key = SectionRecoveryKey.objects.filter(section=section).first()
+        if key is None:
+            raise KeyRefused(f"Section {section.slug} has no recovery key (keys recovery-set).")
+        # Compared before any unwrapping, so a wrong key is named as such, not as a crypto
+        # failure.
+        if b64e(bytes(private_key.public_key)) != key.public_key:
+            raise KeyRefused(
+                f"This private key does not match the recovery key of section {section.slug} "
+                f"(fingerprint {key.fingerprint})."
+            )
+        # Read (locked) in the transaction that stores the grant: a rotation of the grantee's
+        # key pair cannot commit between, which would leave these keys wrapped for the old one.
+        public_key = grantee_public_key(grantee, section.pk)
+
+        def recoverable(content_type: ContentType, field: str, ids: list[int]) -> dict[int, str]:
+            return dict(
                 key.wrapped_keys.filter(
                     content_type=content_type, field_name=field, object_id__in=ids
                 ).values_list("object_id", "wrapped_key")
             )
-            theirs = set(
-                SealedKey.objects.filter(
-                    content_type=content_type, field_name=field, user=grantee, object_id__in=ids
-                ).values_list("object_id", flat=True)
+
+        found = rewrap_section_keys(
+            section.pk,
+            recoverable,
+            user_wrapped_keys(grantee),
+            private_key,
+            public_key,
+            "A key wrapped to the recovery key does not open with it.",
+        )
+        rows = [
+            SealedKey(
+                content_type=content_type,
+                object_id=object_id,
+                field_name=field,
+                user=grantee,
+                wrapped_key=wrapped,
             )
-            for object_id in ids:
-                if object_id in theirs:
-                    already += 1
-                elif object_id in recoverable:
-                    try:
-                        data_key = unwrap_data_key(b64d(recoverable[object_id]), private_key)
-                    except DecryptionError:
-                        raise KeyRefused(
-                            "A key wrapped to the recovery key does not open with it."
-                        ) from None
-                    rows.append(
-                        SealedKey(
-                            content_type=content_type,
-                            object_id=object_id,
-                            field_name=field,
-                            user=grantee,
-                            wrapped_key=b64e(wrap_data_key(data_key, public_key)),
-                        )
-                    )
-                    granted += 1
-                else:
-                    uncovered += 1
+            for content_type, field, object_id, wrapped in found.rows
+        ]
         with bulk.named("recovery_grant"):
             SealedKey.objects.bulk_create(rows)
         append(
@@ -239,8 +253,8 @@ def recover(section: Section, private_key: PrivateKey, grantee: Any) -> Recovere
                 "section": section.slug,
                 "fingerprint": key.fingerprint,
                 "to": actor_for_user(grantee),
-                "granted": granted,
-                "uncovered": uncovered,
+                "granted": len(rows),
+                "uncovered": found.missing,
             },
         )
-    return Recovered(granted, already, uncovered)
+    return Recovered(len(rows), found.already, found.missing)

@@ -11,7 +11,7 @@ from typing import Any
 from django.apps import apps
 from django.contrib import admin, messages
 from django.contrib.admin.views.decorators import staff_member_required
-from django.db import models
+from django.db import models, transaction
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import NoReverseMatch, reverse
@@ -42,6 +42,8 @@ from .keys import (
     user_key,
     write_sealed,
 )
+from .models import Role, SectionRecoveryKey
+from .policy import RoleName
 from .resilience import enforced, shortfall, shortfall_message
 
 
@@ -56,6 +58,19 @@ def _safe_next(request: HttpRequest, default: str) -> str:
     ):
         return target
     return default
+
+
+def _recovery_keys(user: Any) -> list[tuple[Any, SectionRecoveryKey | None]]:
+    """(section, its recovery key or None) for each section where `user` is a coordinator: the
+    fingerprint and date let custodians compare with their printed copy, so a replaced key
+    is noticed."""
+    roles = Role.objects.filter(user=user, role=RoleName.COORDINATOR).select_related("section")
+    sections = [role.section for role in roles]
+    keys = {
+        key.section_id: key
+        for key in SectionRecoveryKey.objects.filter(section__in=[s.pk for s in sections])
+    }
+    return [(section, keys.get(section.pk)) for section in sections]
 
 
 @staff_member_required
@@ -89,6 +104,7 @@ def key_page(request: HttpRequest) -> HttpResponse:
             form=form,
             unlocked=unlocked_key(request) is not None,
             seconds_left=unlock_seconds_left(request),
+            recovery_keys=_recovery_keys(request.user),
         ),
     )
 
@@ -164,7 +180,12 @@ def _rotate_view(request: HttpRequest) -> HttpResponse:
         except KeyRefused as error:
             form.add_error(None, str(error))
         else:
-            resealed = reseal_for(request.user, private_key) if form.cleaned_data["reseal"] else 0
+            resealed = 0
+            if form.cleaned_data["reseal"]:
+                try:
+                    resealed = reseal_for(request.user, private_key)
+                except KeyRefused as error:  # RecipientsChanged: the pair itself was replaced
+                    messages.error(request, str(error))
             messages.success(
                 request,
                 _(
@@ -247,15 +268,20 @@ def sealed_value(
             raise Http404
         if form.is_valid():
             new_value = form.cleaned_data["value"]
-            # D4: a value fewer than two coordinators can open is one arrest from being lost.
-            short = shortfall(obj, new_value)
-            if short is not None and enforced():
-                form.add_error("value", shortfall_message(short, refused=True))
+            try:
+                # One transaction: the recipients counted for D4 are those the value is sealed
+                # for, and a key that changed meanwhile rolls it all back (RecipientsChanged).
+                with transaction.atomic():
+                    # D4: a value fewer than two coordinators can open is one arrest from loss.
+                    short = shortfall(obj, new_value)
+                    refused = short is not None and enforced()
+                    if not refused:
+                        write_sealed(obj, field, new_value)
+            except SealingError as error:
+                form.add_error("value", str(error))
             else:
-                try:
-                    write_sealed(obj, field, new_value)
-                except SealingError as error:
-                    form.add_error("value", str(error))
+                if refused and short is not None:
+                    form.add_error("value", shortfall_message(short, refused=True))
                 else:
                     messages.success(request, _("The sealed value was saved."))
                     if short is not None:

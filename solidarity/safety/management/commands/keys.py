@@ -122,8 +122,8 @@ class Command(BaseCommand):
             "recovery-set",
             help=(
                 "Register --public as the recovery key of --section and wrap to it every sealed "
-                "value there that --by can read (replacing any previous recovery key). Needs "
-                "--by's password."
+                "value there that --by can read. Needs --by's password; replacing an existing "
+                "recovery key also needs the current recovery private key (--old-key)."
             ),
         )
         recovery_set.add_argument("--section", required=True, help="The section's slug.")
@@ -137,11 +137,19 @@ class Command(BaseCommand):
             "--password-file", help="The password of --by, from this file instead of a prompt."
         )
         recovery_set.add_argument(
+            "--old-key",
+            type=Path,
+            help=(
+                "The current recovery.key (private) of --section: required to replace its "
+                "recovery key, so that no single coordinator can swap in a key of their own."
+            ),
+        )
+        recovery_set.add_argument(
             "--drop-unopened",
             action="store_true",
             help=(
                 "Replace the key even if values wrapped to the old one cannot be re-wrapped to "
-                "the new one (they are then no longer recoverable)."
+                "the new one (they are then no longer recoverable). Still needs --old-key."
             ),
         )
         recover_cmd = sub.add_parser(
@@ -210,12 +218,19 @@ class Command(BaseCommand):
         section, by = _section(options["section"]), _user(options["by"])
         try:
             public_key = read_recovery_public(options["public"])
+            # The same reader as `recover`: a file that is not a recovery private key stops here.
+            old_key = read_recovery_private(options["old_key"]) if options["old_key"] else None
         except KeyFileError as error:
             raise CommandError(str(error)) from error
         password = _password(options["password_file"], f"Password of {by}: ")
         private_key = unlock_private_key(by, password)
         done = set_recovery_key(
-            section, public_key, by, private_key, drop_unopened=options["drop_unopened"]
+            section,
+            public_key,
+            by,
+            private_key,
+            old_private_key=old_key,
+            drop_unopened=options["drop_unopened"],
         )
         verb = "replaced" if done.replaced else "set"
         self.stdout.write(
@@ -270,13 +285,16 @@ class Command(BaseCommand):
             raise CommandError(str(error)) from error
         self.stdout.write(
             self.style.SUCCESS(
-                f"Key pair of {user} replaced: {result.rewrapped + result.stragglers} wrapped "
+                f"Key pair of {user} replaced: {result.rewrapped} wrapped "
                 f"key(s) re-wrapped, the unlocked state of {result.unlocked_sessions_ended} "
                 "session(s) dropped."
             )
         )
         if options["reseal"]:
-            count = reseal_for(user, private_key)
+            try:
+                count = reseal_for(user, private_key)
+            except KeyRefused as error:  # RecipientsChanged: the key pair itself was replaced
+                raise CommandError(str(error)) from error
             self.stdout.write(self.style.SUCCESS(f"{count} sealed value(s) resealed."))
         else:
             self.stdout.write(

@@ -65,6 +65,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         _setup(data_dir)
         from django.contrib.auth.models import User
+        from django.db import transaction
 
         from solidarity.core.models import Section
         from solidarity.documentation.models import Person
@@ -86,15 +87,17 @@ def main(argv: list[str] | None = None) -> int:
             setup_user_key(user, f"{name} bench passphrase")
             users.append(user)
         for n in range(args.people):
-            Person.objects.create(
-                section=section,
-                slug=f"person-{n}",
-                given_name="Person",
-                family_name=f"Number {n}",
-                birth_year=1960 + n % 40,
-                contact=f"+7 700 000 {n:04d}, ask for the neighbour",
-                whereabouts=f"Flat {n}, street {n % 17}, a town far from home",
-            )
+            # A sealed value is written only in a transaction (safety/fields.py locks the keys).
+            with transaction.atomic():
+                Person.objects.create(
+                    section=section,
+                    slug=f"person-{n}",
+                    given_name="Person",
+                    family_name=f"Number {n}",
+                    birth_year=1960 + n % 40,
+                    contact=f"+7 700 000 {n:04d}, ask for the neighbour",
+                    whereabouts=f"Flat {n}, street {n % 17}, a town far from home",
+                )
         reader = users[0]
         private_key = unlock_private_key(reader, "alia bench passphrase")
 

@@ -152,7 +152,8 @@ class World:
             values.setdefault("section", self.section)
         obj = model(**values)
         self.fill(obj, hidden=hidden)
-        obj.save()
+        with transaction.atomic():  # a sealed value is written only in one (safety/fields.py)
+            obj.save()
         self.models_built.add(model_key(model))
         slug = getattr(obj, "slug", None)
         if hidden and slug:

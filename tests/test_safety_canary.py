@@ -41,13 +41,15 @@ section = Section.objects.create(slug="home", name_en="Home", kind="home")
 user = User.objects.create_user("alia", password="{PASSWORD}", is_staff=True)
 Role.objects.create(user=user, section=section, role="coordinator")
 setup_user_key(user, "{PASSWORD}")
-Person.objects.create(
-    section=section, slug="canary", given_name="Canary", family_name="Person",
-    contact="{CONTACT}", whereabouts="{WHEREABOUTS}",
-)
-Testimony.objects.create(
-    section=section, reference="T-1", witness="{WITNESS}", account="{ACCOUNT}",
-)
+from django.db import transaction
+with transaction.atomic():  # sealed values are written only in a transaction (safety/fields.py)
+    Person.objects.create(
+        section=section, slug="canary", given_name="Canary", family_name="Person",
+        contact="{CONTACT}", whereabouts="{WHEREABOUTS}",
+    )
+    Testimony.objects.create(
+        section=section, reference="T-1", witness="{WITNESS}", account="{ACCOUNT}",
+    )
 # While this connection is still open the write-ahead log holds the newest pages.
 database = settings.DATABASES["default"]["NAME"]
 for path in (database, database + "-wal"):

@@ -88,13 +88,19 @@ BACKUP_PRIVATE = "Solidarity backup key (X25519, private) - keep offline, never 
 BACKUP_PUBLIC = "Solidarity backup recipient key (X25519, public)"
 
 
-def write_backup_pair(private_path: Path, public_path: Path) -> str:
+def _write_x25519_pair(
+    private_path: Path, public_path: Path, private_label: str, public_label: str
+) -> str:
     if public_path.exists():
         raise KeyFileError(f"{public_path} exists already; refusing to overwrite a key.")
     key = PrivateKey.generate()
-    _write(private_path, BACKUP_PRIVATE, bytes(key), private=True)
-    _write(public_path, BACKUP_PUBLIC, bytes(key.public_key), private=False)
+    _write(private_path, private_label, bytes(key), private=True)
+    _write(public_path, public_label, bytes(key.public_key), private=False)
     return fingerprint(bytes(key.public_key))
+
+
+def write_backup_pair(private_path: Path, public_path: Path) -> str:
+    return _write_x25519_pair(private_path, public_path, BACKUP_PRIVATE, BACKUP_PUBLIC)
 
 
 def read_backup_private(path: Path) -> PrivateKey:
@@ -114,12 +120,8 @@ RECOVERY_PUBLIC = "Solidarity section recovery key (X25519, public)"
 
 
 def write_recovery_pair(private_path: Path, public_path: Path) -> str:
-    if public_path.exists():
-        raise KeyFileError(f"{public_path} exists already; refusing to overwrite a key.")
-    key = PrivateKey.generate()
-    _write(private_path, RECOVERY_PRIVATE, bytes(key), private=True)
-    _write(public_path, RECOVERY_PUBLIC, bytes(key.public_key), private=False)
-    return fingerprint(bytes(key.public_key))
+    # Labels of their own: a backup key given where a recovery key is asked is refused.
+    return _write_x25519_pair(private_path, public_path, RECOVERY_PRIVATE, RECOVERY_PUBLIC)
 
 
 def read_recovery_private(path: Path) -> PrivateKey:

@@ -84,6 +84,28 @@ def recovery_set(section: Section, public: Path, by: User, tmp_path: Path, *extr
     return stdout.getvalue()
 
 
+def confirmed_by(second: User, tmp_path: Path) -> tuple[str, ...]:
+    """The arguments by which a second coordinator confirms, with their password."""
+    return ("--second", second.username, "--second-password-file", password_file(tmp_path, second))
+
+
+def recovery_remove(section: Section, by: User, tmp_path: Path, *extra: str) -> str:
+    stdout = StringIO()
+    call_command(
+        "keys",
+        "recovery-remove",
+        "--section",
+        section.slug,
+        "--by",
+        by.username,
+        "--password-file",
+        password_file(tmp_path, by),
+        *extra,
+        stdout=stdout,
+    )
+    return stdout.getvalue()
+
+
 def recover(section: Section, key: Path, grantee: str) -> str:
     stdout = StringIO()
     call_command(
@@ -188,7 +210,7 @@ def test_a_section_whose_coordinators_are_all_gone_is_recovered(
     coordinator read every value through read_sealed; nothing else did."""
     alia, bolat = coordinator("alia", section), coordinator("bolat", section)
     person = hidden_person(section)
-    recovery_set(section, offline / "recovery.pub", alia, tmp_path)
+    recovery_set(section, offline / "recovery.pub", alia, tmp_path, *confirmed_by(bolat, tmp_path))
     account = sealed_testimony(section)  # written after: wrapped at write
     for gone in (alia, bolat):
         Role.objects.get(user=gone).delete()
@@ -290,7 +312,9 @@ def test_values_the_coordinator_cannot_open_are_counted_not_skipped(
     old = hidden_person(section, "old")
     bolat = coordinator("bolat", section)
     hidden_person(section, "new")
-    said = recovery_set(section, offline / "recovery.pub", bolat, tmp_path)
+    said = recovery_set(
+        section, offline / "recovery.pub", bolat, tmp_path, *confirmed_by(alia, tmp_path)
+    )
     assert "1 sealed value(s) wrapped to it" in said
     assert "1 sealed value(s) of the section were not sealed for bolat" in said
     assert recovery_wrapped(old) == set()
@@ -588,3 +612,142 @@ def test_a_sealed_save_that_a_first_recovery_key_overtakes_is_refused_whole(
     stored = Person.objects.get(pk=person.pk).__dict__["whereabouts"]
     aad = row_aad(fresh, "whereabouts")
     assert unseal(stored.ciphertext, aad, data_key) == "moved to a safe flat"
+
+
+# -- A first registration with a second coordinator; removal by two ---------------------------
+
+
+def test_the_first_registration_needs_a_second_coordinator_where_there_is_one(
+    section: Section, offline: Path, tmp_path: Path
+) -> None:
+    """Threat: one coerced coordinator registering, before the custodians do, a key whose
+    private half someone else holds. With two coordinators with keys, the first recovery-set
+    is refused without --second, with the same person twice, with a second who has no key or
+    reads no sealed data, or with a wrong password, and nothing is stored; with a second
+    coordinator's password it is registered and the audit entry names both. A section with a
+    single coordinator registers on one password, with a warning that nobody confirmed it."""
+    alia, bolat = coordinator("alia", section), coordinator("bolat", section)
+    keyless = coordinator("keyless", section, key=False)
+    researcher = coordinator("researcher", section, role="researcher")
+    hidden_person(section)
+    public = offline / "recovery.pub"
+    with pytest.raises(CommandError, match="needs a second coordinator to confirm"):
+        recovery_set(section, public, alia, tmp_path)
+    with pytest.raises(CommandError, match="must be different people"):
+        recovery_set(section, public, alia, tmp_path, *confirmed_by(alia, tmp_path))
+    with pytest.raises(CommandError, match="no key yet"):
+        recovery_set(section, public, alia, tmp_path, *confirmed_by(keyless, tmp_path))
+    with pytest.raises(CommandError, match="no role in section home that includes sealed"):
+        recovery_set(section, public, alia, tmp_path, *confirmed_by(researcher, tmp_path))
+    wrong = tmp_path / "wrong"
+    wrong.write_text("not the passphrase at all")
+    with pytest.raises(CommandError, match="does not open your key"):
+        recovery_set(
+            section,
+            public,
+            alia,
+            tmp_path,
+            "--second",
+            "bolat",
+            "--second-password-file",
+            str(wrong),
+        )
+    assert not SectionRecoveryKey.objects.exists()
+    assert not AuditEntry.objects.filter(action="recovery_key_set").exists()
+
+    said = recovery_set(section, public, alia, tmp_path, *confirmed_by(bolat, tmp_path))
+    assert "1 sealed value(s) wrapped to it" in said and "Nobody confirmed" not in said
+    entry = AuditEntry.objects.get(action="recovery_key_set")
+    assert entry.values["by"].endswith(":alia") and entry.values["second"].endswith(":bolat")
+
+    alone = Section.objects.create(slug="alone", name_en="Alone", kind="national")
+    dana = coordinator("dana", alone)
+    hidden_person(alone, "elsewhere")
+    said = recovery_set(alone, public, dana, tmp_path)
+    assert "1 sealed value(s) wrapped to it" in said
+    assert "Nobody confirmed this recovery key: dana is the only coordinator" in said
+    assert SectionRecoveryKey.objects.get(section=alone).created_by == dana
+
+
+def test_two_coordinators_remove_a_recovery_key_and_the_values_stay_readable(
+    section: Section, offline: Path, tmp_path: Path
+) -> None:
+    """A key the coordinators do not trust is removed, with every data key wrapped to it, on
+    two coordinators' passwords; the values stay open to the coordinators they are sealed for,
+    the removed key recovers nothing, the removal is audited with names and counts, and the
+    custodians' key can be registered afterwards."""
+    alia, bolat = coordinator("alia", section), coordinator("bolat", section)
+    person, account = hidden_person(section), sealed_testimony(section)
+    recovery_set(section, offline / "recovery.pub", alia, tmp_path, *confirmed_by(bolat, tmp_path))
+    key = SectionRecoveryKey.objects.get()
+    assert RecoveryWrappedKey.objects.count() == 3
+
+    said = recovery_remove(section, alia, tmp_path, *confirmed_by(bolat, tmp_path))
+    assert "Recovery key of section home removed, with the 3 data key(s)" in said
+    assert not SectionRecoveryKey.objects.exists() and not RecoveryWrappedKey.objects.exists()
+    for user in (alia, bolat):
+        private = opened(user)
+        assert read_sealed(user, Person.objects.get(pk=person.pk), "whereabouts", private) == (
+            WHEREABOUTS
+        )
+        stored = SealedTestimony.objects.get(pk=account.pk)
+        assert read_sealed(user, stored, "account", private) == ACCOUNT
+    coordinator("newcomer", section)
+    with pytest.raises(CommandError, match="has no recovery key"):
+        recover(section, offline / "recovery.key", "newcomer")
+
+    (entry,) = AuditEntry.objects.filter(action="recovery_key_removed")
+    assert entry.object_pk == str(key.pk)
+    assert entry.values == {
+        "section": "home",
+        "fingerprint": key.fingerprint,
+        "by": entry.values["by"],
+        "second": entry.values["second"],
+        "wrapped_keys_deleted": 3,
+    }
+    assert entry.values["by"].endswith(":alia") and entry.values["second"].endswith(":bolat")
+    logged = f"{entry.fields} {entry.values}"
+    assert [
+        secret for secret in (WHEREABOUTS, ACCOUNT, WITNESS, key.public_key) if secret in logged
+    ] == []
+
+    # Written after the removal: no recovery copy. The custodians' key again, confirmed.
+    later = hidden_person(section, "later")
+    assert recovery_wrapped(later) == set()
+    said = recovery_set(
+        section, offline / "recovery.pub", bolat, tmp_path, *confirmed_by(alia, tmp_path)
+    )
+    assert "4 sealed value(s) wrapped to it" in said
+
+
+def test_removing_a_recovery_key_on_one_password_is_refused(
+    section: Section, offline: Path, tmp_path: Path
+) -> None:
+    """Without --second, with the same coordinator twice, with a wrong second password, or with
+    a second who reads no sealed data, nothing is removed; nor in a section without a key."""
+    alia, bolat = coordinator("alia", section), coordinator("bolat", section)
+    researcher = coordinator("researcher", section, role="researcher")
+    hidden_person(section)
+    with pytest.raises(CommandError, match="has no recovery key"):
+        recovery_remove(section, alia, tmp_path, *confirmed_by(bolat, tmp_path))
+    recovery_set(section, offline / "recovery.pub", alia, tmp_path, *confirmed_by(bolat, tmp_path))
+    before = _registered()
+    wrapped = list(RecoveryWrappedKey.objects.values_list("pk", flat=True))
+
+    with pytest.raises(CommandError, match="pass --second"):
+        recovery_remove(section, alia, tmp_path)
+    with pytest.raises(CommandError, match="must be different people"):
+        recovery_remove(section, alia, tmp_path, *confirmed_by(alia, tmp_path))
+    with pytest.raises(CommandError, match="no role in section home that includes sealed"):
+        recovery_remove(section, alia, tmp_path, *confirmed_by(researcher, tmp_path))
+    with pytest.raises(CommandError, match="no role in section home that includes sealed"):
+        recovery_remove(section, researcher, tmp_path, *confirmed_by(alia, tmp_path))
+    wrong = tmp_path / "wrong"
+    wrong.write_text("not the passphrase at all")
+    with pytest.raises(CommandError, match="does not open your key"):
+        recovery_remove(
+            section, alia, tmp_path, "--second", "bolat", "--second-password-file", str(wrong)
+        )
+    assert _registered() == before
+    assert list(RecoveryWrappedKey.objects.values_list("pk", flat=True)) == wrapped
+    assert not AuditEntry.objects.filter(action="recovery_key_removed").exists()

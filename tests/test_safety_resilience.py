@@ -9,11 +9,14 @@ from __future__ import annotations
 
 import base64
 import html
+from io import StringIO
+from pathlib import Path
 
 import pytest
 from django.contrib.auth.models import User
 from django.contrib.messages import constants
 from django.core.checks import CheckMessage, run_checks
+from django.core.management import call_command
 from django.test import Client
 from django.urls import reverse
 from nacl.public import PrivateKey
@@ -195,10 +198,10 @@ def _w010() -> list[CheckMessage]:
 
 
 def test_the_deploy_check_lists_the_sections_that_fall_short(
-    section: Section, other_section: Section
+    section: Section, other_section: Section, tmp_path: Path
 ) -> None:
-    """Only sections holding sealed values are listed, by slug, with their count and whether
-    they have a recovery key; none once every one meets the rule."""
+    """Only sections holding sealed values are listed, by slug, with how many of their values
+    fall short; none once every value meets the rule."""
     assert _w010() == []
     alia = coordinator("alia", section)
     Person.objects.create(
@@ -213,25 +216,33 @@ def test_the_deploy_check_lists_the_sections_that_fall_short(
 
     (warning,) = _w010()
     assert not warning.is_serious()
-    assert "home (1 coordinator(s) with a key, no recovery key)" in warning.msg
+    assert "home: 1 open to fewer than 2 coordinators (of 1 sealed value(s))" in warning.msg
+    assert "recovery copy" not in warning.msg  # a recovery key is not required by default
     assert "abroad" not in warning.msg and "quiet" not in warning.msg
+    assert "solidarity keys grant" in str(warning.hint)
     assert "solidarity keys recovery-set" in str(warning.hint)
     assert "CNRY" not in warning.msg + str(warning.hint)
 
     # A coordinator who leaves lowers the count of values already stored.
     Role.objects.filter(user__username="dana").delete()
     (warning,) = _w010()
-    assert "abroad (1 coordinator(s) with a key, no recovery key); home" in warning.msg
+    assert "abroad: 1 open to fewer than 2 coordinators (of 1 sealed value(s)); home" in (
+        warning.msg
+    )
 
-    coordinator("dana-again", other_section)
-    coordinator("farida", section)
+    # Newcomers count once granted the values, not before.
+    newcomers = (("dana-again", other_section, "bolat"), ("farida", section, "alia"))
+    for name, target, granter in newcomers:
+        newcomer = coordinator(name, target)
+        assert len(_w010()) == 1
+        grant(tmp_path, granter, newcomer.username, target)
     register_recovery_key(section, alia)
     assert _w010() == []
 
 
 def test_the_deploy_check_follows_the_settings(section: Section, settings: Settings) -> None:
-    """A required recovery key lists a section with enough coordinators but no key; a minimum
-    of one coordinator lists nothing."""
+    """A required recovery key lists a section whose values have enough recipients but no
+    recovery copy; a minimum of one coordinator lists nothing."""
     coordinator("alia", section)
     coordinator("bolat", section)
     Person.objects.create(
@@ -240,10 +251,121 @@ def test_the_deploy_check_follows_the_settings(section: Section, settings: Setti
     assert _w010() == []
     settings.SOLIDARITY_SEALED_REQUIRE_RECOVERY = True
     (warning,) = _w010()
-    assert "home (2 coordinator(s) with a key, no recovery key)" in warning.msg
+    assert "home: 1 without a recovery copy (of 1 sealed value(s))" in warning.msg
+    assert "fewer than 2 coordinators (of" not in warning.msg
     settings.SOLIDARITY_SEALED_REQUIRE_RECOVERY = False
     settings.SOLIDARITY_SEALED_MIN_RECIPIENTS = 3
-    assert len(_w010()) == 1
+    assert "home: 1 open to fewer than 3 coordinators" in _w010()[0].msg
     settings.SOLIDARITY_SEALED_MIN_RECIPIENTS = 1
     Role.objects.filter(user__username="bolat").delete()
+    assert _w010() == []
+
+
+# -- The deploy check counts who can open each stored value ------------------------------------
+
+
+def password_file(tmp_path: Path, username: str) -> str:
+    path = tmp_path / f"{username}.password"
+    path.write_text(f"{username} long passphrase\n")
+    return str(path)
+
+
+def grant(tmp_path: Path, by: str, to: str, section: Section) -> None:
+    call_command(
+        "keys",
+        "grant",
+        "--by",
+        by,
+        "--to",
+        to,
+        "--section",
+        section.slug,
+        "--password-file",
+        password_file(tmp_path, by),
+        stdout=StringIO(),
+    )
+
+
+def test_a_coordinator_with_a_key_but_no_grant_is_no_recipient_of_stored_values(
+    section: Section, tmp_path: Path
+) -> None:
+    """The reviewer's scenario: alia stores whereabouts alone; bolat becomes coordinator and
+    sets up a key, but nobody grants him the value. Two coordinators have a key (the save-time
+    count is met) yet only alia can open it: the deploy check lists it, and no longer once
+    `keys grant` has wrapped it for bolat. Bolat's key for a value he was granted and a role
+    he lost, or an account deactivated, do not count either."""
+    alia = coordinator("alia", section)
+    person = Person.objects.create(
+        section=section, slug="p", given_name="A", family_name="B", whereabouts=WHEREABOUTS
+    )
+    bolat = coordinator("bolat", section)
+    assert sealed_resilience(section) == (2, False, True)  # a value written now would be fine
+    (warning,) = _w010()
+    assert "home: 1 open to fewer than 2 coordinators (of 1 sealed value(s))" in warning.msg
+
+    grant(tmp_path, "alia", "bolat", section)
+    assert _w010() == []
+    assert read_sealed(bolat, Person.objects.get(pk=person.pk), "whereabouts", opened(bolat)) == (
+        WHEREABOUTS
+    )
+
+    User.objects.filter(pk=alia.pk).update(is_active=False)
+    assert len(_w010()) == 1
+    User.objects.filter(pk=alia.pk).update(is_active=True)
+    assert _w010() == []
+    # A wrapped key for someone whose role no longer reads sealed data opens nothing there.
+    Role.objects.filter(user=bolat).update(role="researcher")
+    assert len(_w010()) == 1
+
+
+def test_a_value_recovery_set_left_unopened_counts_as_without_a_recovery_copy(
+    section: Section, settings: Settings, tmp_path: Path
+) -> None:
+    """recovery-set wraps only the values its coordinator can open: the section has a recovery
+    key, but a value stored before bolat joined has no copy for it. With a recovery key
+    required, the deploy check lists that value until alia runs recovery-set too."""
+    settings.SOLIDARITY_SEALED_REQUIRE_RECOVERY = True
+    settings.SOLIDARITY_SEALED_MIN_RECIPIENTS = 1
+    coordinator("alia", section)
+    Person.objects.create(
+        section=section, slug="old", given_name="A", family_name="B", whereabouts=WHEREABOUTS
+    )
+    coordinator("bolat", section)
+    Person.objects.create(
+        section=section, slug="new", given_name="C", family_name="D", whereabouts=WHEREABOUTS
+    )
+    offline = tmp_path / "offline"
+    call_command("keys", "recovery-keygen", "--out", str(offline), stdout=StringIO())
+
+    def recovery_set(by: str, second: str) -> str:
+        stdout = StringIO()
+        call_command(
+            "keys",
+            "recovery-set",
+            "--section",
+            section.slug,
+            "--public",
+            str(offline / "recovery.pub"),
+            "--by",
+            by,
+            "--password-file",
+            password_file(tmp_path, by),
+            "--second",
+            second,
+            "--second-password-file",
+            password_file(tmp_path, second),
+            stdout=stdout,
+        )
+        return stdout.getvalue()
+
+    assert "1 sealed value(s) of the section were not sealed for bolat" in recovery_set(
+        "bolat", "alia"
+    )
+    assert SectionRecoveryKey.objects.filter(section=section).exists()
+    assert sealed_resilience(section).ok  # new writes are covered
+    (warning,) = _w010()
+    assert "home: 1 without a recovery copy (of 2 sealed value(s))" in warning.msg
+    assert "open to fewer" not in warning.msg
+
+    recovery_set("alia", "bolat")
     assert _w010() == []

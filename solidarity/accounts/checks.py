@@ -531,31 +531,54 @@ def check_api_token_age(app_configs: Any = None, **kwargs: Any) -> list[CheckMes
 
 @register(Tags.security, deploy=True)
 def check_sealed_resilience(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
-    """Threat model D4: sealed values that one arrest or one forgotten password would lose."""
-    from solidarity.safety.resilience import minimum_recipients, short_sections
+    """Threat model D4: sealed values that one arrest or one forgotten password would lose.
+
+    Counted value by value from their wrapped keys, not from the coordinators holding a key: a
+    coordinator who set up a key after a value was stored cannot open it until granted."""
+    from solidarity.safety.resilience import (
+        StoredShortfall,
+        minimum_recipients,
+        recovery_required,
+        stored_shortfalls,
+    )
 
     try:
-        short = short_sections()
+        short = stored_shortfalls()
     except DatabaseError:  # not migrated yet: nothing is sealed
         return []
     if not short:
         return []
-    listed = "; ".join(
-        f"{section.slug} ({found.coordinator_recipients} coordinator(s) with a key, "
-        f"{'a' if found.has_recovery else 'no'} recovery key)"
-        for section, found in short
+    minimum = minimum_recipients()
+    required = recovery_required()
+
+    def described(found: StoredShortfall) -> str:
+        parts = []
+        if found.below_minimum:
+            parts.append(f"{found.below_minimum} open to fewer than {minimum} coordinators")
+        if required and found.without_recovery:
+            parts.append(f"{found.without_recovery} without a recovery copy")
+        return f"{', '.join(parts)} (of {found.values} sealed value(s))"
+
+    listed = "; ".join(f"{section.slug}: {described(found)}" for section, found in short)
+    recovery = (
+        ", or have no copy for the section's recovery key (SOLIDARITY_SEALED_REQUIRE_RECOVERY)"
+        if required
+        else ""
     )
     return [
         Warning(
-            f"{len(short)} section(s) hold sealed values that fewer than "
-            f"{minimum_recipients()} coordinators can open, or that no recovery key covers "
-            f"where one is required (SOLIDARITY_SEALED_MIN_RECIPIENTS, "
-            f"SOLIDARITY_SEALED_REQUIRE_RECOVERY): {listed}. If those coordinators are "
-            "arrested or forget their passwords, the values are lost for ever.",
-            hint="Give another person the coordinator role in each section, have them set up "
-            "their key (`solidarity keys setup USER`) and grant them the values (`solidarity "
-            "keys grant`); register each section's offline recovery key (`solidarity keys "
-            "recovery-set`). SOLIDARITY_SEALED_ENFORCE=true refuses new values that fall short.",
+            f"{len(short)} section(s) hold sealed values that fewer than {minimum} of the "
+            "section's current coordinators can open, counted value by value from the keys "
+            f"each is wrapped to (SOLIDARITY_SEALED_MIN_RECIPIENTS){recovery}: {listed}. If "
+            "those coordinators are arrested or forget their passwords, the values are lost "
+            "for ever.",
+            hint="A coordinator who can open the values grants them to the others (`solidarity "
+            "keys grant --by A --to B --section S`): a coordinator who set up a key after a "
+            "value was stored cannot open it until then. Where there is no second coordinator, "
+            "give another person the role and have them set up their key (`solidarity keys "
+            "setup USER`) first. For values without a recovery copy, run `solidarity keys "
+            "recovery-set` (again, with the same key) with the password of a coordinator who "
+            "can open them. SOLIDARITY_SEALED_ENFORCE=true refuses new values that fall short.",
             id="accounts.W010",
         )
     ]

@@ -12,8 +12,13 @@ Threat NOT addressed: whoever holds the private key and a copy of the database r
 sealed value of the section. Registering a key takes a coordinator's password, and the
 coordinator could read and grant those values anyway; replacing it also takes the current
 recovery private key (its custodians' consent: otherwise one coordinator could wrap everything
-to a key of their own, which no role change or rotation would end). Every registration and
-recovery is in the audit log (names and counts, never a value).
+to a key of their own, which no role change or rotation would end). The first registration
+takes a second coordinator's password too where the section has two coordinators with keys,
+and `remove_recovery_key` takes two: a coordinator coerced (or turned) with shell access
+cannot alone register a key they control before the custodians do, and if one got in all the
+same, two honest coordinators can remove it. A section with a single coordinator has nobody
+to confirm: its first key is registered on one password, with a warning. Every registration,
+removal and recovery is in the audit log (names and counts, never a value).
 """
 
 from __future__ import annotations
@@ -40,6 +45,8 @@ from .keys import (
     rewrap_section_keys,
     sealed_fields,
     sealed_ids,
+    section_recipient_keys,
+    unlock_private_key,
     user_wrapped_keys,
 )
 from .models import RecoveryWrappedKey, SealedKey, SectionRecoveryKey
@@ -55,6 +62,9 @@ class RecoverySet:
     wrapped: int
     already: int
     unopened: int
+    # A first registration on one coordinator's password alone (the section had no other
+    # coordinator with a key to confirm it).
+    unconfirmed: bool = False
 
 
 @dataclass(frozen=True)
@@ -70,6 +80,28 @@ class Recovered:
 # Primary keys of the section's rows whose field holds a sealed value, locked (`keys.sealed_ids`).
 
 
+def _coordinators_with_keys(section: Section) -> int:
+    """How many distinct active users of the section read its sealed data and have a key."""
+    return section_recipient_keys(section.pk).values("user_id").distinct().count()
+
+
+def _confirm(section: Section, user: Any, password: str, first: Any) -> None:
+    """Prove that `user`, a coordinator of the section with a key other than `first`, agrees:
+    their password must open their private key (a password check alone would do for a login,
+    but the key is what makes them one of the section's coordinators for sealed data)."""
+    if user.pk == first.pk:
+        raise KeyRefused(
+            f"The two coordinators must be different people; {user} was given twice. Nothing "
+            "was changed."
+        )
+    if section.pk not in sections_reading(user, FieldClass.SEALED):
+        raise KeyRefused(
+            f"{user} has no role in section {section.slug} that includes sealed data. Nothing "
+            "was changed."
+        )
+    unlock_private_key(user, password)
+
+
 def set_recovery_key(
     section: Section,
     public_key: PublicKey,
@@ -78,6 +110,8 @@ def set_recovery_key(
     *,
     old_private_key: PrivateKey | None = None,
     drop_unopened: bool = False,
+    second: Any = None,
+    second_password: str = "",
 ) -> RecoverySet:
     """Register `public_key` as the section's recovery key and wrap to it every sealed value of
     the section that `by` (a coordinator there, with their unlocked key) can open.
@@ -90,9 +124,18 @@ def set_recovery_key(
     key pair ends it), and refused while a value wrapped to the old key cannot be re-wrapped by
     `by` (it would then be recoverable no more) unless `drop_unopened`, which does not waive
     the old key.
+
+    The first registration needs `second`, another coordinator of the section with a key, and
+    their password, whenever the section has two or more coordinators with keys (threat: one
+    coordinator registering a key they control before the custodians do; they could read the
+    values anyway, but the key would outlive their role). With a single one, nobody can
+    confirm: allowed, and `unconfirmed` says so.
     """
     if section.pk not in sections_reading(by, FieldClass.SEALED):
         raise KeyRefused(f"{by} has no role in section {section.slug} that includes sealed data.")
+    if second is not None:
+        # The Argon2id work before the transaction, which holds the section's lock.
+        _confirm(section, second, second_password, by)
     encoded = b64e(bytes(public_key))
     with transaction.atomic():
         # The section row first, as a sealed save locks it (keys.sealing_recipients): a record
@@ -100,6 +143,15 @@ def set_recovery_key(
         Section.objects.select_for_update().filter(pk=section.pk).first()
         current = SectionRecoveryKey.objects.select_for_update().filter(section=section).first()
         replaced = current is not None and current.public_key != encoded
+        # Counted under the section's lock: a coordinator set up meanwhile is counted or not,
+        # never half.
+        unconfirmed = current is None and second is None
+        if unconfirmed and _coordinators_with_keys(section) >= 2:
+            raise KeyRefused(
+                f"Section {section.slug} has no recovery key yet and more than one coordinator "
+                "with a key: registering the first one needs a second coordinator to confirm "
+                "it (--second, and their password). Nothing was changed."
+            )
         if replaced and current is not None:
             # Checked before anything changes: possession of the current private key, which
             # only the section's custodians hold offline, not a password on this server.
@@ -189,12 +241,53 @@ def set_recovery_key(
                 "section": section.slug,
                 "fingerprint": key.fingerprint,
                 "by": actor_for_user(by),
+                "second": None if second is None else actor_for_user(second),
                 "replaced": replaced,
                 "wrapped": wrapped,
                 "unopened": unopened,
             },
         )
-    return RecoverySet(key, replaced, wrapped, already, unopened)
+    return RecoverySet(key, replaced, wrapped, already, unopened, unconfirmed)
+
+
+def remove_recovery_key(
+    section: Section, by: Any, by_password: str, second: Any, second_password: str
+) -> int:
+    """Delete the section's recovery key and every data key wrapped to it, on the passwords of
+    two different coordinators of the section with keys; returns how many wrapped keys went.
+
+    Threat: a key registered by a coerced coordinator, or by one who has since turned, whose
+    private half is held by someone the section does not trust; no replacement can end it
+    without that private key (`set_recovery_key`). Two coordinators together can: the values
+    stay open to every coordinator they were sealed for, only the recovery path goes, until
+    the custodians' key is registered again (`recovery-set`). Two passwords, not one, so that
+    a single coerced coordinator cannot remove the section's real recovery path either.
+    """
+    _confirm(section, by, by_password, second)
+    _confirm(section, second, second_password, by)
+    with transaction.atomic():
+        # The section row first, as a sealed save locks it (keys.sealing_recipients): a save
+        # under way either commits before (its recovery copy deleted below) or reads no key.
+        Section.objects.select_for_update().filter(pk=section.pk).first()
+        key = SectionRecoveryKey.objects.select_for_update().filter(section=section).first()
+        if key is None:
+            raise KeyRefused(f"Section {section.slug} has no recovery key. Nothing was changed.")
+        wrapped = key.wrapped_keys.count()
+        pk, key_fingerprint = key.pk, key.fingerprint
+        key.delete()  # its wrapped keys go with it (CASCADE), each logged
+        append(
+            "recovery_key_removed",
+            model_label(SectionRecoveryKey),
+            pk,
+            values={
+                "section": section.slug,
+                "fingerprint": key_fingerprint,
+                "by": actor_for_user(by),
+                "second": actor_for_user(second),
+                "wrapped_keys_deleted": wrapped,
+            },
+        )
+    return wrapped
 
 
 def recover(section: Section, private_key: PrivateKey, grantee: Any) -> Recovered:

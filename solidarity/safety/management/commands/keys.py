@@ -1,7 +1,7 @@
 """`solidarity keys setup USERNAME` and `solidarity keys grant`: coordinators' keys for sealed
 data, from the command line (the back office has the same under "My key"). `recovery-keygen`,
-`recovery-set` and `recover`: a section's offline recovery key (solidarity/safety/recovery.py),
-here only."""
+`recovery-set`, `recovery-remove` and `recover`: a section's offline recovery key
+(solidarity/safety/recovery.py), here only."""
 
 from __future__ import annotations
 
@@ -28,7 +28,7 @@ from solidarity.safety.keys import (
     unlock_private_key,
     user_key,
 )
-from solidarity.safety.recovery import recover, set_recovery_key
+from solidarity.safety.recovery import recover, remove_recovery_key, set_recovery_key
 
 
 def _user(username: str) -> Any:
@@ -122,8 +122,10 @@ class Command(BaseCommand):
             "recovery-set",
             help=(
                 "Register --public as the recovery key of --section and wrap to it every sealed "
-                "value there that --by can read. Needs --by's password; replacing an existing "
-                "recovery key also needs the current recovery private key (--old-key)."
+                "value there that --by can read. Needs --by's password; the first key of a "
+                "section with two or more coordinators with keys also needs a second "
+                "coordinator's (--second); replacing an existing recovery key needs the current "
+                "recovery private key (--old-key)."
             ),
         )
         recovery_set.add_argument("--section", required=True, help="The section's slug.")
@@ -135,6 +137,10 @@ class Command(BaseCommand):
         )
         recovery_set.add_argument(
             "--password-file", help="The password of --by, from this file instead of a prompt."
+        )
+        self.add_second(
+            recovery_set,
+            "Required for the first key of a section with two or more coordinators with keys.",
         )
         recovery_set.add_argument(
             "--old-key",
@@ -152,6 +158,22 @@ class Command(BaseCommand):
                 "the new one (they are then no longer recoverable). Still needs --old-key."
             ),
         )
+        recovery_remove = sub.add_parser(
+            "recovery-remove",
+            help=(
+                "Delete the recovery key of --section and every data key wrapped to it (one "
+                "its coordinators do not trust). Needs the passwords of two different "
+                "coordinators of the section with keys (--by and --second)."
+            ),
+        )
+        recovery_remove.add_argument("--section", required=True, help="The section's slug.")
+        recovery_remove.add_argument(
+            "--by", required=True, help="A coordinator of the section with a key."
+        )
+        recovery_remove.add_argument(
+            "--password-file", help="The password of --by, from this file instead of a prompt."
+        )
+        self.add_second(recovery_remove, "Required.")
         recover_cmd = sub.add_parser(
             "recover",
             help=(
@@ -167,6 +189,17 @@ class Command(BaseCommand):
             "--grant", required=True, help="The coordinator to grant the values to."
         )
 
+    @staticmethod
+    def add_second(parser: ArgumentParser, when: str) -> None:
+        parser.add_argument(
+            "--second",
+            help=f"Another coordinator of the section with a key, who confirms. {when}",
+        )
+        parser.add_argument(
+            "--second-password-file",
+            help="The password of --second, from this file instead of a prompt.",
+        )
+
     def handle(self, *args: Any, **options: Any) -> None:
         if options["action"] == "rotate":
             return self.rotate(options)
@@ -177,6 +210,9 @@ class Command(BaseCommand):
                 return
             if action == "recovery-set":
                 self.recovery_set(options)
+                return
+            if action == "recovery-remove":
+                self.recovery_remove(options)
                 return
             if action == "recover":
                 self.recover_section(options)
@@ -222,8 +258,12 @@ class Command(BaseCommand):
             old_key = read_recovery_private(options["old_key"]) if options["old_key"] else None
         except KeyFileError as error:
             raise CommandError(str(error)) from error
+        second = _user(options["second"]) if options["second"] else None
         password = _password(options["password_file"], f"Password of {by}: ")
         private_key = unlock_private_key(by, password)
+        second_password = ""
+        if second is not None:
+            second_password = _password(options["second_password_file"], f"Password of {second}: ")
         done = set_recovery_key(
             section,
             public_key,
@@ -231,6 +271,8 @@ class Command(BaseCommand):
             private_key,
             old_private_key=old_key,
             drop_unopened=options["drop_unopened"],
+            second=second,
+            second_password=second_password,
         )
         verb = "replaced" if done.replaced else "set"
         self.stdout.write(
@@ -248,6 +290,34 @@ class Command(BaseCommand):
                     "key and the password of a coordinator who can read them."
                 )
             )
+        if done.unconfirmed:
+            self.stdout.write(
+                self.style.WARNING(
+                    f"Nobody confirmed this recovery key: {by} is the only coordinator of "
+                    f"section {section.slug} with a key. Check its fingerprint with the "
+                    "custodians; once there are two coordinators, they can remove a key they "
+                    "do not trust (keys recovery-remove)."
+                )
+            )
+
+    def recovery_remove(self, options: dict[str, Any]) -> None:
+        section, by = _section(options["section"]), _user(options["by"])
+        if not options["second"]:
+            raise CommandError(
+                "Removing a recovery key needs two coordinators of the section: pass --second."
+            )
+        second = _user(options["second"])
+        password = _password(options["password_file"], f"Password of {by}: ")
+        second_password = _password(options["second_password_file"], f"Password of {second}: ")
+        deleted = remove_recovery_key(section, by, password, second, second_password)
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"Recovery key of section {section.slug} removed, with the {deleted} data "
+                "key(s) wrapped to it. Its sealed values stay open to the coordinators they are "
+                "sealed for, but cannot be recovered until a recovery key is registered again "
+                "(keys recovery-set)."
+            )
+        )
 
     def recover_section(self, options: dict[str, Any]) -> None:
         section, grantee = _section(options["section"]), _user(options["grant"])

@@ -19,6 +19,7 @@ from nacl.public import PrivateKey
 from pytest_django.fixtures import Settings
 
 from solidarity.accounts.models import HashedSession
+from solidarity.api import importers
 from solidarity.core.models import Section
 from solidarity.documentation.models import Person
 from solidarity.safety.crypto import DecryptionError
@@ -32,6 +33,7 @@ from solidarity.safety.keys import (
     setup_user_key,
     unlock_cookie_name,
     unlock_private_key,
+    write_sealed,
 )
 from solidarity.safety.models import Role, SealedKey, UserKey
 from tests.conftest import verified_login
@@ -380,3 +382,76 @@ def test_the_sealed_page_asks_to_save_again_when_a_key_changed_meanwhile(
     assert response.status_code == 302
     fresh = Person.objects.get(pk=person.pk)
     assert read_sealed(bolat, fresh, "whereabouts", opened(bolat)) == "A safe flat in Bishkek"
+
+
+def test_an_out_of_date_copy_saved_whole_keeps_the_whereabouts(section: Section) -> None:
+    """A copy loaded before a coordinator wrote the whereabouts, saved whole (another field
+    changed), leaves the value and its wrapped keys as they are: it would otherwise write back
+    "" (erasing the value and its keys) or the old ciphertext (which no wrapped key opens)."""
+    alia, bolat = coordinator("alia", section), coordinator("bolat", section)
+    empty = Person.objects.create(section=section, slug="empty", given_name="A", family_name="B")
+    stale_empty = Person.objects.get(pk=empty.pk)
+    hidden = hidden_person(section)
+    stale_sealed = Person.objects.get(pk=hidden.pk)
+
+    write_sealed(Person.objects.get(pk=empty.pk), "whereabouts", WHEREABOUTS)
+    write_sealed(Person.objects.get(pk=hidden.pk), "whereabouts", "Moved on: Shymkent")
+    ciphertexts = raw_whereabouts(empty), raw_whereabouts(hidden)
+    keys = set(SealedKey.objects.values_list("object_id", "user_id", "wrapped_key"))
+
+    for stale in (stale_empty, stale_sealed):
+        stale.given_name = "Renamed"
+        with transaction.atomic():
+            stale.save()
+
+    assert set(Person.objects.values_list("given_name", flat=True)) == {"Renamed"}
+    assert (raw_whereabouts(empty), raw_whereabouts(hidden)) == ciphertexts
+    assert set(SealedKey.objects.values_list("object_id", "user_id", "wrapped_key")) == keys
+    for user in (alia, bolat):
+        assert read_sealed(user, Person.objects.get(pk=empty.pk), "whereabouts", opened(user)) == (
+            WHEREABOUTS
+        )
+        fresh = Person.objects.get(pk=hidden.pk)
+        assert read_sealed(user, fresh, "whereabouts", opened(user)) == "Moved on: Shymkent"
+
+
+def test_the_import_of_an_out_of_date_copy_keeps_the_whereabouts(section: Section) -> None:
+    """The import checks every row (loading the records) before it writes any: whereabouts
+    written by a coordinator in between survive the row's write."""
+    alia = coordinator("alia", section)
+    person = Person.objects.create(section=section, slug="late", given_name="A", family_name="B")
+    row = {"slug": "late", "given_name": "Ainur", "family_name": "K", "section": section.slug}
+    plan = importers.check_person(row)
+
+    write_sealed(Person.objects.get(pk=person.pk), "whereabouts", WHEREABOUTS)
+    with transaction.atomic():
+        assert importers.apply_person(plan) == "updated"
+
+    fresh = Person.objects.get(pk=person.pk)
+    assert (fresh.given_name, fresh.family_name) == ("Ainur", "K")
+    assert read_sealed(alia, fresh, "whereabouts", opened(alia)) == WHEREABOUTS
+    assert list(SealedKey.objects.values_list("user", flat=True)) == [alia.pk]
+
+
+def test_an_assigned_value_or_empty_string_is_still_written(section: Section) -> None:
+    """Only a value as loaded is left alone: assigning one (or "" to clear it) on a loaded copy
+    and saving it whole writes it, with its keys; a copy refreshed from the database is as
+    loaded."""
+    alia = coordinator("alia", section)
+    person = Person.objects.get(pk=hidden_person(section).pk)
+    person.whereabouts = "Moved on: Shymkent"
+    with transaction.atomic():
+        person.save()
+    fresh = Person.objects.get(pk=person.pk)
+    assert read_sealed(alia, fresh, "whereabouts", opened(alia)) == "Moved on: Shymkent"
+
+    fresh.refresh_from_db()
+    with transaction.atomic():
+        fresh.save()
+    assert read_sealed(alia, fresh, "whereabouts", opened(alia)) == "Moved on: Shymkent"
+
+    fresh.whereabouts = ""
+    with transaction.atomic():
+        fresh.save()
+    assert raw_whereabouts(fresh) == ""
+    assert not SealedKey.objects.exists()

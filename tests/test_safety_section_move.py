@@ -12,6 +12,7 @@ import html
 import pytest
 from django.contrib.auth.models import User
 from django.contrib.contenttypes.models import ContentType
+from django.core.exceptions import ValidationError
 from django.test import Client
 from nacl.public import PrivateKey
 from pytest_django.fixtures import Settings
@@ -21,7 +22,7 @@ from solidarity.core.models import Section
 from solidarity.documentation.models import Person, Source
 from solidarity.documentation.models import Testimony as SealedTestimony
 from solidarity.safety.crypto import b64e
-from solidarity.safety.keys import NotARecipient, read_sealed
+from solidarity.safety.keys import NotARecipient, RecipientsChanged, read_sealed, write_sealed
 from solidarity.safety.models import RecoveryWrappedKey, Role, SealedKey, SectionRecoveryKey
 from solidarity.safety.recovery import recover
 from tests.conftest import verified_login
@@ -233,3 +234,67 @@ def test_the_import_refuses_to_move_a_person_with_sealed_values(
     same = f"slug,given_name,family_name,section\n{person.slug},Ainur,Renamed,home\n"
     assert importers.run("people", same, dry_run=False, only_good=False).errors == []
     assert Person.objects.get(pk=person.pk).family_name == "Renamed"
+
+
+def test_a_sealed_write_through_a_copy_loaded_before_a_move_is_refused(
+    client: Client, section: Section, abroad: Section, source: Source
+) -> None:
+    """alia (coordinator of the old section only) loaded the record; bolat then moved it with
+    his unlocked key; alia's write through her copy would seal the value for the old section
+    (alia, bolat, the old recovery key) and delete the new coordinator's key while the row
+    stays in the new section. It is refused, and the move's sealing stands."""
+    alia = coordinator("alia", section)
+    bolat = coordinator("bolat", section)
+    Role.objects.create(user=bolat, section=abroad, role="coordinator")
+    recovery_key(section, alia)
+    recovery_key(abroad, bolat)
+    bakyt = coordinator("bakyt", abroad)
+    person = hidden_person(section)
+    cite(person, source)
+    stale = Person.objects.get(pk=person.pk)  # alia's copy, as her page loaded it
+    unlocked_client(client, bolat, change_url(person))
+    status, page = move(client, person, abroad)
+    assert status == 302, page
+    moved = Person.objects.filter(pk=person.pk).values_list("section", "whereabouts")[0]
+    keys = wrapped_for(person), recovery_of(person)
+    assert keys == (
+        {("bolat", "whereabouts"), ("bakyt", "whereabouts")},
+        {("abroad", "whereabouts")},
+    )
+
+    with pytest.raises(RecipientsChanged, match="save again"):
+        write_sealed(stale, "whereabouts", "Moved on: Shymkent")
+
+    assert Person.objects.filter(pk=person.pk).values_list("section", "whereabouts")[0] == moved
+    assert (wrapped_for(person), recovery_of(person)) == keys
+    fresh = Person.objects.get(pk=person.pk)
+    assert read_sealed(bakyt, fresh, "whereabouts", opened(bakyt)) == WHEREABOUTS
+    # Through a copy loaded now, the value is sealed for the new section.
+    write_sealed(fresh, "whereabouts", "Moved on: Shymkent")
+    assert wrapped_for(person) == {("bolat", "whereabouts"), ("bakyt", "whereabouts")}
+    assert read_sealed(bakyt, fresh, "whereabouts", opened(bakyt)) == "Moved on: Shymkent"
+
+
+def test_an_import_row_checked_before_a_move_does_not_move_the_record_back(
+    client: Client, section: Section, abroad: Section, source: Source
+) -> None:
+    """The import checks every row before it writes any. A row naming the old section, checked
+    before bolat moved the record, would write it back there with its values sealed for the
+    new one: refused as a row error when it is written, and the move stands."""
+    coordinator("alia", section)
+    bolat = coordinator("bolat", section)
+    Role.objects.create(user=bolat, section=abroad, role="coordinator")
+    bakyt = coordinator("bakyt", abroad)
+    person = hidden_person(section)
+    cite(person, source)
+    row = {"slug": person.slug, "given_name": "Ainur", "family_name": "K", "section": "home"}
+    plan = importers.check_person(row)
+    unlocked_client(client, bolat, change_url(person))
+    assert move(client, person, abroad)[0] == 302
+
+    with pytest.raises(ValidationError, match="cannot be moved to another section by import"):
+        importers.apply_person(plan)
+
+    fresh = Person.objects.get(pk=person.pk)
+    assert fresh.section_id == abroad.pk
+    assert read_sealed(bakyt, fresh, "whereabouts", opened(bakyt)) == WHEREABOUTS

@@ -36,6 +36,7 @@ from solidarity.core.partialdate import PartialDate
 from solidarity.documentation.models import Citation, Event, Person, PersonName, Place, Source
 from solidarity.documentation.vocabularies import EventType, NameKind, NameScript
 from solidarity.safety.access import scoped, writable_sections
+from solidarity.safety.keys import RecordMoved, lock_for_sealing
 from solidarity.safety.section_move import holds_sealed
 from solidarity.safety.slugs import AmbiguousSlug, match_or_new
 
@@ -225,6 +226,14 @@ def _match(
         return model(slug=slug), [("slug", reason)]
 
 
+def _no_sealed_move() -> str:
+    return _(
+        "this person's record holds sealed data, so it cannot be moved to "
+        "another section by import: move it in the back office, with your key "
+        "unlocked"
+    )
+
+
 def check_person(row: Row, user: Any = None) -> PersonPlan:
     person, problems = _match(Person, row["slug"].strip(), user)
     section = Section.objects.filter(slug=row["section"].strip()).first()
@@ -239,16 +248,7 @@ def check_person(row: Row, user: Any = None) -> PersonPlan:
         # Sealed values stay wrapped for the old section's coordinators and recovery key until
         # someone who can open them reseals them, which takes an unlocked key: not here.
         if person.pk is not None and person.section_id != section.pk and holds_sealed(person):
-            problems.append(
-                (
-                    "section",
-                    _(
-                        "this person's record holds sealed data, so it cannot be moved to "
-                        "another section by import: move it in the back office, with your key "
-                        "unlocked"
-                    ),
-                )
-            )
+            problems.append(("section", _no_sealed_move()))
         person.section = section
     if "is_public" in row:
         person.is_public = _bool(row, "is_public", problems)
@@ -323,6 +323,15 @@ def apply_person(plan: PersonPlan) -> str:
         outcome = "created"
         person.save()
     else:
+        # Checked again on the row as stored now, locked (lock order, safety/keys.py): the
+        # record may have been moved, its sealed values resealed for the new section, after
+        # this row was checked; writing the section the row names would move it back unsealed.
+        try:
+            stored = lock_for_sealing(Person, person.pk, also=[person.section_id])
+        except RecordMoved as error:
+            raise ValidationError(str(error)) from None
+        if stored.section_id != person.section_id and holds_sealed(stored):
+            raise ValidationError(_no_sealed_move())
         before = Person.objects.filter(pk=person.pk).values(*_PERSON_TEXT, "is_public").get()
         after = {k: getattr(person, k) for k in before}
         outcome = "unchanged" if before == after else "updated"

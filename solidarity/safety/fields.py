@@ -135,7 +135,25 @@ class EncryptedTextField(_NoLookups, _TextField):
         return value if isinstance(value, Ciphertext) else super().to_python(value)
 
 
+class StoredEmpty(str):
+    """An empty sealed value as loaded from the database, as opposed to "" assigned to clear it
+    (`SealedTextField.pre_save`: only an assignment is written)."""
+
+    __slots__ = ()
+
+
+def _as_stored(value: Any) -> bool:
+    """Is `value` a sealed attribute's value as stored (loaded, or written by this instance),
+    rather than one assigned since? A `Sealed` is never new content: plaintext is a `str`."""
+    return isinstance(value, Sealed | StoredEmpty)
+
+
 class _SealedAttribute(DeferredAttribute):
+    # What was assigned is told apart from what was loaded by its type, not by a flag set here:
+    # Django loads a row through `__init__`, which sets every attribute through this descriptor
+    # just as an assignment does, but what it sets has passed through `from_db_value` (a
+    # `Sealed`, or `StoredEmpty`), which no plaintext does. `refresh_from_db` copies such values
+    # too, so it does not count as an assignment either.
     def __set__(self, instance: Any, value: Any) -> None:
         instance.__dict__[self.field.attname] = value
 
@@ -187,22 +205,35 @@ class SealedTextField(_NoLookups, _TextField):
             )
 
     def from_db_value(self, value: str | None, expression: Any, connection: Any) -> Sealed | str:
-        return Sealed(value) if value else ""
+        return Sealed(value) if value else StoredEmpty()
 
     def to_python(self, value: Any) -> Any:
-        return value if isinstance(value, Sealed) else super().to_python(value)
+        return value if _as_stored(value) else super().to_python(value)
 
     def get_prep_value(self, value: Any) -> Any:
         if isinstance(value, Sealed):
             return value.ciphertext
+        if isinstance(value, StoredEmpty):
+            return ""
         return super().get_prep_value(value)
 
-    def pre_save(self, model_instance: models.Model, add: bool) -> str:
+    def pre_save(self, model_instance: models.Model, add: bool) -> Any:
         from .keys import sealing_recipients
 
-        value = model_instance.__dict__.get(self.attname) or ""
-        if isinstance(value, Sealed):
-            return value.ciphertext
+        value = model_instance.__dict__.get(self.attname, "")
+        if _as_stored(value):
+            if not add:
+                # Threat: data loss. An out-of-date copy of the record (loaded before a
+                # coordinator wrote the whereabouts; the import, the admin form) saved whole
+                # would write back "" (erasing the value, and its wrapped keys with it) or the
+                # old ciphertext (under wrapped keys of the new data key: nobody could open
+                # it). Not assigned on this instance, the column is set to itself, which keeps
+                # whatever the row holds when the UPDATE runs, under its row lock: no read of
+                # the current value, and no window for a write between that read and the
+                # UPDATE. Nor are its wrapped keys touched (nothing in `_sealed_changes`).
+                return models.F(self.attname)
+            return self.get_prep_value(value)
+        value = value or ""
         # Per field: the users' wrapped keys, and the section recovery key's if it has one,
         # each with the public key it was wrapped for (checked again before the insert).
         changes: dict[str, tuple[list[tuple[int, str, bytes]], tuple[int, str, bytes] | None]] = (
@@ -210,6 +241,7 @@ class SealedTextField(_NoLookups, _TextField):
         )
         if not value:
             changes[self.name] = ([], None)
+            model_instance.__dict__[self.attname] = StoredEmpty()
             return ""
         # Threat: a key pair rotated (or a first recovery key set) between reading the keys and
         # storing the wrapped keys leaves the value wrapped for the old, possibly leaked, key.

@@ -46,6 +46,7 @@ from nacl.public import PrivateKey, PublicKey
 from solidarity.audit.bulk import named as audit_action
 from solidarity.audit.services import append, model_label
 
+from .access import section_of
 from .crypto import (
     DecryptionError,
     KdfLimits,
@@ -62,9 +63,11 @@ from .fields import Sealed
 from .keys import (
     SESSION_KEY,
     KeyRefused,
+    lock_sections,
     may_read_sealed,
     read_sealed,
     sealed_fields,
+    stored_sections,
     write_sealed,
 )
 from .models import SealedKey, UserKey
@@ -197,14 +200,37 @@ def reseal_for(user: Any, private_key: PrivateKey) -> int:
     """
     resealed = 0
     with transaction.atomic():
-        for model, field in sealed_fields():
-            ids = SealedKey.objects.filter(
-                user=user, content_type=ContentType.objects.get_for_model(model), field_name=field
-            ).values_list("object_id", flat=True)
+        found = [
+            (
+                model,
+                field,
+                list(
+                    SealedKey.objects.filter(
+                        user=user,
+                        content_type=ContentType.objects.get_for_model(model),
+                        field_name=field,
+                    ).values_list("object_id", flat=True)
+                ),
+            )
+            for model, field in sealed_fields()
+        ]
+        # Every section concerned and its keys first, then the records, locked and read again
+        # (lock order, keys.py): written through a copy read unlocked, a value whose record
+        # was moved meanwhile would be sealed for its old section.
+        locked = {
+            section
+            for model, _field, ids in found
+            for section in stored_sections(model, ids).values()
+        }
+        lock_sections(locked)
+        for model, field, ids in found:
             # The base manager: a record a default manager hides keeps its value all the same.
-            for obj in model._base_manager.filter(pk__in=list(ids)).order_by("pk"):
+            rows = model._base_manager.select_for_update().filter(pk__in=ids).order_by("pk")
+            for obj in rows:
                 if not isinstance(obj.__dict__.get(field), Sealed):
                     continue
+                if section_of(obj) not in locked:
+                    continue  # moved meanwhile: the move sealed it again under a new data key
                 if not may_read_sealed(user, obj):
                     continue
                 try:

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import importlib
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from django.apps import apps
 from django.conf import settings
@@ -46,6 +46,8 @@ from .crypto import (
 from .fields import Sealed, SealedTextField, SealingError, row_aad
 from .models import RecoveryWrappedKey, Role, SealedKey, SectionRecoveryKey, UserKey
 
+M = TypeVar("M", bound=models.Model)
+
 UNLOCK_SECONDS = 300  # the sealed window of the threat model (D8)
 SESSION_KEY = "safety_unlocked"
 
@@ -75,8 +77,90 @@ class RecipientsChanged(KeyRefused, SealingError):
     """The recipients of a sealed value changed between reading their keys and storing the
     value's wrapped keys; the whole save is rolled back."""
 
+    def __init__(self, message: str | None = None) -> None:
+        super().__init__(message or _("A coordinator's key changed while saving; save again."))
+
+
+class RecordMoved(RecipientsChanged):
+    """The record is no longer in the section its sealed value was being sealed for (moved by
+    someone else meanwhile); the whole save is rolled back."""
+
     def __init__(self) -> None:
-        super().__init__(_("A coordinator's key changed while saving; save again."))
+        super().__init__(
+            _(
+                "This record was moved to another section while it was being saved, so nothing "
+                "was saved. Open it again and, if you still may, save again."
+            )
+        )
+
+
+# Lock order for sealed data. Every transaction that locks more than one of these takes them in
+# this order, so that no two wait for each other (on PostgreSQL a deadlock aborts one of them;
+# SQLite's IMMEDIATE transactions hold the whole database from their start):
+#   1. sections (`core.Section` rows), by primary key;
+#   2. the recipients' keys (`UserKey`), by user id;
+#   3. the sections' recovery keys (`SectionRecoveryKey`);
+#   4. the records holding sealed values (`select_for_update`, or the UPDATE of their save),
+#      model by model as `sealed_fields()` lists them, by primary key;
+#   5. their wrapped keys (`SealedKey`, `RecoveryWrappedKey`).
+# A sealed save: 1-3 (`sealing_recipients`), 4 (its UPDATE), 5 (`replace_wrapped_keys`). A grant:
+# 2, 4, 5 (`grant_sealed`). A recovery key: 1, 3, 4, 5 (`recovery.set_recovery_key`). A key
+# rotation: 2, 5. A section move (`section_move.plan_move`), the sealed page and a reseal
+# (`key_rotation.reseal_for`): 1-3 for the sections concerned (`lock_sections`), then the
+# record (`lock_for_sealing`). Since a record's section is locked before the record, it is read
+# unlocked first and checked again once the record is locked.
+
+
+def stored_sections(model: type[models.Model], ids: Iterable[Any]) -> dict[Any, int | None]:
+    """Primary key -> the section each record is in as stored now (not as a copy of it says)."""
+    rows = model._base_manager.filter(pk__in=list(ids))
+    path = section_path(model)
+    if path is None:
+        return {obj.pk: section_of(obj) for obj in rows}
+    return dict(rows.values_list("pk", path))
+
+
+def lock_sections(section_ids: Iterable[int | None]) -> None:
+    """Lock 1-3 of the lock order for these sections: their rows, their recipients' keys and
+    their recovery keys. Call inside the transaction that then locks and writes the records."""
+    ids = sorted({section_id for section_id in section_ids if section_id is not None})
+    if not ids:
+        return
+    list(Section.objects.select_for_update().filter(pk__in=ids).order_by("pk").values_list("pk"))
+    keys = {
+        pk
+        for section_id in ids
+        for pk in section_recipient_keys(section_id).values_list("pk", flat=True)
+    }
+    list(
+        UserKey.objects.select_for_update()
+        .filter(pk__in=keys)
+        .order_by("user_id")
+        .values_list("pk")
+    )
+    list(
+        SectionRecoveryKey.objects.select_for_update()
+        .filter(section_id__in=ids)
+        .order_by("section_id")
+        .values_list("pk")
+    )
+
+
+def lock_for_sealing(model: type[M], pk: Any, *, also: Iterable[int | None] = ()) -> M:
+    """The record `pk` of `model` as stored now, locked (where the database can) after its
+    section and that section's keys, as the lock order requires; `also` adds sections to lock
+    with its own (a move's new section). A copy loaded earlier may be out of date: a sealed
+    value written through it would be sealed for the section it was in then.
+
+    Raises `RecordMoved` if the record changed section between reading its section and locking
+    it (the section it is in now is not locked, and may not be without breaking the order).
+    """
+    section = stored_sections(model, [pk]).get(pk)
+    lock_sections([section, *also])
+    record = model._base_manager.select_for_update().get(pk=pk)
+    if section_of(record) != section:
+        raise RecordMoved
+    return record
 
 
 # (user id, public key as stored) of each recipient; (recovery key id, public key) of the
@@ -92,7 +176,8 @@ def sealing_recipients(instance: models.Model) -> Recipients:
     offline private key grant the value later (`recovery.py`), and lets nobody on the server
     read it. Read inside the transaction that stores the value, with the rows locked (where the
     database can; SQLite's IMMEDIATE transactions hold the write lock from their start), so that
-    a key rotation (`key_rotation.py`) or a first recovery key cannot commit in between.
+    a key rotation (`key_rotation.py`) or a first recovery key cannot commit in between; in the
+    lock order above (section, keys, recovery key, then the record by the save's UPDATE).
     """
     section = section_of(instance)
     if section is None:
@@ -131,6 +216,13 @@ def _check_recipients(
     """
     if not transaction.get_connection().in_atomic_block:
         raise SealingError("sealed values are stored only inside transaction.atomic()")
+    # Threat: an out-of-date copy of the record. Its recipients were read for the section it
+    # said, and the row may since have moved to another (`section_move`): the value would then
+    # be sealed for the old section's coordinators and recovery key, and the new section's
+    # wrapped keys deleted. The row is locked by the UPDATE just made, so what it holds now is
+    # what this transaction commits.
+    if stored_sections(type(instance), [instance.pk]).get(instance.pk) != section_of(instance):
+        raise RecordMoved
     used = (
         [(user_id, public) for user_id, public, _key in wrapped],
         None if recovery is None else (recovery[0], recovery[1]),

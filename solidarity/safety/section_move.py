@@ -22,7 +22,14 @@ from django.utils.translation import gettext as _
 from nacl.public import PrivateKey
 
 from .crypto import DecryptionError
-from .keys import KeyRefused, read_sealed, sealed_fields, write_sealed
+from .keys import (
+    KeyRefused,
+    RecordMoved,
+    lock_for_sealing,
+    read_sealed,
+    sealed_fields,
+    write_sealed,
+)
 from .resilience import Resilience, enforced, sealed_resilience, shortfall, shortfall_message
 
 
@@ -56,8 +63,15 @@ def plan_move(
         return {}
     with transaction.atomic():
         # The record as stored, locked (where the database can) so that no sealed value is
-        # rewritten between reading it here and resealing it after the save.
-        stored = type(obj)._base_manager.select_for_update().get(pk=obj.pk)
+        # rewritten between reading it here and resealing it after the save; after both
+        # sections and their keys, as a sealed save locks them (lock order, keys.py): the
+        # other way round, a save of the record's value and this move could each wait for the
+        # other. Locked whether or not the section changes: a form loaded before someone
+        # else's move would otherwise move the record back without resealing it.
+        try:
+            stored = lock_for_sealing(type(obj), obj.pk, also=[new_section_id])
+        except RecordMoved as error:
+            raise SectionMoveRefused(str(error)) from None
         if getattr(stored, "section_id", None) == new_section_id:
             return {}
         fields = holds_sealed(stored)

@@ -11,6 +11,7 @@ from typing import Any
 from django.apps import apps
 from django.contrib import admin, messages
 from django.contrib.admin.views.decorators import staff_member_required
+from django.core.exceptions import ObjectDoesNotExist
 from django.db import models, transaction
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
@@ -20,7 +21,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_http_methods, require_POST
 
-from .access import can, get_for_user
+from .access import can, get_for_user, section_of
 from .crypto import DecryptionError
 from .fields import SealingError
 from .forms import PasswordForm, RotateKeyForm, SealedValueForm, UnlockForm
@@ -28,9 +29,11 @@ from .key_rotation import reseal_for, rotate_user_key
 from .keys import (
     UNLOCK_SECONDS,
     KeyRefused,
+    RecordMoved,
     forget_unlocked,
     has_key,
     is_recipient,
+    lock_for_sealing,
     may_read_sealed,
     read_sealed,
     remember_unlocked,
@@ -272,11 +275,20 @@ def sealed_value(
                 # One transaction: the recipients counted for D4 are those the value is sealed
                 # for, and a key that changed meanwhile rolls it all back (RecipientsChanged).
                 with transaction.atomic():
+                    # The record as stored now, locked: the copy loaded above may predate a
+                    # move to another section, where this user may have no role and its
+                    # value would be sealed for the old section's keys (RecordMoved).
+                    current = lock_for_sealing(model, obj.pk)
+                    if section_of(current) != section_of(obj):
+                        raise RecordMoved
+                    obj = current
                     # D4: a value fewer than two coordinators can open is one arrest from loss.
                     short = shortfall(obj, new_value)
                     refused = short is not None and enforced()
                     if not refused:
                         write_sealed(obj, field, new_value)
+            except ObjectDoesNotExist:
+                raise Http404 from None  # deleted meanwhile
             except SealingError as error:
                 form.add_error("value", str(error))
             else:

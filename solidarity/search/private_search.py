@@ -41,6 +41,8 @@ from solidarity.safety.crypto import (
 
 TOKEN_VAR = "_s"  # noqa: S105 (a parameter name, not a secret)
 SESSION_KEY = "kept_searches"
+# The recalled text, on the request, between the view and its change list.
+KEPT_ATTRIBUTE = "_solidarity_kept_search"
 # Bounded so that the session row does not grow into a record of every name ever searched:
 # an older search's links then show the list unsearched, with a message.
 MAX_KEPT = 20
@@ -136,7 +138,11 @@ class PrivateSearchChangeList(ChangeList):
     """
 
     def __init__(self, request: HttpRequest, *args: Any, **kwargs: Any) -> None:
-        text = recall(request.session, request.GET.get(TOKEN_VAR, "")) or ""
+        # What PrivateSearch.changelist_view recalled (one decryption per request); recalled
+        # here only for a list built some other way.
+        text = getattr(request, KEPT_ATTRIBUTE, None)
+        if text is None:
+            text = recall(request.session, request.GET.get(TOKEN_VAR, "")) or ""
         self.search_form_class = type("KeptSearchForm", (_KeptSearchForm,), {"kept": text})
         super().__init__(request, *args, **kwargs)
         # PrivateSearch.changelist_view redirects a `q` away first; should this list be built
@@ -166,7 +172,7 @@ class PrivateSearch:
         answered = answer(request, searching)
         if isinstance(answered, HttpResponse):
             return answered
-        # The list reads its search from the token itself (PrivateSearchChangeList).
+        setattr(request, KEPT_ATTRIBUTE, answered)  # read by PrivateSearchChangeList
         response: HttpResponse = super().changelist_view(  # type: ignore[misc]
             request, extra_context
         )

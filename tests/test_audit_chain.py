@@ -199,13 +199,10 @@ def test_a_checkpoint_detects_truncation(
         _verify_against(checkpoint, public)
 
 
-def test_a_checkpoint_detects_a_recomputed_chain(
-    chain: list[AuditEntry], signing_keys: Path, tmp_path: Path
-) -> None:
-    """Someone with the database rewrites entry 2 and recomputes every hash after it: the chain
-    verifies by itself, but its head no longer matches the checkpoint."""
-    checkpoint = _checkpoint(signing_keys, tmp_path / "checkpoint.json")
-    prev = chain[0].hash
+def rewrite_entry_2_and_recompute(first_hash: str) -> None:
+    """What a root attacker does: entry 2 rewritten, every hash after it recomputed, so that the
+    chain verifies by itself."""
+    prev = first_hash
     for entry in AuditEntry.objects.order_by("seq")[1:]:
         if entry.seq == 2:
             entry.actor = "user:1:innocent"
@@ -216,6 +213,15 @@ def test_a_checkpoint_detects_a_recomputed_chain(
             [entry.actor, entry.prev_hash, entry.hash, entry.seq],
         )
         prev = entry.hash
+
+
+def test_a_checkpoint_detects_a_recomputed_chain(
+    chain: list[AuditEntry], signing_keys: Path, tmp_path: Path
+) -> None:
+    """Someone with the database rewrites entry 2 and recomputes every hash after it: the chain
+    verifies by itself, but its head no longer matches the checkpoint."""
+    checkpoint = _checkpoint(signing_keys, tmp_path / "checkpoint.json")
+    rewrite_entry_2_and_recompute(chain[0].hash)
     assert verify_chain().ok
     with pytest.raises(CommandError, match="rewritten: entry 6 differs"):
         _verify_against(checkpoint, signing_keys / "audit-signing.pub")

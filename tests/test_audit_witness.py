@@ -20,10 +20,10 @@ from pytest_django import Settings
 
 from solidarity.audit import tasks
 from solidarity.audit.models import AuditEntry
-from solidarity.audit.services import hash_of, verify_chain
+from solidarity.audit.services import verify_chain
 from solidarity.core.management.commands.serve import schedule_witnesses
 from solidarity.core.models import Section
-from tests.test_audit_chain import sql
+from tests.test_audit_chain import rewrite_entry_2_and_recompute, sql
 from tests.test_campaigns_support import (  # mailbox_fixture: imported to register it
     Mailbox,
     mailbox_fixture,  # noqa: F401
@@ -245,17 +245,7 @@ def test_verify_head_fails_on_a_recomputed_chain(db: None) -> None:
     """Entry 2 rewritten and every hash after it recomputed, as a root attacker would: the
     chain verifies by itself, the witnessed head 6 does not, the head 1 before it still does."""
     chain = _chain()
-    prev = chain[0].hash
-    for entry in AuditEntry.objects.order_by("seq")[1:]:
-        if entry.seq == 2:
-            entry.actor = "user:1:innocent"
-        entry.prev_hash = prev
-        entry.hash = hash_of(entry)
-        sql(
-            "UPDATE {t} SET actor = %s, prev_hash = %s, hash = %s WHERE seq = %s",
-            [entry.actor, entry.prev_hash, entry.hash, entry.seq],
-        )
-        prev = entry.hash
+    rewrite_entry_2_and_recompute(chain[0].hash)
     assert verify_chain().ok
     assert "entry 1 has the witnessed hash" in run("verify", "--head", _head(chain[0]))
     with pytest.raises(CommandError, match="rewritten: entry 6 no longer has the witnessed hash"):

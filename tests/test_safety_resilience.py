@@ -29,6 +29,8 @@ from solidarity.safety.keys import read_sealed
 from solidarity.safety.models import Role, SealedKey, SectionRecoveryKey
 from solidarity.safety.resilience import sealed_resilience
 from tests.conftest import verified_login
+from tests.test_safety_recovery_keys import confirmed_by
+from tests.test_safety_recovery_keys import recovery_set as register_recovery
 from tests.test_safety_sealed import _recently_authenticated, coordinator, opened
 
 WHEREABOUTS = "CNRY-WHEREABOUTS Flat 7, Abay street 12, Almaty"
@@ -338,25 +340,11 @@ def test_a_value_recovery_set_left_unopened_counts_as_without_a_recovery_copy(
     call_command("keys", "recovery-keygen", "--out", str(offline), stdout=StringIO())
 
     def recovery_set(by: str, second: str) -> str:
-        stdout = StringIO()
-        call_command(
-            "keys",
-            "recovery-set",
-            "--section",
-            section.slug,
-            "--public",
-            str(offline / "recovery.pub"),
-            "--by",
-            by,
-            "--password-file",
-            password_file(tmp_path, by),
-            "--second",
-            second,
-            "--second-password-file",
-            password_file(tmp_path, second),
-            stdout=stdout,
+        users = {u.username: u for u in User.objects.filter(username__in=[by, second])}
+        confirmation = confirmed_by(users[second], tmp_path)
+        return register_recovery(
+            section, offline / "recovery.pub", users[by], tmp_path, *confirmation
         )
-        return stdout.getvalue()
 
     assert "1 sealed value(s) of the section were not sealed for bolat" in recovery_set(
         "bolat", "alia"
